@@ -1,0 +1,53 @@
+"""Seedance 2.0 video generation in Jupyter.
+
+``%load_ext seedance_jupyter`` adds the ``%%seedance`` magic. Importing the
+package is cheap: requests, the widgets and the emulator load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import SeedanceError
+from .webhooks import verify_webhook_signature
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .jobs import Job
+
+__version__ = "0.1.0"
+__all__ = [
+    "Client",
+    "Job",
+    "SeedanceError",
+    "__version__",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+    "verify_webhook_signature",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Load the client lazily so ``%load_ext`` does not pay for ``requests``."""
+    if name == "Client":
+        from .client import Client
+
+        return Client
+    if name == "Job":
+        from .jobs import Job
+
+        return Job
+    raise AttributeError(f"module 'seedance_jupyter' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the magics (called by ``%load_ext seedance_jupyter``)."""
+    from .magics import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from .magics import unload
+
+    unload(ipython)

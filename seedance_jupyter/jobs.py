@@ -1,0 +1,313 @@
+"""A generation job: its latest known state, change events, cancel, and waiting.
+
+The job knows nothing of IPython: the kernel side subscribes with
+:meth:`Job.on_change` and renders; the poller feeds it with :meth:`Job.update`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import messages
+from .errors import MalformedResponseError, RateLimitedError, WaitTimeoutError
+
+if TYPE_CHECKING:
+    from .catalog import GenerationRequest
+    from .client import Client
+
+__all__ = ["CANCELLABLE", "STATUSES", "TERMINAL", "Job", "JobError", "JobState"]
+
+STATUSES = ("queued", "processing", "succeeded", "failed", "cancelled")
+TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
+CANCELLABLE = frozenset({"queued", "processing"})
+_log = logging.getLogger("seedance_jupyter")
+
+
+@dataclass(frozen=True)
+class JobError:
+    """The API's ``error`` object of a failed job."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class JobState:
+    """One answer of the status endpoint, parsed and type-checked."""
+
+    request_id: str
+    status: str
+    output_url: str | None = None
+    error: JobError | None = None
+    credits_charged: int | None = None
+    model: str | None = None
+    prompt: str | None = None
+    duration: int | None = None
+    aspect_ratio: str | None = None
+    resolution: str | None = None
+    received_at: float = field(default_factory=time.time, compare=False)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @classmethod
+    def from_api(cls, payload: Mapping[str, Any]) -> JobState:
+        """Parse a status, create, cancel or webhook body; raise on anything off-contract."""
+        try:
+            request_id = _want(payload.get("requestId"), str, "requestId")
+            status = _want(payload.get("status"), str, "status")
+            if status not in STATUSES:
+                raise ValueError(f"unknown status {status[:40]!r}")
+            output = payload.get("output")
+            output_url = None
+            if output is not None:
+                output_url = _want(_want(output, dict, "output").get("url"), str, "output.url")
+            error = payload.get("error")
+            job_error = None
+            if error is not None:
+                error = _want(error, dict, "error")
+                job_error = JobError(
+                    code=str(error.get("code") or "unknown"),
+                    message=str(error.get("message") or ""),
+                )
+            return cls(
+                request_id=request_id,
+                status=status,
+                output_url=output_url,
+                error=job_error,
+                credits_charged=_optional(payload.get("creditsCharged"), int, "creditsCharged"),
+                model=_optional(payload.get("model"), str, "model"),
+                prompt=_optional(payload.get("prompt"), str, "prompt"),
+                duration=_optional(payload.get("duration"), int, "duration"),
+                aspect_ratio=_optional(payload.get("aspectRatio"), str, "aspectRatio"),
+                resolution=_optional(payload.get("resolution"), str, "resolution"),
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise MalformedResponseError(
+                messages.MALFORMED_RESPONSE.format(detail=str(exc)[:200])
+            ) from None
+
+
+def _want(value: Any, kind: type, name: str) -> Any:
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{name} should be {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _optional(value: Any, kind: type, name: str) -> Any:
+    return None if value is None else _want(value, kind, name)
+
+
+Listener = Callable[["Job"], None]
+
+
+class Job:
+    """A job of the service, as this process last saw it.
+
+    ``wait()`` polls by itself, so it never depends on a poller that a blocked
+    kernel loop could starve; ``await job`` is woken by whoever updates first.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        state: JobState,
+        *,
+        request: GenerationRequest | None = None,
+        client_token: str | None = None,
+    ) -> None:
+        self.client = client
+        self.request = request
+        self.client_token = client_token
+        self.local_path: str | None = None
+        #: The poller that keeps this job up to date, if any (so waiters need not poll).
+        self.watcher: object | None = None
+        self._state = state
+        self._credits = state.credits_charged
+        self._listeners: list[Listener] = []
+        self._changed = threading.Condition()
+
+    # -- state ---------------------------------------------------------------
+    @property
+    def state(self) -> JobState:
+        return self._state
+
+    @property
+    def request_id(self) -> str:
+        return self._state.request_id
+
+    @property
+    def status(self) -> str:
+        return self._state.status
+
+    @property
+    def output_url(self) -> str | None:
+        return self._state.output_url
+
+    @property
+    def error(self) -> JobError | None:
+        return self._state.error
+
+    @property
+    def credits_charged(self) -> int | None:
+        """Known from the create answer; later status answers do not repeat it."""
+        return self._credits
+
+    @property
+    def done(self) -> bool:
+        return self._state.is_terminal
+
+    @property
+    def can_cancel(self) -> bool:
+        return self._state.status in CANCELLABLE
+
+    def update(self, state: JobState) -> bool:
+        """Take a newer state; a terminal status is never replaced. True if it changed."""
+        with self._changed:
+            old = self._state
+            if state.request_id != old.request_id or (
+                old.is_terminal and state.status != old.status
+            ):
+                return False
+            if state.credits_charged is not None:
+                self._credits = state.credits_charged
+            merged = _merge(old, state)
+            changed = merged != old
+            self._state = merged
+            self._changed.notify_all()
+        if changed:
+            self._notify()
+        return changed
+
+    def notify(self) -> None:
+        """Tell listeners about a change that is not in the API state (a local file)."""
+        self._notify()
+
+    def on_change(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(job)`` after every change, from whichever thread made it."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(self)
+            except Exception:  # one view's bug must not stop the others
+                _log.exception("job listener %r failed", listener)
+
+    # -- actions -------------------------------------------------------------
+    def refresh(self) -> Job:
+        """Fetch the current state from the service."""
+        self.update(self.client.fetch_state(self.request_id))
+        return self
+
+    def cancel(self) -> Job:
+        """Cancel the remote job (queued or processing only)."""
+        self.update(self.client.cancel_state(self.request_id))
+        return self
+
+    def wait(self, timeout: float | None = None, *, max_interval: float = 5.0) -> Job:
+        """Block until the job is terminal, polling with a growing interval."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        interval = 1.0
+        while not self.done:
+            pause = interval
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WaitTimeoutError(
+                        messages.WAIT_TIMEOUT.format(
+                            request_id=self.request_id, status=self.status, timeout=timeout
+                        ),
+                        request_id=self.request_id,
+                    )
+                pause = min(pause, left)
+            with self._changed:
+                finished = self._changed.wait_for(lambda: self.done, timeout=pause)
+            if finished:
+                break
+            try:
+                self.refresh()
+            except RateLimitedError as exc:
+                interval = max(interval, min(exc.retry_after or max_interval, 120.0))
+                continue
+            interval = min(interval * 1.5, max_interval)
+        return self
+
+    async def wait_async(self, timeout: float | None = None, *, max_interval: float = 5.0) -> Job:
+        """Wait without blocking the event loop; a poller's updates wake it at once."""
+        loop = asyncio.get_running_loop()
+        woken = asyncio.Event()
+
+        def wake(_job: Job) -> None:
+            loop.call_soon_threadsafe(woken.set)
+
+        unsubscribe = self.on_change(wake)
+        deadline = None if timeout is None else loop.time() + timeout
+        interval = 1.0
+        try:
+            while not self.done:
+                pause = interval if deadline is None else min(interval, deadline - loop.time())
+                if pause <= 0:
+                    raise WaitTimeoutError(
+                        messages.WAIT_TIMEOUT.format(
+                            request_id=self.request_id, status=self.status, timeout=timeout
+                        ),
+                        request_id=self.request_id,
+                    )
+                woken.clear()
+                try:
+                    await asyncio.wait_for(woken.wait(), pause)
+                except asyncio.TimeoutError:
+                    if not self.watched:
+                        await loop.run_in_executor(None, self.refresh)
+                    interval = min(interval * 1.5, max_interval)
+        finally:
+            unsubscribe()
+        return self
+
+    def __await__(self) -> Generator[Any, None, Job]:
+        return self.wait_async().__await__()
+
+    @property
+    def watched(self) -> bool:
+        """True while a poller keeps this job up to date."""
+        return self.watcher is not None
+
+    def __repr__(self) -> str:
+        request = self.request
+        details = ""
+        if request is not None:
+            details = f" {request.model} {request.duration or '?'}s {request.resolution or ''}"
+        return f"<Job {self.request_id} {self.status}{details.rstrip()}>"
+
+
+def _merge(old: JobState, new: JobState) -> JobState:
+    """Keep fields the new answer leaves out (cancel answers carry only id and status)."""
+    return JobState(
+        request_id=new.request_id,
+        status=new.status,
+        output_url=new.output_url if new.output_url is not None else old.output_url,
+        error=new.error if new.error is not None else old.error,
+        credits_charged=(
+            new.credits_charged if new.credits_charged is not None else old.credits_charged
+        ),
+        model=new.model or old.model,
+        prompt=new.prompt if new.prompt is not None else old.prompt,
+        duration=new.duration if new.duration is not None else old.duration,
+        aspect_ratio=new.aspect_ratio or old.aspect_ratio,
+        resolution=new.resolution or old.resolution,
+        received_at=new.received_at,
+    )
