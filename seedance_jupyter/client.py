@@ -189,9 +189,11 @@ class Client:
         state = JobState.from_api(payload)
         return Job(self, state, request=request, client_token=token)
 
-    def fetch_state(self, request_id: str) -> JobState:
-        """The job's current state, from the status endpoint."""
-        payload = self._request("GET", f"/video/generations/{_quoted(request_id)}")
+    def fetch_state(self, request_id: str, *, retry: bool = True) -> JobState:
+        """The job's current state; ``retry=False`` leaves backoff to the caller (the poller)."""
+        payload = self._request(
+            "GET", f"/video/generations/{_quoted(request_id)}", idempotent=retry
+        )
         return JobState.from_api(payload)
 
     def get(self, request_id: str) -> Job:
@@ -259,7 +261,7 @@ class Client:
     def _request(
         self, method: str, path: str, *, idempotent: bool = True, auth: bool = True
     ) -> dict[str, Any]:
-        """GET or cancel, retried on connection errors and 408/429/5xx."""
+        """GET or cancel, retried (when ``idempotent``) on connection errors and 408/429/5xx."""
         last: SeedanceError | None = None
         for attempt in range(self.max_retries + 1):
             try:

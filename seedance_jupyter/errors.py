@@ -54,6 +54,10 @@ class SeedanceError(Exception):
             parts.append(f"request {self.request_id}")
         return " ".join(parts)
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows this one line instead of a traceback: these are expected errors."""
+        return [f"{type(self).__name__}: {self}"]
+
 
 class ValidationError(SeedanceError, ValueError):
     """Bad input, caught before anything was sent or paid for."""

@@ -37,3 +37,48 @@ NO_API_KEY = (
     "No API key: set SEEDANCE_API_KEY, or leave both SEEDANCE_API_KEY and "
     "SEEDANCE_BASE_URL unset to use the local emulator."
 )
+EMULATOR_MISSING = (
+    "The local emulator needs its extra: pip install 'seedance-jupyter[emulator]'; "
+    "or set SEEDANCE_API_KEY to use the real service."
+)
+
+# Kernel side
+SUBMITTING = "Submitting {model}, {duration} s, {resolution}, {ratio}: estimated ${usd:.2f} ({backend})."
+REATTACHED = (
+    "Re-attached to job {request_id} that an identical run already made ({status}); "
+    "no new charge. Add --new for a fresh paid job."
+)
+UNCERTAIN_EXISTS = (
+    "An identical earlier submission is uncertain (client token {token}): it may have been "
+    "charged. Not resubmitting; check the dashboard, then add --new to submit anyway."
+)
+UNFINISHED_ON_LOAD = (
+    "{count} unfinished Seedance job(s) from an earlier session: "
+    "%seedance resume re-attaches them."
+)
+RESUMED = "Re-attached {count} unfinished job(s)."
+NOTHING_TO_RESUME = "No unfinished jobs to resume."
+BUDGET_SESSION = (
+    "Budget: this job costs about ${usd:.2f}, but only ${left:.2f} of this session's "
+    "${budget:.2f} is left; nothing was sent. Raise %config SeedanceMagics.budget_usd to go on."
+)
+BUDGET_DAILY = (
+    "Daily budget: this job costs about ${usd:.2f}, but only ${left:.2f} of today's "
+    "${budget:.2f} is left; nothing was sent. Raise %config SeedanceMagics.daily_budget_usd."
+)
+UNKNOWN_JOB = "No job {request_id!r} in this ledger or on the service."
+UNKNOWN_SUBCOMMAND = (
+    "Unknown subcommand {name!r}; use one of: models, jobs, status ID, cancel ID, show ID, "
+    "resume, spend, form."
+)
+MISSING_ID = "%seedance {name} needs a request id, e.g. %seedance {name} req_123."
+UNDEFINED_VARIABLE = (
+    "prompt: {{{name}}} names no variable of the notebook; define it, or write {{{{ and }}}} "
+    "for literal braces."
+)
+BAD_PLACEHOLDER = (
+    "prompt: {field!r} is not a variable name; use {{name}}, or {{{{ and }}}} for literal braces."
+)
+BAD_METADATA_JSON = "metadata: {value} is not valid JSON ({detail}); give a JSON object."
+CANCEL_FAILED = "Cancel failed: {detail}"
+DOWNLOAD_FAILED = "Download failed, the video stays at its URL: {detail}"
