@@ -1,0 +1,163 @@
+"""The kernel side in a real kernel (jupyter_client) against an emulator in this process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from seedance_jupyter.emulator import Emulator, start
+
+from .kernel_harness import Kernel, display_ids
+
+pytestmark = pytest.mark.kernel
+KEY = "sd2_live_kernel_test_key_0123456789"
+LOAD = "%load_ext seedance_jupyter"
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Emulator]:
+    """An emulator at real pace (a 6 s 480p job takes about 4 s)."""
+    emu = start(api_key=KEY, speed=1.0, output_dir=tmp_path / "emulator")
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def env(service: Emulator, tmp_path: Path) -> dict[str, str]:
+    return {
+        "SEEDANCE_BASE_URL": service.url,
+        "SEEDANCE_API_KEY": KEY,
+        "SEEDANCE_HOME": str(tmp_path / "home"),
+    }
+
+
+@pytest.fixture
+def kernel(env: dict[str, str], tmp_path: Path) -> Iterator[Kernel]:
+    k = Kernel(tmp_path, env)
+    try:
+        yield k
+    finally:
+        k.shutdown()
+
+
+def creates(emulator: Emulator) -> int:
+    return sum(1 for r in emulator.requests
+               if r.method == "POST" and r.path.endswith("/generations"))
+
+
+def has_video_update(display_id: str):  # noqa: ANN201 - a predicate factory
+    def check(iopub: list[dict]) -> bool:  # type: ignore[type-arg]
+        return any(
+            m["msg_type"] == "update_display_data"
+            and m["content"].get("transient", {}).get("display_id") == display_id
+            and "<video src=" in m["content"]["data"].get("text/html", "")
+            for m in iopub
+        )
+    return check
+
+
+def test_cell_returns_while_the_job_runs_and_other_cells_still_work(
+    kernel: Kernel, service: Emulator
+) -> None:
+    kernel.execute(LOAD)
+    cell = kernel.execute("%%seedance -d 6 -r 480p -o clip\na paper boat on a pond")
+    assert cell.reply["status"] == "ok"
+    other = kernel.execute("print(clip.status)")
+    assert other.reply["status"] == "ok"
+    assert other.text().strip() in {"queued", "processing"}
+
+
+def test_background_updates_reach_the_cell_that_showed_the_card(
+    kernel: Kernel, service: Emulator
+) -> None:
+    kernel.execute(LOAD)
+    cell = kernel.execute("%%seedance -d 4 -r 480p\na lantern in fog")
+    [display_id] = display_ids(cell)
+    kernel.execute("x = 1 + 1")
+    assert kernel.wait_for(has_video_update(display_id), timeout=60)
+    later_displays = [m for m in kernel.iopub if m["msg_type"] == "display_data"
+                      and m["content"].get("transient", {}).get("display_id") == display_id]
+    assert later_displays == []
+
+
+def test_the_cancel_button_cancels_the_remote_job(kernel: Kernel, service: Emulator) -> None:
+    kernel.execute(LOAD)
+    kernel.execute("%%seedance -d 15 -r 480p -o long\na very long take")
+    click = kernel.execute(
+        "m = get_ipython().magics_manager.registry['SeedanceMagics']\n"
+        "[c for c in m.session._cards if c.job is long][0].cancel_button.click()"
+    )
+    assert click.reply["status"] == "ok"
+    assert kernel.wait_for(
+        lambda _: any(r.path.endswith("/cancel") for r in service.requests), timeout=5
+    )
+    status = kernel.execute("import time; time.sleep(0.5); print(long.status)")
+    assert status.text().strip() == "cancelled"
+
+
+def test_a_rerun_of_a_finished_cell_makes_no_second_post(
+    kernel: Kernel, service: Emulator
+) -> None:
+    kernel.execute(LOAD)
+    cell = "%%seedance -d 4 -r 480p --wait\nthe same prompt twice"
+    first = kernel.execute(cell)
+    second = kernel.execute(cell)
+    assert first.reply["status"] == second.reply["status"] == "ok"
+    assert creates(service) == 1
+    assert "Re-attached" in second.html() + second.text()
+    assert "<video src=" in second.html()
+
+
+def test_wait_leaves_the_video_in_the_cells_output(kernel: Kernel, service: Emulator) -> None:
+    kernel.execute(LOAD)
+    cell = kernel.execute("%%seedance -d 4 -r 480p --wait\na kite over dunes")
+    [display_id] = display_ids(cell)
+    finals = [m for m in cell.outputs + kernel.updates(display_id)
+              if "<video src=" in m["content"].get("data", {}).get("text/html", "")]
+    assert finals
+
+
+def test_restart_then_resume_finishes_the_job(
+    kernel: Kernel, service: Emulator, tmp_path: Path
+) -> None:
+    kernel.execute(LOAD)
+    kernel.execute("%%seedance -d 6 -r 480p\nsurvives a restart")
+    kernel.restart()
+    loaded = kernel.execute(LOAD)
+    assert "1 unfinished" in loaded.text()
+    resumed = kernel.execute("%seedance resume")
+    [display_id] = display_ids(resumed)
+    assert kernel.wait_for(has_video_update(display_id), timeout=60)
+    assert creates(service) == 1
+    assert list((tmp_path / "seedance_outputs").glob("*.mp4"))
+
+
+def test_the_api_key_is_nowhere_in_the_saved_notebook_or_the_ledger(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(LOAD),
+        nbformat.v4.new_code_cell("%%seedance -d 4 -r 480p --wait -o job\na secret-free clip"),
+        nbformat.v4.new_code_cell("job.client"),
+        nbformat.v4.new_code_cell("%seedance jobs"),
+    ]
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    path = tmp_path / "saved.ipynb"
+    nbformat.write(nb, path)
+    assert "<video src=" in path.read_text()
+    home = Path(env["SEEDANCE_HOME"])
+    for file in [path, *home.rglob("*")]:
+        if file.is_file():
+            assert KEY.encode() not in file.read_bytes(), file
+    assert KEY not in json.dumps(nb)

@@ -1,0 +1,203 @@
+"""%%seedance in a fresh InteractiveShell: parsing, interpolation, re-runs, errors, budget."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from seedance_jupyter.emulator import Emulator
+from seedance_jupyter.errors import AmbiguousSubmitError, BudgetExceededError, ValidationError
+from seedance_jupyter.jobs import Job
+from seedance_jupyter.magics import SeedanceMagics, interpolate, parse_metadata
+
+
+@pytest.fixture
+def shell(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InteractiveShell]:
+    monkeypatch.setenv("SEEDANCE_BASE_URL", emulator.url)
+    monkeypatch.setenv("SEEDANCE_API_KEY", emulator.api_key)
+    monkeypatch.setenv("SEEDANCE_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "seedance_jupyter")
+    try:
+        yield shell
+    finally:
+        shell.run_line_magic("unload_ext", "seedance_jupyter")
+        InteractiveShell.clear_instance()
+
+
+def magics(shell: InteractiveShell) -> SeedanceMagics:
+    found = shell.magics_manager.registry["SeedanceMagics"]
+    assert isinstance(found, SeedanceMagics)
+    return found
+
+
+def creates(emulator: Emulator) -> int:
+    return sum(1 for r in emulator.requests if r.method == "POST"
+               and r.path.endswith("/generations"))
+
+
+def test_interpolate_takes_variables_and_keeps_doubled_braces() -> None:
+    assert interpolate("a {animal} in {{braces}}", {"animal": "fox"}) == "a fox in {braces}"
+
+
+def test_interpolate_names_an_undefined_variable() -> None:
+    with pytest.raises(UsageError, match="{missing}"):
+        interpolate("a {missing}", {})
+
+
+@pytest.mark.parametrize("template", ["a {0}", "a {x.__class__}", "a {x[0]}", "a {", "a }"])
+def test_interpolate_refuses_anything_but_a_name(template: str) -> None:
+    with pytest.raises(UsageError, match="prompt"):
+        interpolate(template, {"x": "y"})
+
+
+def test_metadata_must_be_a_json_object() -> None:
+    assert parse_metadata('{"a": [1, 2]}') == {"a": [1, 2]}
+    with pytest.raises(UsageError, match="metadata"):
+        parse_metadata("[1]")
+    with pytest.raises(UsageError, match="metadata"):
+        parse_metadata("{oops")
+
+
+def test_parse_cell_line_honours_quotes_and_repeated_media(shell: InteractiveShell) -> None:
+    args = magics(shell)._parse_cell(
+        "-m seedance-2.0-fast -d 6 -a 1:1 --media https://a.com/x.png "
+        "--media 'https://a.com/y z.png' --metadata '{\"k\": \"v w\"}' --wait --new "
+        "--no-download -o clip"
+    )
+    assert args.model == "seedance-2.0-fast" and args.duration == 6
+    assert args.aspect_ratio == "1:1"
+    assert args.media == ("https://a.com/x.png", "https://a.com/y z.png")
+    assert args.metadata == {"k": "v w"}
+    assert args.wait and args.new and not args.download and args.output == "clip"
+
+
+def test_a_bad_flag_is_one_usage_error(shell: InteractiveShell) -> None:
+    with pytest.raises(UsageError):
+        magics(shell)._parse_cell("--durration 5")
+
+
+def test_cell_returns_the_job_and_stores_it_under_o(
+    shell: InteractiveShell, emulator: Emulator
+) -> None:
+    job = shell.run_cell_magic("seedance", "-d 4 -r 480p -o clip", "a paper boat")
+    assert isinstance(job, Job)
+    assert shell.user_ns["clip"] is job
+    assert job.request is not None and job.request.prompt == "a paper boat"
+
+
+def test_cell_body_interpolates_notebook_variables(
+    shell: InteractiveShell, emulator: Emulator
+) -> None:
+    shell.user_ns["colour"] = "crimson"
+    shell.run_cell_magic("seedance", "-d 4 -r 480p", "a {colour} kite, {{not a var}}")
+    body = next(r.body for r in emulator.requests if r.method == "POST")
+    assert body["prompt"] == "a crimson kite, {not a var}"
+
+
+def test_rerunning_an_identical_cell_reattaches_without_a_second_post(
+    shell: InteractiveShell, emulator: Emulator
+) -> None:
+    first = shell.run_cell_magic("seedance", "-d 4 -r 480p", "a paper boat")
+    second = shell.run_cell_magic("seedance", "-d 4 -r 480p", "a  paper boat\n")
+    assert second is first
+    assert creates(emulator) == 1
+
+
+def test_new_forces_a_second_paid_job(shell: InteractiveShell, emulator: Emulator) -> None:
+    first = shell.run_cell_magic("seedance", "-d 4 -r 480p", "a paper boat")
+    second = shell.run_cell_magic("seedance", "-d 4 -r 480p --new", "a paper boat")
+    assert second is not first
+    assert creates(emulator) == 2
+
+
+def test_wait_returns_a_finished_job_with_its_video_on_disk(
+    shell: InteractiveShell, tmp_path: Path
+) -> None:
+    job = shell.run_cell_magic("seedance", "-d 4 -r 480p --wait", "a quick one")
+    assert job.status == "succeeded"
+    assert job.local_path is not None and (tmp_path / job.local_path).stat().st_size > 0
+
+
+def test_no_download_keeps_only_the_url(shell: InteractiveShell) -> None:
+    job = shell.run_cell_magic("seedance", "-d 4 -r 480p --wait --no-download", "url only")
+    assert job.status == "succeeded" and job.output_url and job.local_path is None
+
+
+def test_invalid_flags_value_is_refused_before_any_post(
+    shell: InteractiveShell, emulator: Emulator
+) -> None:
+    with pytest.raises(ValidationError, match="duration"):
+        shell.run_cell_magic("seedance", "-m seedance-1.5-pro -d 7", "x")
+    assert creates(emulator) == 0
+
+
+def test_budget_refuses_a_job_that_would_pass_it(
+    shell: InteractiveShell, emulator: Emulator
+) -> None:
+    magics(shell).budget_usd = 0.3
+    shell.run_cell_magic("seedance", "-d 4 -r 480p", "first")  # $0.20
+    with pytest.raises(BudgetExceededError, match="budget"):
+        shell.run_cell_magic("seedance", "-d 4 -r 480p", "second")
+    assert creates(emulator) == 1
+
+
+def test_config_magic_changes_the_default_model(
+    shell: InteractiveShell, emulator: Emulator
+) -> None:
+    shell.run_line_magic("config", 'SeedanceMagics.default_model = "seedance-2.0-fast"')
+    shell.run_cell_magic("seedance", "-d 4 -r 480p", "configured")
+    body = next(r.body for r in emulator.requests if r.method == "POST")
+    assert body["model"] == "seedance-2.0-fast"
+
+
+def test_an_uncertain_submission_is_recorded_and_not_resent(
+    shell: InteractiveShell, emulator: Emulator
+) -> None:
+    emulator.inject("create", status=500)
+    with pytest.raises(AmbiguousSubmitError):
+        shell.run_cell_magic("seedance", "-d 4 -r 480p", "lost answer")
+    with pytest.raises(AmbiguousSubmitError, match="--new"):
+        shell.run_cell_magic("seedance", "-d 4 -r 480p", "lost answer")
+    assert creates(emulator) == 1
+    rows = magics(shell).session.ledger.unfinished()
+    assert [r.status for r in rows] == ["submission_uncertain"]
+
+
+def test_jobs_and_spend_tables_list_the_ledger(shell: InteractiveShell) -> None:
+    shell.run_cell_magic("seedance", "-d 4 -r 480p --wait", "<b>bold</b> prompt")
+    jobs = shell.run_line_magic("seedance", "jobs")
+    assert "&lt;b&gt;bold&lt;/b&gt;" in jobs._repr_html_()
+    assert "succeeded" in repr(jobs)
+    spend = shell.run_line_magic("seedance", "spend")
+    assert "seedance-2.0" in repr(spend)
+
+
+def test_models_table_shows_prices(shell: InteractiveShell) -> None:
+    table = shell.run_line_magic("seedance", "models")
+    assert "720p $0.1/s" in repr(table)
+
+
+def test_unknown_subcommand_lists_the_known_ones(shell: InteractiveShell) -> None:
+    with pytest.raises(UsageError, match="models, jobs"):
+        shell.run_line_magic("seedance", "dance")
+
+
+def test_cancel_subcommand_cancels_a_running_job(shell: InteractiveShell) -> None:
+    job = shell.run_cell_magic("seedance", "-d 15 -r 1080p", "a long one")
+    cancelled = shell.run_line_magic("seedance", f"cancel {job.request_id}")
+    assert cancelled.status == "cancelled"
+
+
+def test_status_of_an_unknown_job_is_one_clear_error(shell: InteractiveShell) -> None:
+    from seedance_jupyter.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        shell.run_line_magic("seedance", "status req_nope")
