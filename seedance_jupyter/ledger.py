@@ -1,0 +1,501 @@
+"""SQLite record of every paid job, written before the create POST is sent.
+
+The ledger is what lets a re-run, a retry or a kernel restart find a job that
+was already paid for instead of paying again. Several kernels share one file,
+so every write is a short ``BEGIN IMMEDIATE`` transaction on a WAL database, and
+status changes are guarded in SQL so a late answer can never move a job back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .catalog import GenerationRequest
+from .errors import SeedanceError
+
+__all__ = ["TERMINAL_STATUSES", "JobRecord", "Ledger", "SpendRow"]
+
+#: Statuses after which nothing about the job changes any more.
+TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled", "rejected"})
+# Statuses only this client gives; the service's answers must never claim them.
+_LOCAL_STATUSES = frozenset({"pending", "submission_uncertain", "rejected"})
+
+_BUSY_TIMEOUT_S = 10.0
+_RUNTIME_SAMPLE = 20
+_NEWER_SCHEMA = (
+    "The ledger {path} was written by a newer seedance_jupyter (schema {found}, this "
+    "version knows {known}); upgrade seedance_jupyter to use it."
+)
+_NO_SUCH_ROW = "no ledger row has client token {token!r}"
+_NOT_A_SERVICE_STATUS = "{status!r} is a status only the ledger itself sets"
+
+# Order of a job's life; a status only ever moves to a higher rank (or repeats).
+# Statuses the service may add later rank with "processing": still in flight.
+_RANK = {
+    "pending": 0, "submission_uncertain": 1, "queued": 2, "processing": 3,
+    "succeeded": 4, "failed": 4, "cancelled": 4, "rejected": 4,
+}
+
+
+def _rank_sql(expr: str) -> str:
+    cases = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in _RANK.items())
+    return f"(CASE {expr} {cases} ELSE {_RANK['processing']} END)"
+
+
+def _in_sql(statuses: frozenset[str]) -> str:
+    return "(" + ", ".join(f"'{s}'" for s in sorted(statuses)) + ")"
+
+
+_TERMINAL_SQL = _in_sql(TERMINAL_STATUSES)
+_NOT_REUSABLE_SQL = _in_sql(TERMINAL_STATUSES - {"succeeded"})
+_MOVES_FORWARD = f"(status = :status OR {_rank_sql(':status')} > {_rank_sql('status')})"
+
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE jobs (
+        client_token    TEXT PRIMARY KEY,
+        request_id      TEXT,
+        backend         TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        model           TEXT NOT NULL,
+        prompt          TEXT NOT NULL,
+        duration        INTEGER,
+        aspect_ratio    TEXT,
+        resolution      TEXT,
+        media_urls      TEXT NOT NULL DEFAULT '[]',
+        webhook_url     TEXT,
+        metadata        TEXT,
+        fingerprint     TEXT NOT NULL,
+        estimated_usd   REAL NOT NULL,
+        credits_charged INTEGER,
+        output_url      TEXT,
+        local_path      TEXT,
+        error_code      TEXT,
+        error_message   TEXT,
+        notebook        TEXT,
+        created_at      REAL NOT NULL,
+        submitted_at    REAL,
+        updated_at      REAL NOT NULL,
+        finished_at     REAL
+    );
+    CREATE INDEX jobs_request_id ON jobs (request_id);
+    CREATE INDEX jobs_backend_fingerprint ON jobs (backend, fingerprint);
+    CREATE INDEX jobs_created_at ON jobs (created_at);
+    """,
+)
+_SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One ledger row: a job from before its POST to its download."""
+
+    client_token: str
+    request_id: str | None
+    backend: str
+    status: str
+    model: str
+    prompt: str
+    duration: int | None
+    aspect_ratio: str | None
+    resolution: str | None
+    media_urls: tuple[str, ...]
+    webhook_url: str | None
+    metadata: dict[str, Any] | None = field(hash=False)
+    fingerprint: str
+    estimated_usd: float
+    credits_charged: int | None
+    output_url: str | None
+    local_path: str | None
+    error_code: str | None
+    error_message: str | None
+    notebook: str | None
+    created_at: float
+    submitted_at: float | None
+    updated_at: float
+    finished_at: float | None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @classmethod
+    def _from_row(cls, row: sqlite3.Row) -> JobRecord:
+        values = dict(zip(row.keys(), row, strict=True))
+        values["media_urls"] = tuple(json.loads(values["media_urls"]))
+        if values["metadata"] is not None:
+            values["metadata"] = json.loads(values["metadata"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class SpendRow:
+    """Spend of one local day, backend and model.
+
+    ``jobs``/``credits``/``usd`` count jobs the service accepted (they have a
+    request id); ``uncertain_*`` count jobs whose POST may have been charged
+    without an answer (pending or submission_uncertain), so possible charges
+    stay visible. Rejected jobs cost nothing and appear nowhere.
+    """
+
+    day: str
+    backend: str
+    model: str
+    jobs: int
+    credits: int
+    usd: float
+    uncertain_jobs: int
+    uncertain_usd: float
+
+
+class Ledger:
+    """The job ledger at ``path``; safe to share between threads and processes."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = Path(path) if path is not None else self.default_path()
+        self._clock = clock
+        self._lock = threading.RLock()
+        _create_private_file(self.path)
+        # timeout= is SQLite's busy timeout: wait for another kernel's write, do not fail.
+        self._conn: sqlite3.Connection | None = sqlite3.connect(
+            self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        try:
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    @staticmethod
+    def default_path() -> Path:
+        """``$SEEDANCE_HOME/ledger.sqlite3``, else under Jupyter's data directory."""
+        home = os.environ.get("SEEDANCE_HOME")
+        if home:
+            return Path(home).expanduser() / "ledger.sqlite3"
+        try:
+            from jupyter_core.paths import jupyter_data_dir
+        except ImportError:
+            base = Path.home() / ".local" / "share" / "jupyter"
+        else:
+            base = Path(jupyter_data_dir())
+        return base / "seedance" / "ledger.sqlite3"
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # Writes -----------------------------------------------------------------
+
+    def record_pending(
+        self,
+        *,
+        client_token: str,
+        backend: str,
+        request: GenerationRequest,
+        fingerprint: str,
+        estimated_usd: float,
+        notebook: str | None = None,
+    ) -> JobRecord:
+        """Write the row before the POST, so a crash mid-request leaves a trace."""
+        now = self._clock()
+        metadata = dict(request.metadata) if request.metadata is not None else None
+        row = {
+            "client_token": client_token, "backend": backend, "status": "pending",
+            "model": request.model, "prompt": request.prompt, "duration": request.duration,
+            "aspect_ratio": request.aspect_ratio, "resolution": request.resolution,
+            "media_urls": json.dumps(list(request.media_urls)),
+            "webhook_url": request.webhook_url,
+            "metadata": json.dumps(metadata) if metadata is not None else None,
+            "fingerprint": fingerprint, "estimated_usd": float(estimated_usd),
+            "notebook": notebook, "created_at": now, "updated_at": now,
+        }
+        columns = ", ".join(row)
+        placeholders = ", ".join(f":{name}" for name in row)
+        with self._write() as conn:
+            conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({placeholders})", row)  # noqa: S608
+        return self._require(client_token, self.by_token(client_token))
+
+    def record_submitted(
+        self, client_token: str, *, request_id: str, status: str, credits_charged: int | None
+    ) -> JobRecord:
+        """The service accepted the job (and charged it)."""
+        return self._require(client_token, self._advance(
+            "client_token = :token AND (request_id IS NULL OR request_id = :request_id)",
+            {"token": client_token, "request_id": request_id, "credits": credits_charged},
+            _service_status(status),
+            "request_id = :request_id, credits_charged = COALESCE(:credits, credits_charged), "
+            "submitted_at = COALESCE(submitted_at, :now)",
+        ))
+
+    def record_uncertain(self, client_token: str, *, detail: str) -> JobRecord:
+        """The POST may have reached the service and been charged; its answer was lost."""
+        return self._require(client_token, self._advance(
+            "client_token = :token", {"token": client_token, "detail": detail},
+            "submission_uncertain",
+            "error_message = :detail, submitted_at = COALESCE(submitted_at, :now)",
+        ))
+
+    def record_rejected(self, client_token: str, *, code: str | None, message: str) -> JobRecord:
+        """The service definitely refused the POST (400/401/402...): nothing was charged."""
+        return self._require(client_token, self._advance(
+            "client_token = :token AND request_id IS NULL",
+            {"token": client_token, "code": code, "message": message},
+            "rejected",
+            "error_code = :code, error_message = :message",
+        ))
+
+    def reconcile(self, client_token: str, *, request_id: str, status: str) -> JobRecord | None:
+        """A job whose POST answer was lost learns its request id (webhook or lookup)."""
+        return self._advance(
+            "client_token = :token AND (request_id IS NULL OR request_id = :request_id)",
+            {"token": client_token, "request_id": request_id},
+            _service_status(status),
+            "request_id = :request_id, error_message = NULL, "
+            "submitted_at = COALESCE(submitted_at, created_at)",
+        )
+
+    def record_status(
+        self,
+        request_id: str,
+        *,
+        status: str,
+        output_url: str | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+        credits_charged: int | None = None,
+        backend: str | None = None,
+    ) -> JobRecord | None:
+        """Store a status answer; stale answers leave the row as it was. None if unknown."""
+        return self._advance(
+            _newest_with_request_id(backend),
+            {
+                "request_id": request_id, "backend": backend, "output_url": output_url,
+                "code": error_code, "message": error_message, "credits": credits_charged,
+            },
+            _service_status(status),
+            "output_url = COALESCE(:output_url, output_url), "
+            "error_code = COALESCE(:code, error_code), "
+            "error_message = COALESCE(:message, error_message), "
+            "credits_charged = COALESCE(:credits, credits_charged)",
+        )
+
+    def record_download(
+        self, request_id: str, local_path: str, *, backend: str | None = None
+    ) -> None:
+        """Remember where the video was saved."""
+        with self._write() as conn:
+            conn.execute(
+                f"UPDATE jobs SET local_path = :path, updated_at = :now "  # noqa: S608
+                f"WHERE {_newest_with_request_id(backend)}",
+                {"path": local_path, "now": self._clock(), "request_id": request_id,
+                 "backend": backend},
+            )
+
+    # Reads ------------------------------------------------------------------
+
+    def get(self, request_id: str, *, backend: str | None = None) -> JobRecord | None:
+        """The newest row with this request id (ids are unique per backend only)."""
+        return self._select_one(_newest_with_request_id(backend),
+                                {"request_id": request_id, "backend": backend})
+
+    def by_token(self, client_token: str) -> JobRecord | None:
+        return self._select_one("client_token = :token", {"token": client_token})
+
+    def find_reusable(self, backend: str, fingerprint: str) -> JobRecord | None:
+        """The newest same-request job that is in flight or succeeded: re-runs reuse it."""
+        return self._select_one(
+            "rowid = (SELECT rowid FROM jobs WHERE backend = :backend AND "  # noqa: S608
+            f"fingerprint = :fingerprint AND status NOT IN {_NOT_REUSABLE_SQL} "
+            "ORDER BY created_at DESC, rowid DESC LIMIT 1)",
+            {"backend": backend, "fingerprint": fingerprint},
+        )
+
+    def unfinished(self, backend: str | None = None) -> list[JobRecord]:
+        """Jobs not yet terminal, oldest first: what a poller resumes after a restart."""
+        return self._select(
+            f"status NOT IN {_TERMINAL_SQL} AND (:backend IS NULL OR backend = :backend) "
+            "ORDER BY created_at, rowid",
+            {"backend": backend},
+        )
+
+    def jobs(self, *, limit: int = 50, backend: str | None = None) -> list[JobRecord]:
+        """The newest ``limit`` jobs, newest first."""
+        return self._select(
+            "(:backend IS NULL OR backend = :backend) "
+            "ORDER BY created_at DESC, rowid DESC LIMIT :limit",
+            {"backend": backend, "limit": limit},
+        )
+
+    def spend(self, *, since: float | None = None, backend: str | None = None) -> list[SpendRow]:
+        """Spend per local day, backend and model, oldest day first."""
+        with self._lock:
+            rows = self._connection().execute(
+                """
+                SELECT date(created_at, 'unixepoch', 'localtime') AS day, backend, model,
+                    SUM(request_id IS NOT NULL) AS jobs,
+                    COALESCE(SUM(CASE WHEN request_id IS NOT NULL
+                                 THEN credits_charged END), 0) AS credits,
+                    COALESCE(SUM(CASE WHEN request_id IS NOT NULL
+                                 THEN estimated_usd END), 0.0) AS usd,
+                    SUM(request_id IS NULL) AS uncertain_jobs,
+                    COALESCE(SUM(CASE WHEN request_id IS NULL
+                                 THEN estimated_usd END), 0.0) AS uncertain_usd
+                FROM jobs
+                WHERE status != 'rejected'
+                    AND (:since IS NULL OR created_at >= :since)
+                    AND (:backend IS NULL OR backend = :backend)
+                GROUP BY day, backend, model
+                ORDER BY day, backend, model
+                """,
+                {"since": since, "backend": backend},
+            ).fetchall()
+        return [SpendRow(**dict(zip(row.keys(), row, strict=True))) for row in rows]
+
+    def spent_usd_since(self, since: float, *, backend: str | None = None) -> float:
+        """Estimated USD of jobs submitted, or possibly submitted, since ``since``.
+
+        Pending rows count: another kernel's POST may be in flight right now.
+        """
+        with self._lock:
+            (total,) = self._connection().execute(
+                "SELECT COALESCE(SUM(estimated_usd), 0.0) FROM jobs WHERE status != 'rejected' "
+                "AND created_at >= :since AND (:backend IS NULL OR backend = :backend)",
+                {"since": since, "backend": backend},
+            ).fetchone()
+        return float(total)
+
+    def expected_runtime(
+        self, *, backend: str, model: str, resolution: str | None, duration: int | None
+    ) -> float | None:
+        """Median seconds from submission to finish of the last 20 alike successes."""
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT finished_at - submitted_at FROM jobs WHERE status = 'succeeded' "
+                "AND backend = ? AND model = ? AND resolution IS ? AND duration IS ? "
+                "AND submitted_at IS NOT NULL AND finished_at IS NOT NULL "
+                "ORDER BY finished_at DESC LIMIT ?",
+                (backend, model, resolution, duration, _RUNTIME_SAMPLE),
+            ).fetchall()
+        return float(statistics.median(r[0] for r in rows)) if rows else None
+
+    # Internals --------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise sqlite3.ProgrammingError("the ledger is closed")
+        return self._conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction; IMMEDIATE takes the write lock up front."""
+        with self._lock:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._write() as conn:
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            if version > _SCHEMA_VERSION:
+                raise SeedanceError(_NEWER_SCHEMA.format(
+                    path=self.path, found=version, known=_SCHEMA_VERSION))
+            for script in _MIGRATIONS[version:]:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+    def _advance(
+        self, where: str, params: Mapping[str, Any], status: str, assignments: str
+    ) -> JobRecord | None:
+        """Move the row matched by ``where`` to ``status`` unless that would go backwards.
+
+        Returns the row as it stands afterwards (unchanged if the move was stale),
+        or None when ``where`` matches no row.
+        """
+        values = {**params, "status": status, "now": self._clock()}
+        with self._write() as conn:
+            conn.execute(
+                f"UPDATE jobs SET status = :status, updated_at = :now, "  # noqa: S608
+                f"finished_at = CASE WHEN :status IN {_TERMINAL_SQL} "
+                f"THEN COALESCE(finished_at, :now) ELSE finished_at END, {assignments} "
+                f"WHERE {where} AND {_MOVES_FORWARD}",
+                values,
+            )
+            row = conn.execute(f"SELECT * FROM jobs WHERE {where}", values).fetchone()  # noqa: S608
+        return JobRecord._from_row(row) if row is not None else None
+
+    def _require(self, client_token: str, record: JobRecord | None) -> JobRecord:
+        if record is None:
+            record = self.by_token(client_token)
+        if record is None:
+            raise KeyError(_NO_SUCH_ROW.format(token=client_token))
+        return record
+
+    def _select_one(self, where: str, params: Mapping[str, Any]) -> JobRecord | None:
+        records = self._select(where, params)
+        return records[0] if records else None
+
+    def _select(self, where_and_order: str, params: Mapping[str, Any]) -> list[JobRecord]:
+        with self._lock:
+            rows = self._connection().execute(
+                f"SELECT * FROM jobs WHERE {where_and_order}", params  # noqa: S608
+            ).fetchall()
+        return [JobRecord._from_row(row) for row in rows]
+
+
+def _service_status(status: str) -> str:
+    """Refuse a local status in a service answer: "rejected" would hide a paid job."""
+    if status in _LOCAL_STATUSES:
+        raise ValueError(_NOT_A_SERVICE_STATUS.format(status=status))
+    return status
+
+
+def _newest_with_request_id(backend: str | None) -> str:
+    """SQL matching the newest row with ``:request_id`` (and ``:backend`` when given)."""
+    scope = " AND backend = :backend" if backend is not None else ""
+    return (
+        "rowid = (SELECT rowid FROM jobs WHERE request_id = :request_id"  # noqa: S608
+        f"{scope} ORDER BY created_at DESC, rowid DESC LIMIT 1)"
+    )
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the folder (0700) and the file (0600) so they are never readable by others."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)

@@ -1,0 +1,286 @@
+"""Downloads against a real loopback HTTP server whose misbehaviour each test chooses."""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import socket
+import stat
+import threading
+import tracemalloc
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+
+from seedance_jupyter.downloads import download, output_filename
+from seedance_jupyter.errors import DownloadError, OutputExpiredError
+
+MB = 1 << 20
+
+
+@dataclass
+class Route:
+    """What the server answers for one path: ``data`` repeated ``repeat`` times."""
+
+    data: bytes = b""
+    repeat: int = 1
+    status: int = 200
+    ranges: bool = True
+    content_length: bool = True
+    truncate_after: int | None = None  # close after this many body bytes, once
+
+    @property
+    def size(self) -> int:
+        return len(self.data) * self.repeat
+
+    def pieces(self, start: int) -> Iterator[bytes]:
+        """The body from ``start``, in slices of ``data``, never all of it at once."""
+        block, offset = divmod(start, len(self.data))
+        yield self.data[offset:]
+        for _ in range(block + 1, self.repeat):
+            yield self.data
+
+
+@dataclass
+class FileServer:
+    port: int = 0
+    routes: dict[str, Route] = field(default_factory=dict)
+    seen: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range header)
+    authorization: list[str | None] = field(default_factory=list)
+
+    def url(self, path: str, query: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}{path}" + (f"?{query}" if query else "")
+
+
+def _handler(state: FileServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            """Keep test output quiet."""
+
+        def do_GET(self) -> None:
+            path = self.path.partition("?")[0]
+            requested = self.headers.get("Range")
+            state.seen.append((path, requested))
+            state.authorization.append(self.headers.get("Authorization"))
+            route = state.routes.get(path)
+            if route is None or route.status != 200:
+                self.send_response(404 if route is None else route.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            start, status = 0, 200
+            match = re.fullmatch(r"bytes=(\d+)-", requested or "")
+            if match and route.ranges:
+                start, status = int(match.group(1)), 206
+                if start >= route.size:
+                    self.send_response(416)
+                    self.send_header("Content-Range", f"bytes */{route.size}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+            self.send_response(status)
+            if route.ranges:
+                self.send_header("Accept-Ranges", "bytes")
+            if status == 206:
+                self.send_header("Content-Range", f"bytes {start}-{route.size - 1}/{route.size}")
+            if route.content_length:
+                self.send_header("Content-Length", str(route.size - start))
+            self.end_headers()
+            limit, route.truncate_after = route.truncate_after, None
+            sent = 0
+            for piece in route.pieces(start):
+                if limit is not None and sent + len(piece) >= limit:
+                    self.wfile.write(piece[: limit - sent])
+                    self.close_connection = True
+                    return
+                self.wfile.write(piece)
+                sent += len(piece)
+
+    return Handler
+
+
+@pytest.fixture
+def server() -> Iterator[FileServer]:
+    state = FileServer()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    httpd.daemon_threads = True
+    state.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+VIDEO = os.urandom(300_000)
+
+
+def test_full_download_equals_served_bytes_with_owner_only_mode(
+    server: FileServer, tmp_path: Path
+) -> None:
+    server.routes["/v.mp4"] = Route(VIDEO)
+    saved = download(server.url("/v.mp4"), tmp_path / "v.mp4")
+    assert saved == tmp_path / "v.mp4"
+    assert saved.read_bytes() == VIDEO
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert not (tmp_path / "v.mp4.part").exists()
+
+
+def test_session_api_key_is_not_sent_to_storage(server: FileServer, tmp_path: Path) -> None:
+    server.routes["/v.mp4"] = Route(VIDEO)
+    with requests.Session() as session:
+        session.headers["Authorization"] = "Bearer sd2_live_secret"
+        download(server.url("/v.mp4"), tmp_path / "v.mp4", session=session)
+        assert session.headers["Authorization"] == "Bearer sd2_live_secret"
+    assert server.authorization == [None]
+
+
+def test_missing_destination_folders_are_created(server: FileServer, tmp_path: Path) -> None:
+    server.routes["/v.mp4"] = Route(VIDEO)
+    saved = download(server.url("/v.mp4"), tmp_path / "a" / "b" / "v.mp4")
+    assert saved.read_bytes() == VIDEO
+
+
+def test_body_without_content_length_is_saved_as_sent(server: FileServer, tmp_path: Path) -> None:
+    server.routes["/v.mp4"] = Route(VIDEO, content_length=False)
+    assert download(server.url("/v.mp4"), tmp_path / "v.mp4").read_bytes() == VIDEO
+
+
+def test_truncated_body_raises_and_leaves_no_file_at_dest(
+    server: FileServer, tmp_path: Path
+) -> None:
+    server.routes["/v.mp4"] = Route(VIDEO, truncate_after=100_000)
+    with pytest.raises(DownloadError) as caught:
+        download(server.url("/v.mp4"), tmp_path / "v.mp4", chunk_size=8192)
+    assert not isinstance(caught.value, OutputExpiredError)
+    assert not (tmp_path / "v.mp4").exists()
+    assert 0 < (tmp_path / "v.mp4.part").stat().st_size <= 100_000
+
+
+def test_next_attempt_resumes_from_part_with_range_request(
+    server: FileServer, tmp_path: Path
+) -> None:
+    server.routes["/v.mp4"] = Route(VIDEO, truncate_after=100_000)
+    with pytest.raises(DownloadError):
+        download(server.url("/v.mp4"), tmp_path / "v.mp4", chunk_size=8192)
+    kept = (tmp_path / "v.mp4.part").stat().st_size
+
+    saved = download(server.url("/v.mp4"), tmp_path / "v.mp4", chunk_size=8192)
+
+    assert server.seen[-1] == ("/v.mp4", f"bytes={kept}-")
+    assert saved.read_bytes() == VIDEO
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert not (tmp_path / "v.mp4.part").exists()
+
+
+def test_server_without_ranges_restarts_from_zero(server: FileServer, tmp_path: Path) -> None:
+    server.routes["/v.mp4"] = Route(VIDEO, ranges=False, truncate_after=100_000)
+    with pytest.raises(DownloadError):
+        download(server.url("/v.mp4"), tmp_path / "v.mp4", chunk_size=8192)
+
+    saved = download(server.url("/v.mp4"), tmp_path / "v.mp4")
+
+    assert server.seen[-1][1] is not None
+    assert saved.read_bytes() == VIDEO
+
+
+def test_part_the_server_cannot_continue_is_discarded(server: FileServer, tmp_path: Path) -> None:
+    server.routes["/v.mp4"] = Route(VIDEO)
+    (tmp_path / "v.mp4.part").write_bytes(b"x" * (len(VIDEO) + 10))
+
+    saved = download(server.url("/v.mp4"), tmp_path / "v.mp4")
+
+    assert [r for _, r in server.seen] == [f"bytes={len(VIDEO) + 10}-", None]
+    assert saved.read_bytes() == VIDEO
+
+
+@pytest.mark.parametrize("status", [403, 404, 410])
+def test_refused_output_url_raises_output_expired(
+    server: FileServer, tmp_path: Path, status: int
+) -> None:
+    server.routes["/v.mp4"] = Route(VIDEO, status=status)
+    with pytest.raises(OutputExpiredError) as caught:
+        download(server.url("/v.mp4"), tmp_path / "v.mp4")
+    assert caught.value.status == status
+    assert not (tmp_path / "v.mp4").exists()
+
+
+def test_server_error_raises_download_error_with_status(
+    server: FileServer, tmp_path: Path
+) -> None:
+    server.routes["/v.mp4"] = Route(VIDEO, status=500)
+    with pytest.raises(DownloadError) as caught:
+        download(server.url("/v.mp4"), tmp_path / "v.mp4")
+    assert not isinstance(caught.value, OutputExpiredError)
+    assert caught.value.status == 500
+    assert not (tmp_path / "v.mp4").exists()
+
+
+@pytest.mark.parametrize("status", [403, 500])
+def test_error_message_hides_the_url_signature(
+    server: FileServer, tmp_path: Path, status: int
+) -> None:
+    server.routes["/v.mp4"] = Route(VIDEO, status=status)
+    url = server.url("/v.mp4", "X-Amz-Signature=s3cr3t")
+    with pytest.raises(DownloadError) as caught:
+        download(url, tmp_path / "v.mp4")
+    assert "s3cr3t" not in str(caught.value)
+    assert server.url("/v.mp4") in str(caught.value)
+
+
+def test_connection_refused_raises_download_error(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(DownloadError) as caught:
+        download(f"http://127.0.0.1:{port}/v.mp4?sig=s3cr3t", tmp_path / "v.mp4")
+    assert "s3cr3t" not in str(caught.value)
+    assert not (tmp_path / "v.mp4").exists()
+
+
+def test_write_failure_raises_download_error(server: FileServer, tmp_path: Path) -> None:
+    server.routes["/v.mp4"] = Route(VIDEO)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_bytes(b"")
+    with pytest.raises(DownloadError):
+        download(server.url("/v.mp4"), blocker / "v.mp4")
+    assert blocker.read_bytes() == b""
+
+
+@pytest.mark.timeout(60)
+def test_large_download_memory_does_not_grow_with_size(
+    server: FileServer, tmp_path: Path
+) -> None:
+    server.routes["/big.mp4"] = Route(os.urandom(MB), repeat=200)
+    rss_before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    try:
+        saved = download(server.url("/big.mp4"), tmp_path / "big.mp4")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    rss_growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before_kb) * 1024
+    assert saved.stat().st_size == 200 * MB
+    assert peak < 50 * MB
+    assert rss_growth < 50 * MB
+
+
+@pytest.mark.parametrize(
+    ("request_id", "name"),
+    [
+        ("req_1234567890", "req_1234567890.mp4"),
+        ("../etc/pass wd", "___etc_pass_wd.mp4"),
+        ("a-b.c", "a-b_c.mp4"),
+        ("", "video.mp4"),
+    ],
+)
+def test_output_filename_is_safe(request_id: str, name: str) -> None:
+    assert output_filename(request_id) == name

@@ -1,0 +1,517 @@
+"""The ledger on real SQLite files: lifecycle, guards, spend, permissions, concurrency."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import stat
+import threading
+import time
+from collections.abc import Iterator
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+
+import pytest
+
+from seedance_jupyter.catalog import GenerationRequest
+from seedance_jupyter.errors import SeedanceError
+from seedance_jupyter.ledger import JobRecord, Ledger
+
+DAY = 86_400.0
+REQUEST = GenerationRequest(prompt="A river at dawn", duration=5, resolution="720p")
+
+
+class Clock:
+    """A settable clock, so times in the ledger are exact."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ledger(tmp_path: Path, clock: Clock) -> Iterator[Ledger]:
+    with Ledger(tmp_path / "ledger.sqlite3", clock=clock) as opened:
+        yield opened
+
+
+def pending(
+    ledger: Ledger,
+    token: str,
+    *,
+    backend: str = "live",
+    request: GenerationRequest = REQUEST,
+    fingerprint: str = "fp",
+    usd: float = 0.5,
+) -> JobRecord:
+    return ledger.record_pending(
+        client_token=token, backend=backend, request=request,
+        fingerprint=fingerprint, estimated_usd=usd,
+    )
+
+
+def submitted(ledger: Ledger, token: str, request_id: str, **kw: object) -> JobRecord:
+    pending(ledger, token, **kw)  # type: ignore[arg-type]
+    return ledger.record_submitted(token, request_id=request_id, status="queued",
+                                   credits_charged=40)
+
+
+def test_row_is_pending_before_post_then_submitted(ledger: Ledger, clock: Clock) -> None:
+    row = pending(ledger, "tok-1")
+    assert (row.status, row.request_id, row.submitted_at) == ("pending", None, None)
+    assert ledger.by_token("tok-1") == row
+
+    clock.now += 2
+    done = ledger.record_submitted("tok-1", request_id="req_1", status="queued",
+                                   credits_charged=40)
+
+    assert (done.status, done.request_id, done.credits_charged) == ("queued", "req_1", 40)
+    assert done.submitted_at == clock.now
+    assert ledger.get("req_1") == done
+
+
+def test_request_fields_round_trip(ledger: Ledger) -> None:
+    request = GenerationRequest(
+        prompt="p", model="seedance-2.0-fast", media_urls=("https://x.test/a.png",),
+        aspect_ratio="9:16", duration=6, resolution="1080p",
+        webhook_url="https://hook.test/", metadata={"seedance_jupyter_token": "tok", "n": [1]},
+    )
+    row = ledger.record_pending(client_token="tok", backend="live", request=request,
+                                fingerprint=request.fingerprint(), estimated_usd=1.2,
+                                notebook="demo.ipynb")
+    assert row.media_urls == ("https://x.test/a.png",)
+    assert row.metadata == {"seedance_jupyter_token": "tok", "n": [1]}
+    assert (row.model, row.aspect_ratio, row.duration, row.resolution) == (
+        "seedance-2.0-fast", "9:16", 6, "1080p")
+    assert (row.webhook_url, row.notebook, row.estimated_usd) == (
+        "https://hook.test/", "demo.ipynb", 1.2)
+
+
+def test_duplicate_client_token_is_refused(ledger: Ledger) -> None:
+    pending(ledger, "tok")
+    with pytest.raises(sqlite3.IntegrityError):
+        pending(ledger, "tok")
+
+
+def test_submitting_an_unknown_token_raises(ledger: Ledger) -> None:
+    with pytest.raises(KeyError):
+        ledger.record_submitted("nope", request_id="req", status="queued", credits_charged=1)
+
+
+def test_uncertain_row_is_reconciled_with_its_request_id(ledger: Ledger) -> None:
+    pending(ledger, "tok")
+    uncertain = ledger.record_uncertain("tok", detail="read timed out")
+    assert (uncertain.status, uncertain.error_message) == ("submission_uncertain", "read timed out")
+    assert ledger.unfinished() == [uncertain]
+
+    row = ledger.reconcile("tok", request_id="req_9", status="processing")
+
+    assert row is not None
+    assert (row.status, row.request_id, row.error_message) == ("processing", "req_9", None)
+    assert ledger.get("req_9") == row
+
+
+def test_reconcile_unknown_token_returns_none(ledger: Ledger) -> None:
+    assert ledger.reconcile("nope", request_id="req", status="queued") is None
+
+
+def test_rejected_row_is_never_reusable(ledger: Ledger) -> None:
+    pending(ledger, "tok")
+    row = ledger.record_rejected("tok", code="insufficient_credits", message="top up")
+    assert (row.status, row.error_code, row.is_terminal) == ("rejected", "insufficient_credits",
+                                                            True)
+    assert ledger.find_reusable("live", "fp") is None
+    assert ledger.unfinished() == []
+
+
+def test_rejected_row_costs_nothing(ledger: Ledger, clock: Clock) -> None:
+    pending(ledger, "tok", usd=3.0)
+    ledger.record_rejected("tok", code="invalid_request", message="bad")
+    assert ledger.spent_usd_since(clock.now - 1) == 0.0
+    assert ledger.spend() == []
+
+
+def test_charged_job_cannot_be_marked_rejected(ledger: Ledger) -> None:
+    submitted(ledger, "tok", "req_1")
+    row = ledger.record_rejected("tok", code="invalid_request", message="late")
+    assert (row.status, row.request_id) == ("queued", "req_1")
+
+
+@pytest.mark.parametrize("status", ["queued", "processing", "succeeded"])
+def test_find_reusable_returns_submitted_or_succeeded_job(ledger: Ledger, status: str) -> None:
+    submitted(ledger, "tok", "req_1")
+    ledger.record_status("req_1", status=status)
+    found = ledger.find_reusable("live", "fp")
+    assert found is not None
+    assert (found.client_token, found.status) == ("tok", status)
+
+
+@pytest.mark.parametrize("status", ["pending", "submission_uncertain"])
+def test_find_reusable_returns_job_whose_post_may_have_been_charged(
+    ledger: Ledger, status: str
+) -> None:
+    pending(ledger, "tok")
+    if status == "submission_uncertain":
+        ledger.record_uncertain("tok", detail="connection reset")
+    found = ledger.find_reusable("live", "fp")
+    assert found is not None
+    assert found.status == status
+
+
+@pytest.mark.parametrize("status", ["failed", "cancelled"])
+def test_find_reusable_ignores_failed_and_cancelled(ledger: Ledger, status: str) -> None:
+    submitted(ledger, "tok", "req_1")
+    ledger.record_status("req_1", status=status)
+    assert ledger.find_reusable("live", "fp") is None
+
+
+def test_find_reusable_matches_backend_and_fingerprint(ledger: Ledger) -> None:
+    submitted(ledger, "tok", "req_1")
+    assert ledger.find_reusable("emulator", "fp") is None
+    assert ledger.find_reusable("live", "other") is None
+
+
+def test_find_reusable_prefers_the_newest_job(ledger: Ledger, clock: Clock) -> None:
+    submitted(ledger, "old", "req_1")
+    ledger.record_status("req_1", status="succeeded")
+    clock.now += 10
+    submitted(ledger, "new", "req_2")
+    found = ledger.find_reusable("live", "fp")
+    assert found is not None
+    assert found.client_token == "new"
+
+
+@pytest.mark.parametrize("late", ["queued", "processing", "failed", "cancelled"])
+def test_terminal_status_is_never_overwritten(ledger: Ledger, late: str) -> None:
+    submitted(ledger, "tok", "req_1")
+    done = ledger.record_status("req_1", status="succeeded", output_url="https://o.test/1.mp4")
+
+    after = ledger.record_status("req_1", status=late, error_code="late")
+
+    assert after == done
+    assert ledger.get("req_1") == done
+
+
+@pytest.mark.parametrize("local", ["pending", "submission_uncertain", "rejected"])
+def test_service_answer_cannot_claim_a_local_status(ledger: Ledger, local: str) -> None:
+    submitted(ledger, "tok", "req_1")
+    with pytest.raises(ValueError, match=local):
+        ledger.record_status("req_1", status=local)
+    row = ledger.get("req_1")
+    assert row is not None
+    assert row.status == "queued"
+
+
+def test_in_flight_status_never_moves_back(ledger: Ledger) -> None:
+    submitted(ledger, "tok", "req_1")
+    ledger.record_status("req_1", status="processing")
+    row = ledger.record_status("req_1", status="queued")
+    assert row is not None
+    assert row.status == "processing"
+
+
+def test_repeated_success_refreshes_output_url(ledger: Ledger) -> None:
+    submitted(ledger, "tok", "req_1")
+    first = ledger.record_status("req_1", status="succeeded", output_url="https://o.test/a")
+    again = ledger.record_status("req_1", status="succeeded", output_url="https://o.test/b")
+    assert first is not None
+    assert again is not None
+    assert again.output_url == "https://o.test/b"
+    assert again.finished_at == first.finished_at
+
+
+def test_terminal_status_sets_finished_at(ledger: Ledger, clock: Clock) -> None:
+    submitted(ledger, "tok", "req_1")
+    running = ledger.record_status("req_1", status="processing")
+    clock.now += 30
+    failed = ledger.record_status("req_1", status="failed", error_code="internal_error",
+                                  error_message="boom")
+    assert running is not None
+    assert running.finished_at is None
+    assert failed is not None
+    assert (failed.finished_at, failed.error_code, failed.error_message) == (
+        clock.now, "internal_error", "boom")
+
+
+def test_record_status_of_unknown_id_returns_none(ledger: Ledger) -> None:
+    assert ledger.record_status("req_missing", status="succeeded") is None
+
+
+def test_same_request_id_on_two_backends_is_told_apart(ledger: Ledger, clock: Clock) -> None:
+    submitted(ledger, "live-tok", "req_1", backend="live")
+    clock.now += 1
+    submitted(ledger, "emu-tok", "req_1", backend="emulator")
+
+    ledger.record_status("req_1", status="succeeded", backend="live")
+
+    live, emu = ledger.get("req_1", backend="live"), ledger.get("req_1", backend="emulator")
+    assert live is not None
+    assert emu is not None
+    assert (live.status, emu.status) == ("succeeded", "queued")
+
+
+def test_record_download_stores_local_path(ledger: Ledger) -> None:
+    submitted(ledger, "tok", "req_1")
+    ledger.record_download("req_1", "/videos/req_1.mp4")
+    row = ledger.get("req_1")
+    assert row is not None
+    assert row.local_path == "/videos/req_1.mp4"
+
+
+def test_unfinished_lists_in_flight_jobs_oldest_first(ledger: Ledger, clock: Clock) -> None:
+    submitted(ledger, "a", "req_a")
+    clock.now += 1
+    pending(ledger, "b", backend="emulator")
+    clock.now += 1
+    submitted(ledger, "c", "req_c")
+    ledger.record_status("req_c", status="succeeded")
+    clock.now += 1
+    pending(ledger, "d")
+    ledger.record_uncertain("d", detail="timeout")
+
+    assert [r.client_token for r in ledger.unfinished()] == ["a", "b", "d"]
+    assert [r.client_token for r in ledger.unfinished("live")] == ["a", "d"]
+
+
+def test_jobs_lists_newest_first_up_to_limit(ledger: Ledger, clock: Clock) -> None:
+    for token in "abcd":
+        pending(ledger, token, backend="emulator" if token == "c" else "live")
+        clock.now += 1
+    assert [r.client_token for r in ledger.jobs(limit=2)] == ["d", "c"]
+    assert [r.client_token for r in ledger.jobs(backend="live")] == ["d", "b", "a"]
+
+
+def test_spend_groups_by_local_day_and_model(ledger: Ledger, clock: Clock) -> None:
+    day1 = time.mktime((2026, 3, 1, 12, 0, 0, 0, 0, -1))
+    fast = GenerationRequest(prompt="p", model="seedance-2.0-fast")
+    clock.now = day1
+    submitted(ledger, "a", "req_a", usd=0.5)
+    submitted(ledger, "b", "req_b", usd=1.0)
+    submitted(ledger, "c", "req_c", usd=0.25, request=fast)
+    pending(ledger, "d", usd=2.0)
+    ledger.record_uncertain("d", detail="timeout")
+    pending(ledger, "e", usd=9.0)
+    ledger.record_rejected("e", code="insufficient_credits", message="no")
+    clock.now = day1 + DAY
+    submitted(ledger, "f", "req_f", usd=0.5)
+
+    rows = [(r.day, r.model, r.jobs, r.credits, r.usd, r.uncertain_jobs, r.uncertain_usd)
+            for r in ledger.spend()]
+
+    assert rows == [
+        ("2026-03-01", "seedance-2.0", 2, 80, 1.5, 1, 2.0),
+        ("2026-03-01", "seedance-2.0-fast", 1, 40, 0.25, 0, 0.0),
+        ("2026-03-02", "seedance-2.0", 1, 40, 0.5, 0, 0.0),
+    ]
+    assert [r.day for r in ledger.spend(since=day1 + DAY)] == ["2026-03-02"]
+
+
+def test_spend_keeps_backends_apart(ledger: Ledger) -> None:
+    submitted(ledger, "a", "req_a", backend="live")
+    submitted(ledger, "b", "req_b", backend="emulator")
+    assert [r.backend for r in ledger.spend()] == ["emulator", "live"]
+    assert [r.backend for r in ledger.spend(backend="live")] == ["live"]
+
+
+def test_spent_usd_since_counts_possible_charges(ledger: Ledger, clock: Clock) -> None:
+    start = clock.now
+    submitted(ledger, "old", "req_old", usd=100.0)
+    clock.now += 60
+    submitted(ledger, "charged", "req_1", usd=0.5)
+    pending(ledger, "in-flight", usd=1.0)
+    pending(ledger, "uncertain", usd=2.0)
+    ledger.record_uncertain("uncertain", detail="timeout")
+    pending(ledger, "refused", usd=4.0)
+    ledger.record_rejected("refused", code="invalid_request", message="no")
+    submitted(ledger, "emu", "req_e", backend="emulator", usd=8.0)
+
+    assert ledger.spent_usd_since(start + 1, backend="live") == 3.5
+    assert ledger.spent_usd_since(start + 1) == 11.5
+
+
+def _finish(ledger: Ledger, clock: Clock, token: str, seconds: float, *,
+            status: str = "succeeded", resolution: str = "720p") -> None:
+    request = GenerationRequest(prompt=token, duration=5, resolution=resolution)
+    submitted(ledger, token, f"req_{token}", request=request)
+    clock.now += seconds
+    ledger.record_status(f"req_{token}", status=status)
+    clock.now += 1
+
+
+def test_expected_runtime_is_median_of_alike_successes(ledger: Ledger, clock: Clock) -> None:
+    _finish(ledger, clock, "a", 10)
+    _finish(ledger, clock, "b", 30)
+    _finish(ledger, clock, "c", 20)
+    _finish(ledger, clock, "failed", 900, status="failed")
+    _finish(ledger, clock, "other", 900, resolution="1080p")
+    assert ledger.expected_runtime(backend="live", model="seedance-2.0", resolution="720p",
+                                   duration=5) == 20.0
+
+
+def test_expected_runtime_uses_the_last_twenty(ledger: Ledger, clock: Clock) -> None:
+    for i in range(5):
+        _finish(ledger, clock, f"slow{i}", 1000)
+    for i in range(20):
+        _finish(ledger, clock, f"fast{i}", 10)
+    assert ledger.expected_runtime(backend="live", model="seedance-2.0", resolution="720p",
+                                   duration=5) == 10.0
+
+
+def test_expected_runtime_without_history_is_none(ledger: Ledger, clock: Clock) -> None:
+    _finish(ledger, clock, "a", 10)
+    assert ledger.expected_runtime(backend="emulator", model="seedance-2.0", resolution="720p",
+                                   duration=5) is None
+    assert ledger.expected_runtime(backend="live", model="seedance-2.0", resolution=None,
+                                   duration=None) is None
+
+
+def test_file_is_owner_only_from_the_start(tmp_path: Path) -> None:
+    path = tmp_path / "private" / "ledger.sqlite3"
+    with Ledger(path) as ledger:
+        pending(ledger, "tok")
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        for name in ("ledger.sqlite3", "ledger.sqlite3-wal", "ledger.sqlite3-shm"):
+            assert stat.S_IMODE((path.parent / name).stat().st_mode) == 0o600
+
+
+def test_loose_existing_file_is_tightened(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    path.touch(mode=0o644)
+    path.chmod(0o644)
+    Ledger(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_database_uses_wal_and_a_schema_version(ledger: Ledger) -> None:
+    with sqlite3.connect(ledger.path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+        indexes = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master")}
+    assert any("(request_id)" in (sql or "") for sql in indexes)
+    assert any("(backend, fingerprint)" in (sql or "") for sql in indexes)
+
+
+def test_reopening_keeps_the_rows(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    with Ledger(path) as first:
+        row = submitted(first, "tok", "req_1")
+    with Ledger(path) as second:
+        assert second.get("req_1") == row
+
+
+def test_ledger_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    Ledger(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(SeedanceError, match="newer"):
+        Ledger(path)
+
+
+def test_default_path_honours_seedance_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEEDANCE_HOME", str(tmp_path / "home"))
+    assert Ledger.default_path() == tmp_path / "home" / "ledger.sqlite3"
+    with Ledger() as ledger:
+        assert ledger.path == tmp_path / "home" / "ledger.sqlite3"
+        assert ledger.path.exists()
+
+
+def test_default_path_is_under_jupyter_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SEEDANCE_HOME", raising=False)
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter"))
+    assert Ledger.default_path() == tmp_path / "jupyter" / "seedance" / "ledger.sqlite3"
+
+
+def test_closed_ledger_refuses_use(ledger: Ledger) -> None:
+    ledger.close()
+    ledger.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        ledger.jobs()
+
+
+ROWS_PER_WRITER = 200
+
+
+def _write_jobs(path: str, name: str, start_together: Barrier) -> None:
+    """One kernel's worth of jobs, each through its whole life."""
+    with Ledger(path) as ledger:
+        start_together.wait(60)
+        for i in range(ROWS_PER_WRITER):
+            token, request_id = f"{name}-{i}", f"req_{name}_{i}"
+            pending(ledger, token, fingerprint=token)
+            ledger.record_submitted(token, request_id=request_id, status="queued",
+                                    credits_charged=i)
+            ledger.record_status(request_id, status="processing")
+            ledger.record_status(request_id, status="succeeded", output_url=f"https://o/{i}")
+            time.sleep(0.001)  # let the other writer take the lock now and then
+
+
+def _check_all_written(path: Path, names: list[str]) -> None:
+    with Ledger(path) as ledger:
+        rows = ledger.jobs(limit=-1)
+        assert len(rows) == len(names) * ROWS_PER_WRITER
+        assert {r.status for r in rows} == {"succeeded"}
+        for name in names:
+            mine = [r for r in rows if r.client_token.startswith(f"{name}-")]
+            assert sorted(r.credits_charged or 0 for r in mine) == list(range(ROWS_PER_WRITER))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+@pytest.mark.timeout(120)
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "shared" / "ledger.sqlite3"
+    ctx = multiprocessing.get_context("spawn")
+    names = ["k1", "k2"]
+    barrier = ctx.Barrier(len(names))
+    procs = [ctx.Process(target=_write_jobs, args=(str(path), name, barrier)) for name in names]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(100)
+    assert [proc.exitcode for proc in procs] == [0, 0]
+    _check_all_written(path, names)
+    with Ledger(path) as ledger:
+        spans = [[r.created_at for r in ledger.jobs(limit=-1) if r.client_token.startswith(n)]
+                 for n in names]
+    assert max(min(s) for s in spans) < min(max(s) for s in spans), "writers did not overlap"
+
+
+def test_threads_sharing_one_ledger_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    names = ["t1", "t2", "t3"]
+    with Ledger(path) as shared:
+        go = threading.Event()
+        errors: list[Exception] = []
+
+        def run(name: str) -> None:
+            try:
+                go.wait()
+                for i in range(ROWS_PER_WRITER):
+                    token = f"{name}-{i}"
+                    pending(shared, token, fingerprint=token)
+                    shared.record_submitted(token, request_id=f"req_{token}", status="queued",
+                                            credits_charged=i)
+                    shared.record_status(f"req_{token}", status="succeeded")
+            except Exception as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(n,)) for n in names]
+        for thread in threads:
+            thread.start()
+        go.set()
+        for thread in threads:
+            thread.join(60)
+        assert errors == []
+    _check_all_written(path, names)
