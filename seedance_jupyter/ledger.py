@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .backend import seedance_home
 from .catalog import GenerationRequest
 from .errors import SeedanceError
 
@@ -185,17 +186,8 @@ class Ledger:
 
     @staticmethod
     def default_path() -> Path:
-        """``$SEEDANCE_HOME/ledger.sqlite3``, else under Jupyter's data directory."""
-        home = os.environ.get("SEEDANCE_HOME")
-        if home:
-            return Path(home).expanduser() / "ledger.sqlite3"
-        try:
-            from jupyter_core.paths import jupyter_data_dir
-        except ImportError:
-            base = Path.home() / ".local" / "share" / "jupyter"
-        else:
-            base = Path(jupyter_data_dir())
-        return base / "seedance" / "ledger.sqlite3"
+        """``ledger.sqlite3`` in ``$SEEDANCE_HOME``, else in Jupyter's data directory."""
+        return seedance_home() / "ledger.sqlite3"
 
     def __enter__(self) -> Ledger:
         return self
