@@ -438,16 +438,16 @@ class JobCard:
         self._progress = ipywidgets.IntProgress(value=35, min=0, max=100, bar_style="info")
         self._progress.add_class("seedance-progress")
         self._detail = ipywidgets.HTML()
-        self._cancel = ipywidgets.Button(
+        self.cancel_button = ipywidgets.Button(
             description=CARD_CANCEL_LABEL,
             tooltip=CARD_CANCEL_TOOLTIP,
             button_style="warning",
             icon="stop",
         )
-        self._cancel.add_class("seedance-cancel")
-        self._cancel.on_click(self._clicked)
+        self.cancel_button.add_class("seedance-cancel")
+        self.cancel_button.on_click(self._clicked)
         self.widget = ipywidgets.VBox(
-            [self._style, self._header, self._status, self._progress, self._detail, self._cancel]
+            [self._style, self._header, self._status, self._progress, self._detail, self.cancel_button]
         )
         self.widget.add_class("seedance-card")
         self._update_widget(self._view())
@@ -539,15 +539,15 @@ class JobCard:
         detail = _detail_html(view)
         self._detail.value = detail
         self._detail.layout.display = None if detail else "none"
-        self._cancel.disabled = not (view.is_active and self.job.can_cancel)
-        self._cancel.layout.display = "none" if view.status in _FINAL else None
+        self.cancel_button.disabled = not (view.is_active and self.job.can_cancel)
+        self.cancel_button.layout.display = "none" if view.status in _FINAL else None
 
     def _clicked(self, _button: Any) -> None:
         """Disable at once and call ``on_cancel`` once, however fast the clicks come."""
         with self._lock:
             if self._override is not None or not self.job.can_cancel:
                 return
-            self._cancel.disabled = True
+            self.cancel_button.disabled = True
             self._override = "cancelling"
         self.render()
         try:

@@ -102,6 +102,10 @@ class Client:
     def has_api_key(self) -> bool:
         return self._auth is not None
 
+    def set_api_key(self, api_key: str) -> None:
+        """Use ``api_key`` from now on; kept in this process's memory only."""
+        self._auth = _BearerAuth(api_key) if api_key else None
+
     @property
     def is_loopback(self) -> bool:
         """True when talking to a service on this machine (an emulator)."""

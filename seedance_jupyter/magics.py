@@ -262,12 +262,13 @@ class SeedanceMagics(Magics, SeedanceSettings):
     def _spend(self, words: list[str]) -> Table:
         from .tables import Table
 
+        backend = self.session.backend
         rows = [
             (row.day, row.model, row.jobs, row.credits, f"${row.usd:.2f}",
              f"${row.uncertain_usd:.2f}" if row.uncertain_usd else "")
-            for row in self.session.ledger.spend()
+            for row in self.session.ledger.spend(backend=backend.key)
         ]
-        return Table.of("Seedance spend by day and model",
+        return Table.of(f"Seedance spend by day and model ({backend.label})",
                         ("day", "model", "jobs", "credits", "usd", "uncertain"), rows)
 
     def _form(self, words: list[str]) -> Any:

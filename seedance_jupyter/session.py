@@ -111,7 +111,7 @@ class KernelSession:
         daily = self.settings.daily_budget_usd
         if daily is not None:
             midnight = time.mktime(time.localtime()[:3] + (0, 0, 0, 0, 0, -1))
-            spent = self.ledger.spent_usd_since(midnight)
+            spent = self.ledger.spent_usd_since(midnight, backend=self.backend.key)
             if spent + usd > daily + 1e-9:
                 raise BudgetExceededError(
                     messages.BUDGET_DAILY.format(usd=usd, left=max(0.0, daily - spent),
