@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -52,14 +53,19 @@ def creates(emulator: Emulator) -> int:
                if r.method == "POST" and r.path.endswith("/generations"))
 
 
-def has_video_update(display_id: str):  # noqa: ANN201 - a predicate factory
-    def check(iopub: list[dict]) -> bool:  # type: ignore[type-arg]
+def has_video_update(
+    display_id: str, fragment: str = "<video src="
+) -> Callable[[list[dict[str, Any]]], bool]:
+    """A predicate: an update of ``display_id`` whose HTML holds ``fragment`` arrived."""
+
+    def check(iopub: list[dict[str, Any]]) -> bool:
         return any(
             m["msg_type"] == "update_display_data"
             and m["content"].get("transient", {}).get("display_id") == display_id
-            and "<video src=" in m["content"]["data"].get("text/html", "")
+            and fragment in m["content"]["data"].get("text/html", "")
             for m in iopub
         )
+
     return check
 
 
@@ -83,6 +89,7 @@ def test_background_updates_reach_the_cell_that_showed_the_card(
     kernel.execute("x = 1 + 1")
     assert kernel.wait_for(has_video_update(display_id), timeout=60)
     later_displays = [m for m in kernel.iopub if m["msg_type"] == "display_data"
+                      and m["parent_header"].get("msg_id") != cell.msg_id
                       and m["content"].get("transient", {}).get("display_id") == display_id]
     assert later_displays == []
 
@@ -134,7 +141,8 @@ def test_restart_then_resume_finishes_the_job(
     assert "1 unfinished" in loaded.text()
     resumed = kernel.execute("%seedance resume")
     [display_id] = display_ids(resumed)
-    assert kernel.wait_for(has_video_update(display_id), timeout=60)
+    local = '<video src="seedance_outputs/'
+    assert kernel.wait_for(has_video_update(display_id, local), timeout=60)
     assert creates(service) == 1
     assert list((tmp_path / "seedance_outputs").glob("*.mp4"))
 
