@@ -447,7 +447,8 @@ class JobCard:
         self.cancel_button.add_class("seedance-cancel")
         self.cancel_button.on_click(self._clicked)
         self.widget = ipywidgets.VBox(
-            [self._style, self._header, self._status, self._progress, self._detail, self.cancel_button]
+            [self._style, self._header, self._status, self._progress, self._detail,
+             self.cancel_button]
         )
         self.widget.add_class("seedance-card")
         self._update_widget(self._view())

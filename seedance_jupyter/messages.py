@@ -43,7 +43,9 @@ EMULATOR_MISSING = (
 )
 
 # Kernel side
-SUBMITTING = "Submitting {model}, {duration} s, {resolution}, {ratio}: estimated ${usd:.2f} ({backend})."
+SUBMITTING = (
+    "Submitting {model}, {duration} s, {resolution}, {ratio}: estimated ${usd:.2f} ({backend})."
+)
 REATTACHED = (
     "Re-attached to job {request_id} that an identical run already made ({status}); "
     "no new charge. Add --new for a fresh paid job."

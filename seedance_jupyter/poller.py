@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import random
 import threading
@@ -132,7 +133,7 @@ class Poller:
         self._expected = expected_runtime
         self._on_tick = on_tick
         self._clock = clock
-        self._rng = random.Random(seed)  # noqa: S311 - jitter, not security
+        self._rng = random.Random(seed)
         self.budget = _Budget(requests_per_minute, clock)
         self._entries: dict[str, _Entry] = {}
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, "seedance-poll")
@@ -253,10 +254,8 @@ class Poller:
             if due and not due[-1].in_flight:
                 wake = max(now, min(wake, self.budget.next_token_at(now)))
             self._wakeup.clear()
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), max(0.01, wake - self._clock()))
-            except asyncio.TimeoutError:
-                pass
         self._tick()
         if self._thread is not None and self._loop is not None:
             self._loop.call_soon(self._loop.stop)

@@ -94,7 +94,8 @@ class KernelSession:
         return self.backend.client.prepare(prompt, **values)
 
     def estimate(self, request: GenerationRequest) -> float:
-        assert request.duration is not None and request.resolution is not None
+        assert request.duration is not None
+        assert request.resolution is not None
         return self.backend.client.estimate_cost(
             request.model, request.duration, request.resolution
         )
@@ -110,7 +111,7 @@ class KernelSession:
             )
         daily = self.settings.daily_budget_usd
         if daily is not None:
-            midnight = time.mktime(time.localtime()[:3] + (0, 0, 0, 0, 0, -1))
+            midnight = time.mktime((*time.localtime()[:3], 0, 0, 0, 0, 0, -1))
             spent = self.ledger.spent_usd_since(midnight, backend=self.backend.key)
             if spent + usd > daily + 1e-9:
                 raise BudgetExceededError(

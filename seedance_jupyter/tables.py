@@ -37,9 +37,13 @@ class Table:
             max([len(c)] + [len(row[i]) for row in self.rows])
             for i, c in enumerate(self.columns)
         ]
-        lines = [self.title, "  ".join(c.ljust(w) for c, w in zip(self.columns, widths))]
-        lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in self.rows]
+        lines = [self.title, _line(self.columns, widths)]
+        lines += [_line(row, widths) for row in self.rows]
         return "\n".join(line.rstrip() for line in lines)
+
+
+def _line(values: Sequence[str], widths: Sequence[int]) -> str:
+    return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))
 
 
 def _cell(value: object) -> str:

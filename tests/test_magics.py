@@ -48,7 +48,7 @@ def test_interpolate_takes_variables_and_keeps_doubled_braces() -> None:
 
 
 def test_interpolate_names_an_undefined_variable() -> None:
-    with pytest.raises(UsageError, match="{missing}"):
+    with pytest.raises(UsageError, match=r"\{missing\}"):
         interpolate("a {missing}", {})
 
 

@@ -91,11 +91,14 @@ def test_random_input_raises_only_validation_error(
     prompt: Any, model: Any, media: Any, ratio: Any, duration: Any, resolution: Any,
     webhook: Any, metadata: Any,
 ) -> None:
+    fields = {"prompt", "model", "media_urls", "aspect_ratio", "duration", "resolution",
+              "webhook_url", "metadata"}
+    error: ValidationError | None = None
     try:
         OFFLINE.prepare(prompt, model, media if media is not None else (), ratio, duration,
                         resolution, webhook, metadata)
     except ValidationError as exc:
-        assert str(exc).split(":")[0] in {
-            "prompt", "model", "media_urls", "aspect_ratio", "duration", "resolution",
-            "webhook_url", "metadata",
-        }
+        error = exc
+    if error is not None:
+        assert error.field in fields
+        assert str(error).startswith(f"{error.field}: ")
