@@ -51,6 +51,7 @@ class JobState:
     duration: int | None = None
     aspect_ratio: str | None = None
     resolution: str | None = None
+    metadata: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
     received_at: float = field(default_factory=time.time, compare=False)
 
     @property
@@ -88,6 +89,7 @@ class JobState:
                 duration=_optional(payload.get("duration"), int, "duration"),
                 aspect_ratio=_optional(payload.get("aspectRatio"), str, "aspectRatio"),
                 resolution=_optional(payload.get("resolution"), str, "resolution"),
+                metadata=_optional(payload.get("metadata"), dict, "metadata"),
             )
         except (TypeError, ValueError, AttributeError) as exc:
             raise MalformedResponseError(
@@ -309,5 +311,6 @@ def _merge(old: JobState, new: JobState) -> JobState:
         duration=new.duration if new.duration is not None else old.duration,
         aspect_ratio=new.aspect_ratio or old.aspect_ratio,
         resolution=new.resolution or old.resolution,
+        metadata=new.metadata if new.metadata is not None else old.metadata,
         received_at=new.received_at,
     )

@@ -103,6 +103,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
             "cancel": self._cancel,
             "show": self._show,
             "resume": self._resume,
+            "reconcile": self._reconcile,
             "spend": self._spend,
             "form": self._form,
         }
@@ -142,7 +143,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
         {{ and }} are literal braces. The cell returns at once with a live job card.
 
         Line form: %seedance models | jobs | status ID | cancel ID | show ID |
-        resume | spend | form
+        resume | reconcile ID | spend | form
         """
         if cell is None:
             return self._dispatch_line(line)
@@ -258,6 +259,9 @@ class SeedanceMagics(Magics, SeedanceSettings):
         print(messages.RESUMED.format(count=len(jobs)) if jobs else messages.NOTHING_TO_RESUME)
         for job in jobs:
             self.show_card(job)
+
+    def _reconcile(self, words: list[str]) -> Job:
+        return self.session.reconcile(self._one_id(words))
 
     def _spend(self, words: list[str]) -> Table:
         from .tables import Table

@@ -71,7 +71,7 @@ BUDGET_DAILY = (
 UNKNOWN_JOB = "No job {request_id!r} in this ledger or on the service."
 UNKNOWN_SUBCOMMAND = (
     "Unknown subcommand {name!r}; use one of: models, jobs, status ID, cancel ID, show ID, "
-    "resume, spend, form."
+    "resume, reconcile ID, spend, form."
 )
 MISSING_ID = "%seedance {name} needs a request id, e.g. %seedance {name} req_123."
 UNDEFINED_VARIABLE = (
@@ -84,3 +84,8 @@ BAD_PLACEHOLDER = (
 BAD_METADATA_JSON = "metadata: {value} is not valid JSON ({detail}); give a JSON object."
 CANCEL_FAILED = "Cancel failed: {detail}"
 DOWNLOAD_FAILED = "Download failed, the video stays at its URL: {detail}"
+NOT_OURS = (
+    "Job {request_id} carries no client token of this ledger, so it is not matched to an "
+    "uncertain submission."
+)
+WEBHOOK_REJECTED = "Webhook rejected: missing or wrong x-seedance-signature, or not a JSON body."

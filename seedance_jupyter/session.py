@@ -8,6 +8,7 @@ The magic and the form only parse and call :meth:`KernelSession.submit`.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import threading
 import time
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from . import messages
 from .backend import Backend, resolve_backend
 from .catalog import GenerationRequest
-from .client import new_client_token
+from .client import CLIENT_TOKEN_KEY, new_client_token
 from .errors import (
     AmbiguousSubmitError,
     BudgetExceededError,
@@ -30,6 +31,7 @@ from .errors import (
 from .jobs import STATUSES, Job, JobError, JobState
 from .ledger import JobRecord, Ledger
 from .poller import Poller, Schedule
+from .webhooks import verify_webhook_signature
 
 if TYPE_CHECKING:
     from .card import JobCard
@@ -247,6 +249,42 @@ class KernelSession:
                 job.refresh()
             jobs.append(job)
         return jobs
+
+    def reconcile(self, request_id: str) -> Job:
+        """Match a job seen later (dashboard, webhook) to an uncertain submission.
+
+        The client token this package put into the request's metadata proves the
+        job is ours; without it nothing is matched, so no row is ever guessed.
+        """
+        state = self.backend.client.fetch_state(request_id)
+        token = (state.metadata or {}).get(CLIENT_TOKEN_KEY)
+        record = self.ledger.by_token(token) if isinstance(token, str) else None
+        if record is None:
+            raise SeedanceError(
+                messages.NOT_OURS.format(request_id=request_id), request_id=request_id
+            )
+        if record.request_id is None:
+            self.ledger.reconcile(token, request_id=request_id, status=state.status)
+        job = self.get_job(request_id)
+        job.update(state)
+        return job
+
+    def apply_webhook(self, body: bytes, signature: str | None, secret: str) -> Job:
+        """Take a webhook delivery: verified, idempotent (a replay changes nothing)."""
+        if not verify_webhook_signature(body, signature, secret):
+            raise SeedanceError(messages.WEBHOOK_REJECTED, code="bad_signature")
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            raise SeedanceError(messages.WEBHOOK_REJECTED, code="bad_body")
+        state = JobState.from_api(payload)
+        if self.ledger.get(state.request_id) is None:
+            return self.reconcile(state.request_id)
+        job = self.get_job(state.request_id)
+        job.update(state)
+        return job
 
     def cancel(self, job: Job, on_error: Callable[[str], None] | None = None) -> None:
         """Cancel in a worker thread; safe to call from any thread (a widget click)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,7 +99,19 @@ class Kernel:
         ]
 
     def restart(self) -> None:
+        """A graceful restart, as the Restart Kernel menu item does."""
         self.client.stop_channels()
+        self.manager.restart_kernel(now=False)
+        self._connect()
+        self.iopub.clear()
+
+    def kill(self) -> None:
+        """SIGKILL the kernel process, then start a new one in its place."""
+        self.client.stop_channels()
+        self.manager.signal_kernel(signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while self.manager.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.manager.restart_kernel(now=True)
         self._connect()
         self.iopub.clear()

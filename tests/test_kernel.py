@@ -169,3 +169,18 @@ def test_the_api_key_is_nowhere_in_the_saved_notebook_or_the_ledger(
         if file.is_file():
             assert KEY.encode() not in file.read_bytes(), file
     assert KEY not in json.dumps(nb)
+
+
+def test_a_killed_kernel_is_resumed_from_the_ledger(
+    kernel: Kernel, service: Emulator, tmp_path: Path
+) -> None:
+    kernel.execute(LOAD)
+    kernel.execute("%%seedance -d 6 -r 480p\nsurvives SIGKILL")
+    kernel.kill()
+    loaded = kernel.execute(LOAD)
+    assert "1 unfinished" in loaded.text()
+    resumed = kernel.execute("%seedance resume")
+    [display_id] = display_ids(resumed)
+    local = '<video src="seedance_outputs/'
+    assert kernel.wait_for(has_video_update(display_id, local), timeout=60)
+    assert creates(service) == 1
