@@ -259,7 +259,7 @@ class KernelSession:
         state = self.backend.client.fetch_state(request_id)
         token = (state.metadata or {}).get(CLIENT_TOKEN_KEY)
         record = self.ledger.by_token(token) if isinstance(token, str) else None
-        if record is None:
+        if record is None or not isinstance(token, str):
             raise SeedanceError(
                 messages.NOT_OURS.format(request_id=request_id), request_id=request_id
             )
