@@ -1,0 +1,20 @@
+"""A local emulator of the whole Seedance Open API, rendering real mp4 videos.
+
+It lets notebooks and tests run with no network and no key::
+
+    from seedance_jupyter.emulator import start
+    emu = start(speed=10.0)          # emu.url, emu.api_key ("sd2_emu_local")
+    ...
+    emu.stop()
+
+PyAV and NumPy (the ``emulator`` extra) are imported only when a video or a
+sample image is first drawn, so importing this package stays light.
+"""
+
+from __future__ import annotations
+
+from .faults import Faults
+from .server import Emulator, RecordedRequest, start
+from .webhooks import WebhookAttempt
+
+__all__ = ["Emulator", "Faults", "RecordedRequest", "WebhookAttempt", "start"]

@@ -1,0 +1,73 @@
+"""``python -m seedance_jupyter.emulator`` (or ``seedance-emulator``): serve until stopped.
+
+Prints one line, ``Seedance emulator at http://HOST:PORT``, then serves until
+SIGINT or SIGTERM. The API key is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from .faults import Faults
+from .server import start
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seedance-emulator", description="A local Seedance Open API that renders real mp4s."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--api-key", help="the accepted key (default: sd2_emu_local)")
+    parser.add_argument("--webhook-secret", help="signs webhooks (x-seedance-signature)")
+    parser.add_argument("--webhook-url", help="default webhook URL of the key")
+    parser.add_argument("--speed", type=float, default=1.0, help="job time divisor")
+    parser.add_argument("--credits", type=int, default=100_000, help="starting balance")
+    parser.add_argument("--rate-limit", type=int, default=1200, help="requests per minute")
+    parser.add_argument("--error-rate", type=float, default=0.0, help="share of 500 answers")
+    parser.add_argument("--drop-rate", type=float, default=0.0, help="share of dropped answers")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument("--fail-rate", type=float, default=0.0, help="share of failed jobs")
+    parser.add_argument("--state-dir", help="keep jobs and balances here across restarts")
+    parser.add_argument("--output-dir", help="where the mp4s go")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the emulator in the foreground; returns the exit status."""
+    args = _parser().parse_args(argv)
+    faults = Faults(
+        error_rate=args.error_rate, drop_rate=args.drop_rate, latency=args.latency,
+        fail_rate=args.fail_rate,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    emulator = start(
+        host=args.host, port=args.port, api_key=args.api_key, webhook_secret=args.webhook_secret,
+        speed=args.speed, credits=args.credits, rate_limit_per_minute=args.rate_limit,
+        default_webhook_url=args.webhook_url, faults=faults, output_dir=args.output_dir,
+        state_dir=args.state_dir,
+    )
+    try:
+        print(f"Seedance emulator at {emulator.url}", flush=True)
+        while not stop.wait(1.0):
+            pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
