@@ -430,6 +430,8 @@ class JobCard:
         self._shown = False
         self._sent: dict[str, str] | None = None
         self._status_class: str | None = None
+        self._embedded: Any = None
+        self._embedded_result: Any = None
 
         self._style = ipywidgets.HTML(value=f"<style>{_CARD_CSS}</style>")
         self._header = ipywidgets.HTML()
@@ -466,11 +468,28 @@ class JobCard:
             self._sent = bundle
             self._shown = True
 
+    def embedded(self) -> ipywidgets.Widget:
+        """The card for a widget container, such as the form's job list.
+
+        A ``display_id`` output cannot live inside a widget, so the saved output's
+        HTML (inline video included) is mirrored in an HTML widget instead, kept
+        current by :meth:`render` through trait changes only, safe from any thread.
+        """
+        with self._lock:
+            if self._embedded is None:
+                self._embedded_result = ipywidgets.HTML(value=render_html(self._view()))
+                self._embedded_result.add_class("seedance-embedded-result")
+                self._embedded = ipywidgets.VBox([self.widget, self._embedded_result])
+                self._embedded.add_class("seedance-embedded-card")
+            return self._embedded
+
     def render(self) -> None:
         """Bring widget and persistent output up to date; skip unchanged output."""
         with self._lock:
             view = self._view()
             self._update_widget(view)
+            if self._embedded_result is not None:
+                self._embedded_result.value = render_html(view)
             if not self._shown:
                 return
             bundle = _bundle(view)

@@ -1,0 +1,658 @@
+"""The form: every option of the API in one panel, with cost and validation as you type.
+
+The form knows no HTTP and keeps no copy of the rules: its choices come from the
+live catalogue, and the session validates (``prepare``), prices (``estimate``),
+submits and makes the cards, so the form cannot drift from ``%%seedance``.
+
+A submission runs on a worker thread. The kernel then stays free to take the
+second click of a double click, which finds the form busy and is dropped, and
+the form never blocks the notebook while the POST is in flight. Everything done
+from that thread (and from the poller, through the cards) is a widget trait
+change, never a ``print`` or ``display``, which would land in whichever cell
+happens to be running.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import shlex
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets
+
+from . import messages
+from .catalog import (
+    MAX_MEDIA_URLS,
+    GenerationRequest,
+    ModelInfo,
+    check_media_url,
+    check_metadata,
+    check_webhook_url,
+)
+from .errors import SeedanceError, ValidationError
+
+if TYPE_CHECKING:
+    from .card import JobCard
+    from .session import KernelSession
+
+__all__ = ["SeedanceForm"]
+
+# User-facing text (to move into messages.py).
+FORM_TITLE = "Seedance"
+FORM_BACKEND = "backend: {label}"
+FORM_API_KEY_LABEL = "API key"
+FORM_API_KEY_PLACEHOLDER = "paste your Seedance API key, then press Enter"
+FORM_API_KEY_HINT = (
+    "No API key was found. The key you enter is kept in this kernel's memory only, "
+    "never in the notebook."
+)
+FORM_API_KEY_SET = "Key set for this kernel session."
+FORM_API_KEY_MISSING = "API key: enter your Seedance API key above."
+FORM_PROMPT_LABEL = "Prompt"
+FORM_PROMPT_PLACEHOLDER = "Describe the video: subject, action, camera, style..."
+FORM_MODEL_LABEL = "Model"
+FORM_MODEL_OPTION = "{id} — {best_for}"
+FORM_DURATION_LABEL = "Duration (s)"
+FORM_RATIO_LABEL = "Aspect ratio"
+FORM_RATIO_TOOLTIPS: Mapping[str, str] = {
+    "16:9": "landscape", "9:16": "portrait (vertical)", "1:1": "square",
+}
+FORM_RESOLUTION_LABEL = "Resolution"
+FORM_MEDIA_HEADING = (
+    "Reference media: up to {maximum} image, video or audio URLs (none for text-to-video)"
+)
+FORM_MEDIA_LABEL = "Media {number}"
+FORM_MEDIA_PLACEHOLDER = "https://example.com/reference.png"
+FORM_MEDIA_ALT = "Reference image {number}"
+FORM_ADVANCED = "Advanced"
+FORM_WEBHOOK_LABEL = "Webhook URL"
+FORM_WEBHOOK_PLACEHOLDER = "https://example.com/seedance-webhook"
+FORM_WEBHOOK_OK = "webhook URL accepted"
+FORM_METADATA_LABEL = "Metadata"
+FORM_METADATA_PLACEHOLDER = '{"project": "demo"}'
+FORM_METADATA_OK = "JSON object accepted"
+FORM_COST = "Estimated cost: ${rate}/s \N{MULTIPLICATION SIGN} {duration} s = ${usd:.2f}"
+FORM_BUDGET_LEFT = " · budget left: ${left:.2f} of ${budget:.2f}"
+FORM_SUBMIT = "Submit"
+FORM_SUBMIT_TOOLTIP = "Submit this generation (credits are charged)"
+FORM_SUBMITTED = "Submitted: job {request_id} is first in the list below."
+FORM_SUBMIT_FAILED = "Not submitted: {detail}"
+FORM_SUBMIT_UNEXPECTED = "Submission failed unexpectedly ({detail}); see the kernel log."
+FORM_COPY = "Copy as %%seedance"
+FORM_COPY_TOOLTIP = "Show the %%seedance cell that makes the same request"
+FORM_MAGIC_LABEL = "Cell"
+
+_log = logging.getLogger("seedance_jupyter")
+
+#: ``prepare`` needs a prompt; this one only stands in while the default choices are checked.
+_PROBE_PROMPT = "probe"
+_STYLE = {"description_width": "110px"}
+_WIDE = {"width": "100%"}
+
+# Colours only through JupyterLab's theme variables, so light and dark themes both work.
+_FORM_CSS = """
+.seedance-form { border: 1px solid var(--jp-border-color2); border-radius: 4px;
+  padding: 8px 10px; color: var(--jp-ui-font-color1); background: var(--jp-layout-color1);
+  max-width: 760px; }
+.seedance-form .seedance-form-title { font-weight: 600; font-size: var(--jp-ui-font-size2); }
+.seedance-form .seedance-muted { color: var(--jp-ui-font-color2);
+  font-size: var(--jp-ui-font-size1); }
+.seedance-form .seedance-field-ok { color: var(--jp-success-color1); }
+.seedance-form .seedance-field-error, .seedance-form .seedance-reason {
+  color: var(--jp-error-color1); overflow-wrap: anywhere; }
+.seedance-form .seedance-cost { font-weight: 600; }
+.seedance-form .seedance-thumb { max-height: 64px; max-width: 160px; display: block;
+  border: 1px solid var(--jp-border-color2); border-radius: 3px; }
+.seedance-form .seedance-message { overflow-wrap: anywhere; }
+"""
+
+
+class SeedanceForm:
+    """A panel that submits generations and lists their cards below it, newest first.
+
+    ``widget`` is the ipywidgets tree; the form displays as that widget, so
+    ``%seedance form`` and ``seedance_jupyter.form()`` can simply return it. The
+    keyword arguments preset the controls; ``None`` takes the settings' default.
+    """
+
+    def __init__(
+        self,
+        session: KernelSession,
+        *,
+        prompt: str = "",
+        model: str | None = None,
+        duration: int | None = None,
+        aspect_ratio: str | None = None,
+        resolution: str | None = None,
+        media_urls: Sequence[str] = (),
+        webhook_url: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._session = session
+        self._catalog = session.backend.client.catalog()
+        self._lock = threading.RLock()
+        self._submitting = False
+        self._worker: threading.Thread | None = None
+        self._quiet = False
+        self._magic_shown = ""
+        self._cards: dict[str, tuple[JobCard, Any]] = {}
+
+        self._build()
+        self._preset(
+            prompt=prompt, model=model, duration=duration, aspect_ratio=aspect_ratio,
+            resolution=resolution, media_urls=media_urls, webhook_url=webhook_url,
+            metadata=metadata,
+        )
+        for control in (
+            self.prompt, self.duration, self.aspect_ratio, self.resolution, *self.media,
+            self.webhook_url, self.metadata,
+        ):
+            control.observe(self._changed, "value")
+        self.model.observe(self._model_changed, "value")
+        self.api_key.observe(self._key_entered, "value")
+        self.magic_text.observe(self._magic_edited, "value")
+        self.submit_button.on_click(self._clicked)
+        self.copy_button.on_click(self._copy_clicked)
+        self._refresh()
+
+    # -- public --------------------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """Display as the widget itself."""
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the submission in flight (if any) is over; False on timeout.
+
+        For scripts and tests: a click returns at once and submits in the background.
+        """
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+            return not worker.is_alive()
+        return True
+
+    # -- building ------------------------------------------------------------------
+    def _build(self) -> None:
+        """Create the controls in layout order, which is also the keyboard's tab order."""
+        backend = self._session.backend
+        style = ipywidgets.HTML(value=f"<style>{_FORM_CSS}</style>")
+        title = ipywidgets.HTML(
+            value=f'<div class="seedance-form-title">{_esc(FORM_TITLE)} '
+            f'<span class="seedance-muted">'
+            f"{_esc(FORM_BACKEND.format(label=backend.label))}</span></div>"
+        )
+
+        self.api_key = ipywidgets.Password(
+            description=FORM_API_KEY_LABEL, placeholder=FORM_API_KEY_PLACEHOLDER,
+            continuous_update=False, style=_STYLE, layout=_WIDE,
+        )
+        self.api_key.add_class("seedance-api-key")
+        self.api_key_note = ipywidgets.HTML(value=_muted(FORM_API_KEY_HINT))
+        self.api_key_note.add_class("seedance-api-key-note")
+        key_box = ipywidgets.VBox([self.api_key, self.api_key_note])
+        key_box.layout.display = None if self._key_needed() else "none"
+
+        self.prompt = ipywidgets.Textarea(
+            description=FORM_PROMPT_LABEL, placeholder=FORM_PROMPT_PLACEHOLDER, rows=4,
+            style=_STYLE, layout=_WIDE,
+        )
+        self.prompt.add_class("seedance-prompt")
+        self.model = ipywidgets.Dropdown(
+            description=FORM_MODEL_LABEL, options=_model_options(self._catalog.models.values()),
+            style=_STYLE, layout={"width": "auto"},
+        )
+        self.model.add_class("seedance-model")
+        self.duration = ipywidgets.Dropdown(description=FORM_DURATION_LABEL, style=_STYLE)
+        self.duration.add_class("seedance-duration")
+        self.aspect_ratio = ipywidgets.ToggleButtons(description=FORM_RATIO_LABEL, style=_STYLE)
+        self.aspect_ratio.add_class("seedance-ratio")
+        self.resolution = ipywidgets.ToggleButtons(
+            description=FORM_RESOLUTION_LABEL, style=_STYLE
+        )
+        self.resolution.add_class("seedance-resolution")
+
+        media_heading = ipywidgets.HTML(
+            value=_muted(FORM_MEDIA_HEADING.format(maximum=MAX_MEDIA_URLS))
+        )
+        self.media: list[Any] = []
+        self.media_kinds: list[Any] = []
+        self.media_thumbs: list[Any] = []
+        self.media_rows: list[Any] = []
+        for index in range(MAX_MEDIA_URLS):
+            url = ipywidgets.Text(
+                description=FORM_MEDIA_LABEL.format(number=index + 1),
+                placeholder=FORM_MEDIA_PLACEHOLDER, style=_STYLE, layout=_WIDE,
+            )
+            url.add_class(f"seedance-media-{index}")
+            kind = ipywidgets.HTML()
+            kind.add_class(f"seedance-media-kind-{index}")
+            thumb = ipywidgets.HTML()
+            thumb.add_class(f"seedance-media-thumb-{index}")
+            self.media.append(url)
+            self.media_kinds.append(kind)
+            self.media_thumbs.append(thumb)
+            self.media_rows.append(ipywidgets.VBox([url, kind, thumb]))
+
+        self.webhook_url = ipywidgets.Text(
+            description=FORM_WEBHOOK_LABEL, placeholder=FORM_WEBHOOK_PLACEHOLDER,
+            style=_STYLE, layout=_WIDE,
+        )
+        self.webhook_url.add_class("seedance-webhook")
+        self.webhook_check = ipywidgets.HTML()
+        self.webhook_check.add_class("seedance-webhook-check")
+        self.metadata = ipywidgets.Textarea(
+            description=FORM_METADATA_LABEL, placeholder=FORM_METADATA_PLACEHOLDER, rows=3,
+            style=_STYLE, layout=_WIDE,
+        )
+        self.metadata.add_class("seedance-metadata")
+        self.metadata_check = ipywidgets.HTML()
+        self.metadata_check.add_class("seedance-metadata-check")
+        self.advanced = ipywidgets.Accordion(
+            children=[ipywidgets.VBox(
+                [self.webhook_url, self.webhook_check, self.metadata, self.metadata_check]
+            )],
+            titles=(FORM_ADVANCED,),
+            selected_index=None,
+        )
+        self.advanced.add_class("seedance-advanced")
+
+        self.cost = ipywidgets.HTML()
+        self.cost.add_class("seedance-cost")
+        self.submit_button = ipywidgets.Button(
+            description=FORM_SUBMIT, tooltip=FORM_SUBMIT_TOOLTIP, button_style="primary",
+            icon="play",
+        )
+        self.submit_button.add_class("seedance-submit")
+        self.reason_line = ipywidgets.HTML()
+        self.reason_line.add_class("seedance-reason")
+        self.message = ipywidgets.HTML()
+        self.message.add_class("seedance-message")
+        self.copy_button = ipywidgets.Button(description=FORM_COPY, tooltip=FORM_COPY_TOOLTIP)
+        self.copy_button.add_class("seedance-copy")
+        self.magic_text = ipywidgets.Textarea(
+            description=FORM_MAGIC_LABEL, rows=3, style=_STYLE, layout=_WIDE
+        )
+        self.magic_text.add_class("seedance-magic-text")
+        self.magic_text.layout.display = "none"
+        self.jobs = ipywidgets.VBox()
+        self.jobs.add_class("seedance-jobs")
+
+        self.api_key_box = key_box
+        self.widget = ipywidgets.VBox([
+            style, title, key_box, self.prompt, self.model, self.duration, self.aspect_ratio,
+            self.resolution, media_heading, *self.media_rows, self.advanced, self.cost,
+            ipywidgets.HBox([self.submit_button, self.reason_line]), self.message,
+            self.copy_button, self.magic_text, self.jobs,
+        ])
+        self.widget.add_class("seedance-form")
+
+    def _preset(
+        self,
+        *,
+        prompt: str,
+        model: str | None,
+        duration: int | None,
+        aspect_ratio: str | None,
+        resolution: str | None,
+        media_urls: Sequence[str],
+        webhook_url: str | None,
+        metadata: Mapping[str, Any] | None,
+    ) -> None:
+        """Fill the controls; an explicit choice the catalogue refuses raises ValidationError.
+
+        The settings' defaults are only clamped: a configured duration that the
+        chosen model does not offer should not make the form unusable.
+        """
+        settings = self._session.settings
+        if model is not None:
+            info = self._catalog.model(model)
+        else:
+            info = self._catalog.models.get(settings.default_model) or next(
+                iter(self._catalog.models.values())
+            )
+        chosen = {
+            "duration": _nearest(
+                duration if duration is not None else settings.default_duration, info.durations
+            ),
+            "aspect_ratio": _kept(aspect_ratio or settings.default_aspect_ratio,
+                                  info.aspect_ratios),
+            "resolution": _kept(resolution or settings.default_resolution, info.resolutions),
+        }
+        explicit = {"duration": duration, "aspect_ratio": aspect_ratio, "resolution": resolution}
+        too_many = len(media_urls) > MAX_MEDIA_URLS
+        if too_many or any(value is not None for value in explicit.values()):
+            # Only the choices and the URL count: a bad URL is shown at its row instead.
+            self._session.prepare(
+                _PROBE_PROMPT, model=info.id, media_urls=media_urls if too_many else (),
+                **{name: explicit[name] if explicit[name] is not None else chosen[name]
+                   for name in chosen},
+            )
+        self.model.value = info.id
+        self._follow_model(info, preferred=chosen)
+        self.prompt.value = prompt
+        for control, url in zip(self.media, media_urls, strict=False):
+            control.value = url
+        self.webhook_url.value = webhook_url or ""
+        if metadata is not None:
+            check_metadata(metadata)
+            self.metadata.value = json.dumps(dict(metadata), ensure_ascii=False)
+
+    # -- events --------------------------------------------------------------------
+    # ``_quiet`` marks the form's own control changes; it is read under the lock, so
+    # a change the frontend makes meanwhile on the kernel thread waits, not vanishes.
+    def _changed(self, _change: Mapping[str, Any]) -> None:
+        with self._lock:
+            if not self._quiet:
+                self._refresh()
+
+    def _model_changed(self, change: Mapping[str, Any]) -> None:
+        with self._lock:
+            if self._quiet:
+                return
+            info = self._catalog.models.get(change["new"])
+            if info is not None:
+                self._follow_model(info)
+            self._refresh()
+
+    def _follow_model(self, info: ModelInfo, preferred: Mapping[str, Any] | None = None) -> None:
+        """Offer the model's own choices, keeping each value it still allows, else the nearest."""
+        want = preferred or {
+            "duration": self.duration.value, "aspect_ratio": self.aspect_ratio.value,
+            "resolution": self.resolution.value,
+        }
+        with self._lock:
+            self._quiet = True
+            try:
+                self.duration.options = list(info.durations)
+                self.duration.value = _nearest(want["duration"], info.durations)
+                self.aspect_ratio.options = list(info.aspect_ratios)
+                self.aspect_ratio.tooltips = [
+                    FORM_RATIO_TOOLTIPS.get(ratio, ratio) for ratio in info.aspect_ratios
+                ]
+                self.aspect_ratio.value = _kept(want["aspect_ratio"], info.aspect_ratios)
+                self.resolution.options = list(info.resolutions)
+                self.resolution.value = _kept(want["resolution"], info.resolutions)
+            finally:
+                self._quiet = False
+
+    def _key_entered(self, change: Mapping[str, Any]) -> None:
+        """Hand the key to the client, then clear the field so no widget state keeps it."""
+        key = str(change["new"]).strip()
+        if not key:
+            return
+        self._session.backend.client.set_api_key(key)
+        self.api_key.value = ""
+        self.api_key.layout.display = "none"
+        self.api_key_note.value = _muted(FORM_API_KEY_SET)
+        self._refresh()
+
+    def _magic_edited(self, change: Mapping[str, Any]) -> None:
+        """Keep the cell text read-only while leaving it selectable (``disabled`` is not)."""
+        with self._lock:
+            if not self._quiet and change["new"] != self._magic_shown:
+                self._set_magic_text()
+
+    def _copy_clicked(self, _button: Any) -> None:
+        self.magic_text.layout.display = None
+        self._set_magic_text()
+
+    def _clicked(self, _button: Any) -> None:
+        """Submit once per click however fast clicks come: later ones find the form busy."""
+        with self._lock:
+            if self._submitting:
+                return
+            request, _reason = self._validate()
+            if request is None:
+                self._refresh()
+                return
+            self._submitting = True
+            self.submit_button.disabled = True
+            self.message.value = ""
+            self._worker = threading.Thread(
+                target=self._submit, args=(request,), name="seedance-form-submit", daemon=True
+            )
+            self._worker.start()
+
+    def _submit(self, request: GenerationRequest) -> None:
+        """Runs on the worker thread: widget trait changes only."""
+        try:
+            submission = self._session.submit(request, announce=self._say)
+            job = submission.job
+            if job is not None:
+                self._show_job_card(job, submission.notice)
+            self._say(submission.notice or FORM_SUBMITTED.format(
+                request_id=job.request_id if job is not None else "?"))
+        except SeedanceError as exc:
+            self._say(FORM_SUBMIT_FAILED.format(detail=exc), error=True)
+        except Exception as exc:  # a raise here would print into whichever cell runs
+            _log.exception("form submission failed")
+            self._say(FORM_SUBMIT_UNEXPECTED.format(detail=type(exc).__name__), error=True)
+        finally:
+            with self._lock:
+                self._submitting = False
+            self._refresh()
+
+    def _show_job_card(self, job: Any, notice: str | None) -> None:
+        """Put the job's card first in the list; a job already listed moves up, not twice."""
+        with self._lock:
+            known = self._cards.get(job.request_id)
+            if known is None:
+                card = self._session.card_for(job, notice)
+                known = (card, card.embedded())
+                self._cards[job.request_id] = known
+            elif notice:
+                known[0].set_notice(notice)
+            rest = tuple(child for child in self.jobs.children if child is not known[1])
+            self.jobs.children = (known[1], *rest)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        kind = "seedance-field-error" if error else "seedance-muted"
+        self.message.value = (
+            f'<div role="status" aria-live="polite" class="{kind}">{_esc(text)}</div>'
+            if text else ""
+        )
+
+    # -- checks --------------------------------------------------------------------
+    def _refresh(self) -> None:
+        """Re-check every field, the cost line, Submit and the cell text."""
+        with self._lock:
+            self._check_media()
+            self._check_advanced()
+            _request, reason = self._validate()
+            self.cost.value = _esc(self._cost_line())
+            self.submit_button.disabled = self._submitting or reason is not None
+            self.submit_button.tooltip = reason or FORM_SUBMIT_TOOLTIP
+            self.reason_line.value = _esc(reason) if reason else ""
+            self.reason_line.layout.display = None if reason else "none"
+            if self.magic_text.layout.display != "none":
+                self._set_magic_text()
+
+    def _validate(self) -> tuple[GenerationRequest | None, str | None]:
+        """The request the current values make, or why there is none (first field first)."""
+        if self._key_needed():
+            return None, FORM_API_KEY_MISSING
+        metadata, metadata_error = self._metadata()
+        webhook = str(self.webhook_url.value).strip() or None
+        try:
+            request = self._session.prepare(
+                str(self.prompt.value).strip(), model=self.model.value,
+                duration=self.duration.value, aspect_ratio=self.aspect_ratio.value,
+                resolution=self.resolution.value, media_urls=self._media_urls(),
+                webhook_url=webhook, metadata=metadata,
+            )
+        except ValidationError as exc:
+            return None, exc.message
+        if metadata_error is not None:
+            return None, metadata_error
+        try:
+            self._session.check_budget(self._session.estimate(request))
+        except SeedanceError as exc:
+            return None, exc.message
+        return request, None
+
+    def _key_needed(self) -> bool:
+        backend = self._session.backend
+        return not backend.client.has_api_key and not backend.is_emulator
+
+    def _media_urls(self) -> tuple[str, ...]:
+        return tuple(url for url in (str(c.value).strip() for c in self.media) if url)
+
+    def _check_media(self) -> None:
+        """Label each URL as it is typed, show image thumbnails, reveal one more empty row."""
+        loopback = self._session.backend.client.is_loopback
+        previous_filled = True
+        for index, (control, kind, thumb, row) in enumerate(
+            zip(self.media, self.media_kinds, self.media_thumbs, self.media_rows, strict=True)
+        ):
+            url = str(control.value).strip()
+            row.layout.display = None if previous_filled or url else "none"
+            previous_filled = bool(url)
+            if not url:
+                kind.value = thumb.value = ""
+                continue
+            try:
+                media = check_media_url(url, allow_loopback_http=loopback)
+            except ValidationError as exc:
+                kind.value = _error(exc.message)
+                thumb.value = ""
+                continue
+            kind.value = _ok(media)
+            thumb.value = (
+                f'<img class="seedance-thumb" src="{_esc(url)}" '
+                f'alt="{_esc(FORM_MEDIA_ALT.format(number=index + 1))}" loading="lazy">'
+                if media == "image" else ""
+            )
+
+    def _check_advanced(self) -> None:
+        webhook = str(self.webhook_url.value).strip()
+        if not webhook:
+            self.webhook_check.value = ""
+        else:
+            try:
+                check_webhook_url(webhook)
+            except ValidationError as exc:
+                self.webhook_check.value = _error(exc.message)
+            else:
+                self.webhook_check.value = _ok(FORM_WEBHOOK_OK)
+        _parsed, error = self._metadata()
+        if not str(self.metadata.value).strip():
+            self.metadata_check.value = ""
+        else:
+            self.metadata_check.value = _error(error) if error else _ok(FORM_METADATA_OK)
+
+    def _metadata(self) -> tuple[Mapping[str, Any] | None, str | None]:
+        """The metadata JSON object, or the reason it is not one."""
+        text = str(self.metadata.value).strip()
+        if not text:
+            return None, None
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            return None, messages.BAD_METADATA_JSON.format(value=repr(text)[:80], detail=exc)
+        try:
+            check_metadata(value)
+        except ValidationError as exc:
+            return None, exc.message
+        return value, None
+
+    def _cost_line(self) -> str:
+        """``usdPerSecond[resolution] x duration``, priced by the session, plus budget left."""
+        info = self._catalog.models.get(self.model.value)
+        resolution = self.resolution.value
+        if info is None or resolution not in info.usd_per_second:
+            return ""
+        probe = GenerationRequest(
+            prompt=str(self.prompt.value), model=info.id, duration=self.duration.value,
+            resolution=resolution,
+        )
+        try:
+            usd = self._session.estimate(probe)
+        except ValidationError:
+            return ""
+        line = FORM_COST.format(
+            rate=_price(info.usd_per_second[resolution]), duration=probe.duration, usd=usd
+        )
+        budget = self._session.settings.budget_usd
+        if budget is not None:
+            left = max(0.0, budget - self._session.spent_usd)
+            line += FORM_BUDGET_LEFT.format(left=left, budget=budget)
+        return line
+
+    def _magic_cell(self) -> str:
+        """The ``%%seedance`` cell that makes the same request as the current values.
+
+        Every flag is shell-quoted for the magic's ``shlex`` parser, and braces in
+        the prompt are doubled because the magic reads ``{name}`` as a variable.
+        """
+        words = [
+            "-m", str(self.model.value), "-d", str(self.duration.value),
+            "-a", str(self.aspect_ratio.value), "-r", str(self.resolution.value),
+        ]
+        urls = self._media_urls()
+        if urls:
+            words += ["--media", *urls]
+        webhook = str(self.webhook_url.value).strip()
+        if webhook:
+            words += ["--webhook", webhook]
+        text = str(self.metadata.value).strip()
+        if text:
+            parsed, error = self._metadata()
+            words += ["--metadata", text if error else json.dumps(parsed, ensure_ascii=False)]
+        prompt = str(self.prompt.value).strip().replace("{", "{{").replace("}", "}}")
+        return "%%seedance " + " ".join(shlex.quote(word) for word in words) + "\n" + prompt
+
+    def _set_magic_text(self) -> None:
+        text = self._magic_cell()
+        with self._lock:
+            self._quiet = True
+            try:
+                self._magic_shown = text
+                self.magic_text.value = text
+            finally:
+                self._quiet = False
+
+
+def _model_options(models: Iterable[ModelInfo]) -> list[tuple[str, str]]:
+    return [
+        (FORM_MODEL_OPTION.format(id=m.id, best_for=m.best_for) if m.best_for else m.id, m.id)
+        for m in models
+    ]
+
+
+def _nearest(value: Any, allowed: Sequence[int]) -> int:
+    """``value`` if allowed, else the closest allowed one (the shorter on a tie)."""
+    if value in allowed:
+        return int(value)
+    target = value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return min(allowed, key=lambda choice: (abs(choice - target), choice))
+
+
+def _kept(value: Any, allowed: Sequence[str]) -> str:
+    return str(value) if value in allowed else allowed[0]
+
+
+def _price(rate: float) -> str:
+    """A per-second price with at least two decimals and no trailing noise."""
+    text = f"{rate:.4f}".rstrip("0")
+    whole, _, cents = text.partition(".")
+    return f"{whole}.{cents.ljust(2, '0')}"
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _muted(text: str) -> str:
+    return f'<span class="seedance-muted">{_esc(text)}</span>'
+
+
+def _ok(text: str) -> str:
+    return f'<span class="seedance-field-ok">{_esc(text)}</span>'
+
+
+def _error(text: str) -> str:
+    return f'<span class="seedance-field-error">{_esc(text)}</span>'
