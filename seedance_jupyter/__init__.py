@@ -21,6 +21,7 @@ __all__ = [
     "Job",
     "SeedanceError",
     "__version__",
+    "form",
     "load_ipython_extension",
     "unload_ipython_extension",
     "verify_webhook_signature",
@@ -38,6 +39,24 @@ def __getattr__(name: str) -> Any:
 
         return Job
     raise AttributeError(f"module 'seedance_jupyter' has no attribute {name!r}")
+
+
+def form(**defaults: Any) -> Any:
+    """The submission form of the loaded extension's session; it displays as the widget.
+
+    ``defaults`` preset the controls: prompt, model, duration, aspect_ratio,
+    resolution, media_urls, webhook_url, metadata.
+    """
+    from IPython import get_ipython
+
+    from . import messages
+    from .form import SeedanceForm
+    from .magics import loaded_magics
+
+    magics = loaded_magics(get_ipython())
+    if magics is None:
+        raise SeedanceError(messages.LOAD_EXTENSION_FIRST)
+    return SeedanceForm(magics.session, **defaults)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .session import KernelSession
     from .tables import Table
 
-__all__ = ["CellArgs", "SeedanceMagics", "interpolate", "load", "unload"]
+__all__ = ["CellArgs", "SeedanceMagics", "interpolate", "load", "loaded_magics", "unload"]
 
 
 @dataclass(frozen=True)
@@ -278,7 +278,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
     def _form(self, words: list[str]) -> Any:
         from .form import SeedanceForm
 
-        return SeedanceForm(self.session, show_card=self.show_card)
+        return SeedanceForm(self.session)
 
     def close(self) -> None:
         if self._session is not None:
@@ -318,6 +318,11 @@ def unload(ipython: Any) -> None:
 
 
 _extension: dict[int, SeedanceMagics] = {}
+
+
+def loaded_magics(ipython: Any) -> SeedanceMagics | None:
+    """The magics registered in ``ipython`` by ``%load_ext``, if any."""
+    return _extension.get(id(ipython)) if ipython is not None else None
 
 
 def _count_unfinished() -> int:

@@ -89,3 +89,4 @@ NOT_OURS = (
     "uncertain submission."
 )
 WEBHOOK_REJECTED = "Webhook rejected: missing or wrong x-seedance-signature, or not a JSON body."
+LOAD_EXTENSION_FIRST = "Load the extension first: %load_ext seedance_jupyter"

@@ -352,7 +352,7 @@ def test_cancel_enabled_only_while_queued_or_processing(
     published: RecordingPublisher, status: str, enabled: bool
 ) -> None:
     card = make_card(make_job(status))
-    assert card._cancel.disabled is (not enabled)
+    assert card.cancel_button.disabled is (not enabled)
 
 
 def test_progress_bar_shown_only_while_running(published: RecordingPublisher) -> None:
@@ -371,10 +371,10 @@ def test_cancel_click_disables_and_calls_on_cancel_once_even_when_clicked_twice(
     job = make_job("processing")
     card = make_card(job, cancels)
     card.show()
-    card._cancel.click()
-    card._cancel.click()
+    card.cancel_button.click()
+    card.cancel_button.click()
     assert cancels == [job]
-    assert card._cancel.disabled is True
+    assert card.cancel_button.disabled is True
     assert "cancelling" in card._status.value
     assert "cancelling" in published.updates()[-1]["data"]["text/plain"]
 
@@ -386,7 +386,7 @@ def test_concurrent_clicks_call_on_cancel_once(published: RecordingPublisher) ->
 
     def click() -> None:
         start.wait()
-        card._cancel.click()
+        card.cancel_button.click()
 
     threads = [threading.Thread(target=click) for _ in range(8)]
     for t in threads:
@@ -399,20 +399,20 @@ def test_concurrent_clicks_call_on_cancel_once(published: RecordingPublisher) ->
 def test_cancelled_job_clears_the_cancelling_override(published: RecordingPublisher) -> None:
     job = make_job("processing")
     card = make_card(job)
-    card._cancel.click()
+    card.cancel_button.click()
     job.update(JobState(request_id="req_ab12", status="cancelled"))
     assert "seedance-status-cancelled" in card.widget._dom_classes
-    assert card._cancel.disabled is True
+    assert card.cancel_button.disabled is True
 
 
 def test_failed_cancel_re_enables_the_button_when_the_caller_clears_the_override(
     published: RecordingPublisher,
 ) -> None:
     card = make_card(make_job("processing"))
-    card._cancel.click()
+    card.cancel_button.click()
     card.set_status_override(None)
     card.set_notice("The service refused: already finishing")
-    assert card._cancel.disabled is False
+    assert card.cancel_button.disabled is False
     assert "already finishing" in card._detail.value
 
 
@@ -423,8 +423,8 @@ def test_on_cancel_raising_prints_nothing_and_restores_the_card(
         raise RuntimeError("loop is gone")
 
     card = make_card(make_job("processing"), on_cancel=boom)
-    card._cancel.click()
-    assert card._cancel.disabled is False
+    card.cancel_button.click()
+    assert card.cancel_button.disabled is False
     assert "loop is gone" in card._detail.value
     assert capsys.readouterr().out == ""
 
