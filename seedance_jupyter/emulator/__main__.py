@@ -62,8 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         print(f"Seedance emulator at {emulator.url}", flush=True)
-        while not stop.wait(1.0):
-            pass
+        stop.wait()
     finally:
         emulator.stop()
     return 0

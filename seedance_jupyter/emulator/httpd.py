@@ -83,8 +83,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_reply(error_reply(code, message or HTTPStatus(code).phrase))
 
     def read_body(self) -> bytes | None:
-        """The request body; None (and the connection closed) if it is over 1 MiB."""
-        length = int(self.headers.get("Content-Length") or 0)
+        """The request body; None (and the connection closed) if over 1 MiB or unreadable."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = _MAX_BODY + 1
         if length > _MAX_BODY:
             self.close_connection = True
             return None

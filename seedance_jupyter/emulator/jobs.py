@@ -85,7 +85,10 @@ class Account:
     calls: deque[float] = field(default_factory=deque)
 
     def admit(self, now: float, per_minute: int) -> float | None:
-        """Count a request; ``None`` if within the limit, else seconds until one is allowed."""
+        """Count a request; ``None`` if within the limit, else seconds until one is allowed.
+
+        A refused request is not counted, so a client that waits as told gets through.
+        """
         while self.calls and self.calls[0] <= now - _WINDOW:
             self.calls.popleft()
         if len(self.calls) >= per_minute:

@@ -85,11 +85,17 @@ class _Incoming:
 
 
 class Emulator:
-    """A running local Seedance Open API; see :func:`start` for the settings."""
+    """A local Seedance Open API, serving on ``host:port`` (0: any free port) once built.
+
+    ``api_key`` None accepts the public key ``sd2_emu_local``. ``speed`` divides
+    every job's duration (a 5 s 720p job takes about 6 s at 1.0). ``credits`` is
+    the key's starting balance. ``state_dir`` keeps jobs and balances across
+    restarts (outputs then default to ``state_dir/outputs``; without either, a
+    temporary dir removed by :meth:`stop`). ``seed`` seeds the fault rates.
+    """
 
     def __init__(
         self,
-        *,
         host: str = "127.0.0.1",
         port: int = 0,
         api_key: str | None = None,
@@ -131,7 +137,12 @@ class Emulator:
         self._catalog = pricing.emulator_catalog()
         self._render_queue: queue.Queue[str | None] = queue.Queue()
         self._store.add_account(self.api_key, credits, default_webhook_url, webhook_secret)
-        self._httpd = self._bind(host, port)
+        try:
+            self._httpd = self._bind(host, port)
+        except OSError:
+            if self._owns_output_dir:
+                shutil.rmtree(self.output_dir, ignore_errors=True)
+            raise
         address = f"[{host}]" if ":" in host else host
         self.url = f"http://{address}:{self._httpd.server_port}"
         self._store.save(port=self._httpd.server_port)
@@ -271,7 +282,7 @@ class Emulator:
         if decision.latency > 0:
             time.sleep(decision.latency)
         if raw is None:
-            reply = error_reply(400, "The request body is over 1 MiB.")
+            reply = error_reply(400, "The request body is over 1 MiB or its length is unreadable.")
         elif decision.status is not None:
             reply = _injected(decision)
         else:
@@ -401,13 +412,13 @@ class Emulator:
             span = outputs.parse_range(incoming.headers.get("Range"), size)
         except outputs.RangeNotSatisfiable:
             return error_reply(416, f"Range not satisfiable for {size} bytes.",
-                          headers={"Content-Range": f"bytes */{size}", **headers})
+                               headers={"Content-Range": f"bytes */{size}", **headers})
         if span is None:
             return Reply(200, content_type="video/mp4", headers=headers, file=path, length=size)
         start, end = span
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
         return Reply(206, content_type="video/mp4", headers=headers, file=path, start=start,
-                      length=end - start + 1)
+                     length=end - start + 1)
 
     # Background work -------------------------------------------------------
 
@@ -495,35 +506,8 @@ class Emulator:
             self._webhooks.append(attempt)
 
 
-def start(
-    host: str = "127.0.0.1",
-    port: int = 0,
-    api_key: str | None = None,
-    webhook_secret: str | None = None,
-    speed: float = 1.0,
-    credits: int = 100_000,
-    rate_limit_per_minute: int = 1200,
-    default_webhook_url: str | None = None,
-    faults: Faults | None = None,
-    output_dir: str | os.PathLike[str] | None = None,
-    state_dir: str | os.PathLike[str] | None = None,
-    output_url_ttl: float = 3600.0,
-    seed: int = 0,
-) -> Emulator:
-    """Start an emulator on ``host:port`` (0: any free port) and return it, serving.
-
-    ``api_key`` None accepts the public key ``sd2_emu_local``. ``speed`` divides
-    every job's duration (a 5 s 720p job takes about 6 s at 1.0). ``credits`` is
-    the key's starting balance. ``state_dir`` keeps jobs and balances across
-    restarts (outputs then default to ``state_dir/outputs``; without either, a
-    temporary dir removed by :meth:`Emulator.stop`). ``seed`` seeds the fault rates.
-    """
-    return Emulator(
-        host=host, port=port, api_key=api_key, webhook_secret=webhook_secret, speed=speed,
-        credits=credits, rate_limit_per_minute=rate_limit_per_minute,
-        default_webhook_url=default_webhook_url, faults=faults, output_dir=output_dir,
-        state_dir=state_dir, output_url_ttl=output_url_ttl, seed=seed,
-    )
+#: ``start(...)`` builds a running :class:`Emulator`: the documented way to get one.
+start = Emulator
 
 
 def _route(method: str, path: str) -> tuple[str | None, str]:
