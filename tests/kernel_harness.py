@@ -26,6 +26,12 @@ class Execution:
             m["content"].get("data", {}).get("text/html", "") for m in self.outputs
         )
 
+    def stdout(self) -> str:
+        return "".join(
+            m["content"]["text"] for m in self.outputs
+            if m["msg_type"] == "stream" and m["content"]["name"] == "stdout"
+        )
+
     def text(self) -> str:
         parts = []
         for m in self.outputs:

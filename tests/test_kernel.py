@@ -77,7 +77,7 @@ def test_cell_returns_while_the_job_runs_and_other_cells_still_work(
     assert cell.reply["status"] == "ok"
     other = kernel.execute("print(clip.status)")
     assert other.reply["status"] == "ok"
-    assert other.text().strip() in {"queued", "processing"}
+    assert other.stdout().strip() in {"queued", "processing"}
 
 
 def test_background_updates_reach_the_cell_that_showed_the_card(
@@ -106,7 +106,7 @@ def test_the_cancel_button_cancels_the_remote_job(kernel: Kernel, service: Emula
         lambda _: any(r.path.endswith("/cancel") for r in service.requests), timeout=5
     )
     status = kernel.execute("import time; time.sleep(0.5); print(long.status)")
-    assert status.text().strip() == "cancelled"
+    assert status.stdout().strip() == "cancelled"
 
 
 def test_a_rerun_of_a_finished_cell_makes_no_second_post(
