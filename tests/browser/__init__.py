@@ -1,0 +1,1 @@
+"""End-to-end tests: JupyterLab in Debian's Chromium, driven by Playwright."""

@@ -1,0 +1,249 @@
+"""What a user sees in JupyterLab: the live card, Cancel, the form, and the saved video."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import nbformat
+import pytest
+
+from seedance_jupyter.emulator import pricing
+from seedance_jupyter.emulator.render import frame_size
+
+from .conftest import Lab
+
+pytestmark = pytest.mark.browser
+
+LOAD = "%load_ext seedance_jupyter"
+JOB_MS = 60_000
+#: A 4 s 480p 16:9 clip, as the emulator renders it.
+WIDE = frame_size("480p", "16:9")
+CANCEL_WITHIN_S = 2.0
+#: Known product bug, reported: the form's job list mirrors the saved output in an
+#: ipywidgets.HTML, which JupyterLab's URL resolver never sees, so the relative src of the
+#: downloaded video resolves against /lab/tree/ (MEDIA_ERR_SRC_NOT_SUPPORTED).
+FORM_VIDEO_BUG = "form job list: relative <video src> is not served through /files/"
+
+# The last <video> under an element: its state, as plain data.
+JS_VIDEO = """(root) => {
+  const all = root.querySelectorAll('video');
+  const v = all[all.length - 1];
+  if (!v) return null;
+  return {src: v.getAttribute('src'), currentSrc: v.currentSrc, readyState: v.readyState,
+          error: v.error ? v.error.code : null, duration: v.duration, width: v.videoWidth,
+          height: v.videoHeight, currentTime: v.currentTime, count: all.length};
+}"""
+# True once the last <video> under root shows the downloaded file (its src no longer the
+# service's URL, which comes first) and plays it, muted; or has failed (checked after).
+JS_VIDEO_PLAYING = """([root, serviceUrl]) => {
+  const all = root.querySelectorAll('video');
+  const v = all[all.length - 1];
+  if (!v || (v.getAttribute('src') || '').startsWith(serviceUrl)) return false;
+  if (v.error) return true;
+  window.__played = window.__played || new WeakSet();
+  if (!window.__played.has(v)) {
+    window.__played.add(v);
+    v.muted = true;
+    v.play().catch(() => {});
+  }
+  return v.readyState >= 2 && v.currentTime > 0.3;
+}"""
+# Pause the last <video> under root on a frame well inside the clip, for a screenshot.
+JS_VIDEO_STILL = """async (root) => {
+  const all = root.querySelectorAll('video');
+  const v = all[all.length - 1];
+  v.pause();
+  await new Promise((done) => { v.addEventListener('seeked', done, {once: true});
+                                v.currentTime = 1.5; });
+}"""
+JS_STATUS = """(root) => {
+  const s = root.querySelector('.seedance-card .seedance-status');
+  return s ? s.textContent : '';
+}"""
+
+
+def card_status(lab: Lab, root: Any, pattern: str, timeout: float) -> None:
+    """Wait until the status line of the card under ``root`` matches the JS regex ``pattern``."""
+    lab.wait_for(
+        f"(root) => /{pattern}/.test(({JS_STATUS})(root))", root, timeout=timeout,
+        what=f"card status /{pattern}/", detail=lambda: lab.page.evaluate(JS_STATUS, root),
+        polling=50,
+    )
+
+
+def playing_video(lab: Lab, root: Any) -> dict[str, Any]:
+    """Wait for the downloaded video under ``root`` to play; its state."""
+    lab.wait_for(
+        JS_VIDEO_PLAYING, [root, lab.server.emulator.url], timeout=JOB_MS,
+        what="a playing video of the downloaded file",
+        detail=lambda: (lab.page.evaluate(JS_VIDEO, root), lab.page.evaluate(JS_STATUS, root)),
+    )
+    state: dict[str, Any] = lab.page.evaluate(JS_VIDEO, root)
+    return state
+
+
+def assert_plays(state: dict[str, Any], size: tuple[int, int]) -> None:
+    """A 4 s clip of ``size``, playing from the downloaded file served by JupyterLab."""
+    assert state["error"] is None, state
+    assert state["readyState"] >= 2, state
+    assert abs(state["duration"] - 4) <= 0.2, state
+    assert (state["width"], state["height"]) == size, state
+    assert re.search(r"/files/seedance_outputs/[\w-]+\.mp4(\?|$)", state["currentSrc"]), state
+
+
+def test_quickstart_cell_shows_running_card_then_playing_video(lab: Lab) -> None:
+    assert WIDE == (854, 480)
+    lab.open([LOAD, "%%seedance -d 4 -r 480p\nA paper boat drifting down a rain gutter, "
+                    "macro lens, golden hour"])
+    lab.run_all()
+    cell = lab.cell(1)
+    root = cell.element_handle()
+
+    card_status(lab, root, "queued|processing", timeout=JOB_MS)
+    assert cell.locator(".seedance-card").is_visible()
+    lab.shot("card-running", cell, doc="card-running.png")
+
+    assert_plays(playing_video(lab, root), WIDE)
+    assert "succeeded" in lab.page.evaluate(JS_STATUS, root)
+    lab.page.evaluate(JS_VIDEO_STILL, root)
+    lab.shot("card-finished", cell, doc="card-finished.png")
+
+
+def test_cancel_button_cancels_running_job_within_two_seconds(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 15 -r 480p\nA long slow pan over a salt flat, to be cancelled"])
+    lab.run_all()
+    cell = lab.cell(1)
+    root = cell.element_handle()
+    lab.wait_for(
+        "(root) => { const b = root.querySelector('.seedance-card .seedance-cancel');"
+        " return !!b && !b.disabled && b.offsetParent !== null; }",
+        root, timeout=JOB_MS, what="an enabled Cancel button",
+    )
+    request_id = cell.locator(".seedance-card .seedance-request-id").inner_text().strip()
+    assert re.fullmatch(r"[\w-]+", request_id), request_id
+    assert re.search("queued|processing", lab.page.evaluate(JS_STATUS, root))
+    lab.shot("before-cancel", cell)
+
+    cell.locator(".seedance-card .seedance-cancel").click()
+    clicked = time.monotonic()
+    card_status(lab, root, r"\bcancelled\b", timeout=CANCEL_WITHIN_S * 1000)
+    took = time.monotonic() - clicked
+    lab.shot("cancelled", cell)
+
+    assert took < CANCEL_WITHIN_S
+    cancel_path = f"/api/open/v1/video/generations/{request_id}/cancel"
+    cancels = [r.path for r in lab.server.emulator.requests
+               if r.method == "POST" and r.path.endswith("/cancel")]
+    assert cancels.count(cancel_path) == 1, cancels
+
+
+def test_form_shows_cost_then_submits_chosen_settings_to_a_playing_video(lab: Lab) -> None:
+    prompt = "A red kite over dunes, submitted from the form"
+    model = "seedance-2.0-fast"
+    rates = next(m for m in pricing.EMULATOR_MODELS if m.id == model).usd_per_second
+    lab.page.set_viewport_size({"width": 1280, "height": 1800})  # the whole form in view
+    lab.open([LOAD, "%seedance form"])
+    lab.run_all()
+    cell = lab.cell(1)
+    root = cell.element_handle()
+    lab.wait_for("(root) => !!root.querySelector('.seedance-form .seedance-submit')", root,
+                 timeout=JOB_MS, what="the form")
+    form = cell.locator(".seedance-form").first
+    cost = form.locator(".seedance-cost")
+
+    def cost_changes(before: str) -> str:
+        lab.wait_for(
+            "([el, before]) => el.textContent.trim() !== '' && el.textContent !== before",
+            [cost.element_handle(), before], timeout=10_000, what="a new cost line",
+            detail=cost.inner_text,
+        )
+        return str(cost.inner_text())
+
+    form.locator(".seedance-prompt textarea").fill(prompt)
+    initial = cost.inner_text()
+    labels = form.locator(".seedance-model select option").all_inner_texts()
+    form.locator(".seedance-model select").select_option(
+        label=next(label for label in labels if label.split()[0] == model)
+    )
+    before = cost_changes(initial)
+    form.locator(".seedance-duration select").select_option(label="4")
+    after_duration = cost_changes(before)
+    form.locator('.seedance-resolution button[data-value="480p"]').click()
+    after_resolution = cost_changes(after_duration)
+    form.locator('.seedance-ratio button[data-value="1%3A1"]').click()
+    lab.wait_for(
+        "(root) => !!root.querySelector('.seedance-ratio button.mod-active[data-value=\"1%3A1\"]')",
+        root, timeout=10_000, what="1:1 chosen",
+    )
+
+    assert f"${rates['720p'] * 5:.2f}" in before, before
+    assert " 4 s " in after_duration and f"${rates['720p'] * 4:.2f}" in after_duration
+    assert " 4 s " in after_resolution and f"${rates['480p'] * 4:.2f}" in after_resolution
+    lab.shot("filled", form)
+
+    submit = form.locator(".seedance-submit")
+    reason = form.locator(".seedance-reason")
+    lab.wait_for("(b) => !b.disabled", submit.element_handle(), timeout=10_000,
+                 what="Submit enabled", detail=reason.inner_text)
+    submit.click()
+    jobs = form.locator(".seedance-jobs").element_handle()
+    card_status(lab, jobs, "queued|processing", timeout=JOB_MS)
+    lab.shot("form", cell, doc="form.png")
+
+    bodies = [r.body for r in lab.server.emulator.requests
+              if r.method == "POST" and r.path.endswith("/generations")
+              and isinstance(r.body, dict) and r.body.get("prompt") == prompt]
+    assert len(bodies) == 1, bodies
+    sent = {name: bodies[0].get(name) for name in ("model", "duration", "aspectRatio",
+                                                   "resolution")}
+    assert sent == {"model": model, "duration": 4, "aspectRatio": "1:1", "resolution": "480p"}
+
+    state = playing_video(lab, jobs)
+    lab.shot("form-finished", cell)
+    if state["error"] is not None and "/lab/tree/" in state["currentSrc"]:
+        pytest.xfail(FORM_VIDEO_BUG + f" (currentSrc {state['currentSrc']})")
+    assert_plays(state, frame_size("480p", "1:1"))
+
+
+def test_saved_video_still_plays_after_kernel_shutdown_and_reload(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 4 -r 480p\nA lighthouse beam sweeping over fog, "
+                    "seen again after a reload"])
+    lab.run_all()
+    root = lab.cell(1).element_handle()
+    played = playing_video(lab, root)
+    assert_plays(played, WIDE)
+
+    lab.save()
+    saved = nbformat.read(str(lab.path), as_version=4)
+    html = "".join(
+        output.get("data", {}).get("text/html", "") for output in saved.cells[1].outputs
+    )
+    found = re.search(r'<video src="([^"]+)"', html)
+    assert found, html
+    src = found.group(1)
+    assert re.fullmatch(r"seedance_outputs/[\w-]+\.mp4", src), src
+    assert (lab.server.root / src).is_file()
+    assert f"/files/{src}" in played["currentSrc"], played
+
+    session_id = lab.session_id()
+    assert session_id is not None
+    kernel_id = lab.server.api("GET", f"/api/sessions/{session_id}")["kernel"]["id"]
+    lab.server.api("DELETE", f"/api/sessions/{session_id}")
+    assert kernel_id not in lab.server.kernel_ids()
+
+    lab.open()  # the same notebook, loaded from the saved file
+    root = lab.cell(1).element_handle()
+    lab.wait_for(
+        "(root) => { const v = root.querySelector('.jp-OutputArea-output video');"
+        " return !!v && (v.readyState >= 1 || !!v.error); }",
+        root, timeout=30_000, what="the saved video loading",
+        detail=lambda: lab.page.evaluate(JS_VIDEO, root),
+    )
+    reopened = lab.page.evaluate(JS_VIDEO, root)
+    lab.shot("reopened", lab.cell(1))
+    assert reopened["error"] is None, reopened
+    assert f"/files/{src}" in reopened["currentSrc"], reopened
+    assert reopened["readyState"] >= 1, reopened
+    assert abs(reopened["duration"] - 4) <= 0.2, reopened
