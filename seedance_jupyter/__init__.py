@@ -14,6 +14,7 @@ from .webhooks import verify_webhook_signature
 if TYPE_CHECKING:
     from .client import Client
     from .jobs import Job
+    from .session import KernelSession
 
 __version__ = "0.1.0"
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Job",
     "SeedanceError",
     "__version__",
+    "current_session",
     "form",
     "load_ipython_extension",
     "unload_ipython_extension",
@@ -41,22 +43,28 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'seedance_jupyter' has no attribute {name!r}")
 
 
+def current_session() -> KernelSession:
+    """The loaded extension's session: its client, ledger, poller and backend."""
+    from IPython import get_ipython
+
+    from . import messages
+    from .magics import loaded_magics
+
+    magics = loaded_magics(get_ipython())
+    if magics is None:
+        raise SeedanceError(messages.LOAD_EXTENSION_FIRST)
+    return magics.session
+
+
 def form(**defaults: Any) -> Any:
     """The submission form of the loaded extension's session; it displays as the widget.
 
     ``defaults`` preset the controls: prompt, model, duration, aspect_ratio,
     resolution, media_urls, webhook_url, metadata.
     """
-    from IPython import get_ipython
+    from .form_widget import SeedanceForm
 
-    from . import messages
-    from .form import SeedanceForm
-    from .magics import loaded_magics
-
-    magics = loaded_magics(get_ipython())
-    if magics is None:
-        raise SeedanceError(messages.LOAD_EXTENSION_FIRST)
-    return SeedanceForm(magics.session, **defaults)
+    return SeedanceForm(current_session(), **defaults)
 
 
 def load_ipython_extension(ipython: Any) -> None:

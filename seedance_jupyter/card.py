@@ -357,6 +357,11 @@ def _bundle(view: CardView) -> dict[str, str]:
     return {"text/plain": render_text(view), "text/html": render_html(view)}
 
 
+def _as_outputs(bundle: dict[str, str]) -> tuple[dict[str, Any], ...]:
+    """A bundle as the ``outputs`` of an ``Output`` widget (one display_data)."""
+    return ({"output_type": "display_data", "data": bundle, "metadata": {}},)
+
+
 def _header_html(view: CardView) -> str:
     badge = (
         f'<span class="seedance-badge">{_esc(CARD_EMULATOR_BADGE)}</span>'
@@ -472,12 +477,15 @@ class JobCard:
         """The card for a widget container, such as the form's job list.
 
         A ``display_id`` output cannot live inside a widget, so the saved output's
-        HTML (inline video included) is mirrored in an HTML widget instead, kept
-        current by :meth:`render` through trait changes only, safe from any thread.
+        bundle (inline video included) is mirrored in an ``Output`` widget's
+        ``outputs``: the front end renders it like any cell output, so relative
+        video paths are served through ``/files/``. It is kept current by
+        :meth:`render` through trait changes only, safe from any thread.
         """
         with self._lock:
             if self._embedded is None:
-                self._embedded_result = ipywidgets.HTML(value=render_html(self._view()))
+                self._embedded_result = ipywidgets.Output()
+                self._embedded_result.outputs = _as_outputs(_bundle(self._view()))
                 self._embedded_result.add_class("seedance-embedded-result")
                 self._embedded = ipywidgets.VBox([self.widget, self._embedded_result])
                 self._embedded.add_class("seedance-embedded-card")
@@ -489,7 +497,9 @@ class JobCard:
             view = self._view()
             self._update_widget(view)
             if self._embedded_result is not None:
-                self._embedded_result.value = render_html(view)
+                outputs = _as_outputs(_bundle(view))
+                if self._embedded_result.outputs != outputs:
+                    self._embedded_result.outputs = outputs
             if not self._shown:
                 return
             bundle = _bundle(view)

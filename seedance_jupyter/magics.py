@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import messages
@@ -118,7 +118,6 @@ class SeedanceMagics(Magics, SeedanceSettings):
         return self._session
 
     # -- the magic -------------------------------------------------------------------
-    @no_var_expand
     @magic_arguments()
     @argument("-m", "--model", help="Model id (default: SeedanceMagics.default_model).")
     @argument("-d", "--duration", type=int, help="Seconds of video.")
@@ -276,7 +275,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
                         ("day", "model", "jobs", "credits", "usd", "uncertain"), rows)
 
     def _form(self, words: list[str]) -> Any:
-        from .form import SeedanceForm
+        from .form_widget import SeedanceForm
 
         return SeedanceForm(self.session)
 

@@ -19,7 +19,7 @@ from seedance_jupyter.config import SeedanceSettings
 from seedance_jupyter.emulator import Emulator
 from seedance_jupyter.emulator.server import RecordedRequest
 from seedance_jupyter.errors import ValidationError
-from seedance_jupyter.form import FORM_API_KEY_SET, SeedanceForm
+from seedance_jupyter.form_widget import FORM_API_KEY_SET, SeedanceForm
 from seedance_jupyter.ledger import Ledger
 from seedance_jupyter.magics import SeedanceMagics, interpolate
 from seedance_jupyter.session import KernelSession
@@ -408,11 +408,16 @@ def test_new_card_appears_first_in_the_job_list(form: SeedanceForm) -> None:
     submit(form)
 
     first, second = form.jobs.children
-    assert "second prompt" in first.children[1].value
-    assert "first prompt" in second.children[1].value
+    assert "second prompt" in result_html(first.children[1])
+    assert "first prompt" in result_html(second.children[1])
     assert "seedance-card" in first.children[0]._dom_classes
     assert "seedance-embedded-result" in first.children[1]._dom_classes
     assert "Submitted: job req_" in shown(form.message)
+
+
+def result_html(output: Any) -> str:
+    """The HTML an embedded card's Output widget shows."""
+    return "".join(o["data"].get("text/html", "") for o in output.outputs)
 
 
 def test_card_in_the_list_has_cancel_and_shows_the_video_when_done(
@@ -425,7 +430,7 @@ def test_card_in_the_list_has_cancel_and_shows_the_video_when_done(
 
     card, result = form.jobs.children[0].children
     assert any(getattr(w, "description", "") == "Cancel" for w in tree(card))
-    eventually(lambda: "<video" in result.value)
+    eventually(lambda: "<video" in result_html(result))
 
 
 def test_resubmitting_identical_values_moves_the_card_up_without_a_new_job(

@@ -24,7 +24,6 @@ CANCEL_WITHIN_S = 2.0
 #: Known product bug, reported: the form's job list mirrors the saved output in an
 #: ipywidgets.HTML, which JupyterLab's URL resolver never sees, so the relative src of the
 #: downloaded video resolves against /lab/tree/ (MEDIA_ERR_SRC_NOT_SUPPORTED).
-FORM_VIDEO_BUG = "form job list: relative <video src> is not served through /files/"
 
 # The last <video> under an element: its state, as plain data.
 JS_VIDEO = """(root) => {
@@ -202,8 +201,6 @@ def test_form_shows_cost_then_submits_chosen_settings_to_a_playing_video(lab: La
 
     state = playing_video(lab, jobs)
     lab.shot("form-finished", cell)
-    if state["error"] is not None and "/lab/tree/" in state["currentSrc"]:
-        pytest.xfail(FORM_VIDEO_BUG + f" (currentSrc {state['currentSrc']})")
     assert_plays(state, frame_size("480p", "1:1"))
 
 

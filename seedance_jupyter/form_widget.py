@@ -271,7 +271,9 @@ class SeedanceForm:
         self.reason_line.add_class("seedance-reason")
         self.message = ipywidgets.HTML()
         self.message.add_class("seedance-message")
-        self.copy_button = ipywidgets.Button(description=FORM_COPY, tooltip=FORM_COPY_TOOLTIP)
+        self.copy_button = ipywidgets.Button(
+            description=FORM_COPY, tooltip=FORM_COPY_TOOLTIP, layout={"width": "auto"}
+        )
         self.copy_button.add_class("seedance-copy")
         self.magic_text = ipywidgets.Textarea(
             description=FORM_MAGIC_LABEL, rows=3, style=_STYLE, layout=_WIDE
