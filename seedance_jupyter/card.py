@@ -423,6 +423,8 @@ class JobCard:
     ) -> None:
         self.job = job
         self.display_id = "seedance-" + secrets.token_hex(8)
+        self.widget_display_id = self.display_id + "-live"
+        self._widget_shown = False
         self._backend_label = backend_label
         self._is_emulator = is_emulator
         self._estimated_usd = estimated_usd
@@ -463,12 +465,21 @@ class JobCard:
 
     # -- public --------------------------------------------------------------
     def show(self) -> None:
-        """Put the widget and the persistent output into the running cell."""
+        """Put the widget (while the job runs) and the persistent output into the cell.
+
+        The live widget is only useful until the job is final; it is then replaced
+        by an empty output, so a reopened notebook shows the saved result alone
+        instead of a "model not found" placeholder above it.
+        """
         with self._lock:
             view = self._view()
             self._update_widget(view)
             bundle = _bundle(view)
-            display(self.widget)  # type: ignore[no-untyped-call]
+            if view.status not in _FINAL:
+                display(  # type: ignore[no-untyped-call]
+                    self.widget, display_id=self.widget_display_id
+                )
+                self._widget_shown = True
             display(bundle, raw=True, display_id=self.display_id)  # type: ignore[no-untyped-call]
             self._sent = bundle
             self._shown = True
@@ -502,6 +513,11 @@ class JobCard:
                     self._embedded_result.outputs = outputs
             if not self._shown:
                 return
+            if self._widget_shown and view.status in _FINAL:
+                update_display(  # type: ignore[no-untyped-call]
+                    {"text/plain": ""}, raw=True, display_id=self.widget_display_id
+                )
+                self._widget_shown = False
             bundle = _bundle(view)
             if bundle == self._sent:
                 return

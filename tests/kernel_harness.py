@@ -128,8 +128,9 @@ class Kernel:
 
 
 def display_ids(execution: Execution) -> list[str]:
-    return [
-        m["content"]["transient"]["display_id"]
-        for m in execution.outputs
-        if m["msg_type"] == "display_data" and m["content"].get("transient", {}).get("display_id")
-    ]
+    """The ids of the persistent outputs (not the live widgets, whose ids end in -live)."""
+    ids = (
+        m["content"].get("transient", {}).get("display_id")
+        for m in execution.outputs if m["msg_type"] == "display_data"
+    )
+    return [i for i in ids if i and not i.endswith("-live")]

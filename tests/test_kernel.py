@@ -184,3 +184,16 @@ def test_a_killed_kernel_is_resumed_from_the_ledger(
     local = '<video src="seedance_outputs/'
     assert kernel.wait_for(has_video_update(display_id, local), timeout=60)
     assert creates(service) == 1
+
+
+def test_the_live_widget_is_removed_once_the_job_is_final(
+    kernel: Kernel, service: Emulator
+) -> None:
+    kernel.execute(LOAD)
+    cell = kernel.execute("%%seedance -d 4 -r 480p --wait\nthe widget steps aside")
+    [live] = [m["content"]["transient"]["display_id"] for m in cell.outputs
+              if m["msg_type"] == "display_data"
+              and m["content"]["transient"].get("display_id", "").endswith("-live")]
+    assert "application/vnd.jupyter.widget-view+json" in next(
+        m for m in cell.outputs if m["msg_type"] == "display_data")["content"]["data"]
+    assert any(m["content"]["data"] == {"text/plain": ""} for m in kernel.updates(live))

@@ -58,7 +58,8 @@ JS_VIDEO_STILL = """async (root) => {
                                 v.currentTime = 1.5; });
 }"""
 JS_STATUS = """(root) => {
-  const s = root.querySelector('.seedance-card .seedance-status');
+  const s = root.querySelector('.seedance-card .seedance-status')
+            || root.querySelector('.seedance-result');
   return s ? s.textContent : '';
 }"""
 
