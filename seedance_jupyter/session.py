@@ -270,7 +270,11 @@ class KernelSession:
         return job
 
     def apply_webhook(self, body: bytes, signature: str | None, secret: str) -> Job:
-        """Take a webhook delivery: verified, idempotent (a replay changes nothing)."""
+        """Take a webhook delivery: verified, idempotent (a replay changes nothing).
+
+        A finished job is left as it is: a replayed body carries an older signed
+        output URL than the one polling may already have stored.
+        """
         if not verify_webhook_signature(body, signature, secret):
             raise SeedanceError(messages.WEBHOOK_REJECTED, code="bad_signature")
         try:
@@ -283,7 +287,8 @@ class KernelSession:
         if self.ledger.get(state.request_id) is None:
             return self.reconcile(state.request_id)
         job = self.get_job(state.request_id)
-        job.update(state)
+        if not job.done:
+            job.update(state)
         return job
 
     def cancel(self, job: Job, on_error: Callable[[str], None] | None = None) -> None:
