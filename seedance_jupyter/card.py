@@ -28,6 +28,27 @@ import ipywidgets
 from IPython.display import display, update_display
 
 from .jobs import CANCELLABLE, TERMINAL, Job
+from .messages import (
+    CARD_BACKEND,
+    CARD_CANCEL_FAILED,
+    CARD_CANCEL_LABEL,
+    CARD_CANCEL_TOOLTIP,
+    CARD_CREDITS,
+    CARD_DOWNLOAD,
+    CARD_EMULATOR_BADGE,
+    CARD_ERROR,
+    CARD_ESTIMATE,
+    CARD_MEDIA,
+    CARD_NO_REQUEST_ID,
+    CARD_NOT_LINKED,
+    CARD_OUTPUT_URL,
+    CARD_TOOK,
+    CARD_VIDEO_BELOW,
+    TEXT_EMULATOR,
+    TEXT_PROMPT,
+    TEXT_SUMMARY,
+    TEXT_VIDEO,
+)
 
 __all__ = ["CardView", "JobCard", "render_html", "render_text", "safe_url"]
 
@@ -43,25 +64,6 @@ STATUS_LABELS: Mapping[str, str] = {
     "rejected": "rejected",
     "cancelling": "cancelling",
 }
-CARD_CANCEL_LABEL = "Cancel"
-CARD_CANCEL_TOOLTIP = "Cancel this job (queued or processing only)"
-CARD_CANCEL_FAILED = "The cancel request failed: {detail}"
-CARD_EMULATOR_BADGE = "EMULATOR"
-CARD_BACKEND = "backend: {label}"
-CARD_NO_REQUEST_ID = "no request id yet"
-CARD_TOOK = "took {elapsed}"
-CARD_ESTIMATE = "est. ${usd:.2f}"
-CARD_CREDITS = "{credits} credits charged"
-CARD_ERROR = "Error {code}: {message}"
-CARD_VIDEO_BELOW = "Video below: {name}"
-CARD_DOWNLOAD = "Download video"
-CARD_OUTPUT_URL = "service URL"
-CARD_MEDIA = "media"
-CARD_NOT_LINKED = "{url} (not linked: only http(s) URLs and relative paths are)"
-TEXT_SUMMARY = "Seedance job {request_id}: {status}{emulator}"
-TEXT_EMULATOR = " (emulator)"
-TEXT_VIDEO = "video: {location}"
-TEXT_PROMPT = "prompt: {prompt}"
 
 #: Statuses after which the Cancel button is hidden, not only disabled.
 _FINAL = TERMINAL | {"rejected"}

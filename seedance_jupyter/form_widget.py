@@ -34,6 +34,43 @@ from .catalog import (
     check_webhook_url,
 )
 from .errors import SeedanceError, ValidationError
+from .messages import (
+    FORM_ADVANCED,
+    FORM_API_KEY_HINT,
+    FORM_API_KEY_LABEL,
+    FORM_API_KEY_MISSING,
+    FORM_API_KEY_PLACEHOLDER,
+    FORM_API_KEY_SET,
+    FORM_BACKEND,
+    FORM_BUDGET_LEFT,
+    FORM_COPY,
+    FORM_COPY_TOOLTIP,
+    FORM_COST,
+    FORM_DURATION_LABEL,
+    FORM_MAGIC_LABEL,
+    FORM_MEDIA_ALT,
+    FORM_MEDIA_HEADING,
+    FORM_MEDIA_LABEL,
+    FORM_MEDIA_PLACEHOLDER,
+    FORM_METADATA_LABEL,
+    FORM_METADATA_OK,
+    FORM_METADATA_PLACEHOLDER,
+    FORM_MODEL_LABEL,
+    FORM_MODEL_OPTION,
+    FORM_PROMPT_LABEL,
+    FORM_PROMPT_PLACEHOLDER,
+    FORM_RATIO_LABEL,
+    FORM_RESOLUTION_LABEL,
+    FORM_SUBMIT,
+    FORM_SUBMIT_FAILED,
+    FORM_SUBMIT_TOOLTIP,
+    FORM_SUBMIT_UNEXPECTED,
+    FORM_SUBMITTED,
+    FORM_TITLE,
+    FORM_WEBHOOK_LABEL,
+    FORM_WEBHOOK_OK,
+    FORM_WEBHOOK_PLACEHOLDER,
+)
 
 if TYPE_CHECKING:
     from .card import JobCard
@@ -42,49 +79,9 @@ if TYPE_CHECKING:
 __all__ = ["SeedanceForm"]
 
 # User-facing text (to move into messages.py).
-FORM_TITLE = "Seedance"
-FORM_BACKEND = "backend: {label}"
-FORM_API_KEY_LABEL = "API key"
-FORM_API_KEY_PLACEHOLDER = "paste your Seedance API key, then press Enter"
-FORM_API_KEY_HINT = (
-    "No API key was found. The key you enter is kept in this kernel's memory only, "
-    "never in the notebook."
-)
-FORM_API_KEY_SET = "Key set for this kernel session."
-FORM_API_KEY_MISSING = "API key: enter your Seedance API key above."
-FORM_PROMPT_LABEL = "Prompt"
-FORM_PROMPT_PLACEHOLDER = "Describe the video: subject, action, camera, style..."
-FORM_MODEL_LABEL = "Model"
-FORM_MODEL_OPTION = "{id} — {best_for}"
-FORM_DURATION_LABEL = "Duration (s)"
-FORM_RATIO_LABEL = "Aspect ratio"
 FORM_RATIO_TOOLTIPS: Mapping[str, str] = {
     "16:9": "landscape", "9:16": "portrait (vertical)", "1:1": "square",
 }
-FORM_RESOLUTION_LABEL = "Resolution"
-FORM_MEDIA_HEADING = (
-    "Reference media: up to {maximum} image, video or audio URLs (none for text-to-video)"
-)
-FORM_MEDIA_LABEL = "Media {number}"
-FORM_MEDIA_PLACEHOLDER = "https://example.com/reference.png"
-FORM_MEDIA_ALT = "Reference image {number}"
-FORM_ADVANCED = "Advanced"
-FORM_WEBHOOK_LABEL = "Webhook URL"
-FORM_WEBHOOK_PLACEHOLDER = "https://example.com/seedance-webhook"
-FORM_WEBHOOK_OK = "webhook URL accepted"
-FORM_METADATA_LABEL = "Metadata"
-FORM_METADATA_PLACEHOLDER = '{"project": "demo"}'
-FORM_METADATA_OK = "JSON object accepted"
-FORM_COST = "Estimated cost: ${rate}/s \N{MULTIPLICATION SIGN} {duration} s = ${usd:.2f}"
-FORM_BUDGET_LEFT = " · budget left: ${left:.2f} of ${budget:.2f}"
-FORM_SUBMIT = "Submit"
-FORM_SUBMIT_TOOLTIP = "Submit this generation (credits are charged)"
-FORM_SUBMITTED = "Submitted: job {request_id} is first in the list below."
-FORM_SUBMIT_FAILED = "Not submitted: {detail}"
-FORM_SUBMIT_UNEXPECTED = "Submission failed unexpectedly ({detail}); see the kernel log."
-FORM_COPY = "Copy as %%seedance"
-FORM_COPY_TOOLTIP = "Show the %%seedance cell that makes the same request"
-FORM_MAGIC_LABEL = "Cell"
 
 _log = logging.getLogger("seedance_jupyter")
 

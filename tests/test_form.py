@@ -19,9 +19,10 @@ from seedance_jupyter.config import SeedanceSettings
 from seedance_jupyter.emulator import Emulator
 from seedance_jupyter.emulator.server import RecordedRequest
 from seedance_jupyter.errors import ValidationError
-from seedance_jupyter.form_widget import FORM_API_KEY_SET, SeedanceForm
+from seedance_jupyter.form_widget import SeedanceForm
 from seedance_jupyter.ledger import Ledger
 from seedance_jupyter.magics import SeedanceMagics, interpolate
+from seedance_jupyter.messages import FORM_API_KEY_SET
 from seedance_jupyter.session import KernelSession
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
