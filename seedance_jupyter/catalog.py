@@ -27,6 +27,7 @@ __all__ = [
     "GenerationRequest",
     "MediaKind",
     "ModelInfo",
+    "invalid_field",
     "is_loopback_url",
     "media_kind",
 ]
@@ -191,7 +192,7 @@ class Catalog:
     def model(self, model_id: object) -> ModelInfo:
         info = self.models.get(model_id) if isinstance(model_id, str) else None
         if info is None:
-            raise _invalid("model", model_id, messages.ALLOWED_MODEL.format(
+            raise invalid_field("model", model_id, messages.ALLOWED_MODEL.format(
                 choices=", ".join(self.models)))
         return info
 
@@ -207,7 +208,7 @@ class Catalog:
     ) -> GenerationRequest:
         """Raise :class:`ValidationError` naming the first bad field, else return the request."""
         if not isinstance(request.prompt, str) or not request.prompt.strip():
-            raise _invalid("prompt", request.prompt, messages.ALLOWED_PROMPT)
+            raise invalid_field("prompt", request.prompt, messages.ALLOWED_PROMPT)
         info = self.model(request.model)
         if request.duration is not None:
             self._check_duration(info, request.duration)
@@ -227,23 +228,24 @@ class Catalog:
         if isinstance(duration, bool) or not isinstance(duration, int) or (
             duration not in info.durations
         ):
-            raise _invalid("duration", duration, messages.ALLOWED_DURATION.format(
+            raise invalid_field("duration", duration, messages.ALLOWED_DURATION.format(
                 model=info.id, choices=_ranges(info.durations)))
 
     @staticmethod
     def _check_choice(name: str, value: object, allowed: Iterable[str]) -> None:
         choices = tuple(allowed)
         if not isinstance(value, str) or value not in choices:
-            raise _invalid(name, value, messages.ALLOWED_CHOICE.format(choices=", ".join(choices)))
+            allowed_text = messages.ALLOWED_CHOICE.format(choices=", ".join(choices))
+            raise invalid_field(name, value, allowed_text)
 
 
 def check_media_urls(urls: object, *, allow_loopback_http: bool = False) -> None:
     """Check the ``media_urls`` list: 0 (text-to-video) or 1-5 known-kind URLs."""
     if isinstance(urls, str) or not isinstance(urls, Sequence):
-        raise _invalid("media_urls", urls, messages.ALLOWED_MEDIA_COUNT.format(
+        raise invalid_field("media_urls", urls, messages.ALLOWED_MEDIA_COUNT.format(
             maximum=MAX_MEDIA_URLS))
     if len(urls) > MAX_MEDIA_URLS:
-        raise _invalid("media_urls", list(urls), messages.ALLOWED_MEDIA_COUNT.format(
+        raise invalid_field("media_urls", list(urls), messages.ALLOWED_MEDIA_COUNT.format(
             maximum=MAX_MEDIA_URLS))
     for url in urls:
         check_media_url(url, allow_loopback_http=allow_loopback_http)
@@ -256,33 +258,33 @@ def check_media_url(url: object, *, allow_loopback_http: bool = False) -> MediaK
     )
     allowed = template.format(extensions=" ".join(MEDIA_EXTENSIONS))
     if not isinstance(url, str) or not _is_clean_url(url):
-        raise _invalid("media_urls", url, allowed)
+        raise invalid_field("media_urls", url, allowed)
     parts = urlsplit(url)
     scheme_ok = parts.scheme == "https" or (
         allow_loopback_http and parts.scheme == "http" and is_loopback_url(url)
     )
     kind = media_kind(url)
     if not scheme_ok or not parts.hostname or kind is None:
-        raise _invalid("media_urls", url, allowed)
+        raise invalid_field("media_urls", url, allowed)
     return kind
 
 
 def check_webhook_url(url: object) -> None:
     if not isinstance(url, str) or not _is_clean_url(url):
-        raise _invalid("webhook_url", url, messages.ALLOWED_WEBHOOK)
+        raise invalid_field("webhook_url", url, messages.ALLOWED_WEBHOOK)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _invalid("webhook_url", url, messages.ALLOWED_WEBHOOK)
+        raise invalid_field("webhook_url", url, messages.ALLOWED_WEBHOOK)
 
 
 def check_metadata(metadata: object) -> None:
     """Metadata must be a JSON object that survives a round trip unchanged."""
     if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
-        raise _invalid("metadata", metadata, messages.ALLOWED_METADATA)
+        raise invalid_field("metadata", metadata, messages.ALLOWED_METADATA)
     try:
         json.dumps(metadata, allow_nan=False)
     except (TypeError, ValueError, RecursionError):
-        raise _invalid("metadata", metadata, messages.ALLOWED_METADATA) from None
+        raise invalid_field("metadata", metadata, messages.ALLOWED_METADATA) from None
 
 
 def _is_clean_url(url: str) -> bool:
@@ -301,6 +303,7 @@ def _ranges(values: Sequence[int]) -> str:
     return " or ".join(str(v) for v in ordered)
 
 
-def _invalid(name: str, value: object, allowed: str) -> ValidationError:
+def invalid_field(name: str, value: object, allowed: str) -> ValidationError:
+    """The one error for a bad field: it names the field, the value and what is allowed."""
     message = messages.INVALID_FIELD.format(field=name, value=_brief(value), allowed=allowed)
     return ValidationError(name, value, allowed, message)

@@ -32,9 +32,11 @@ from .catalog import (
     check_media_url,
     check_metadata,
     check_webhook_url,
+    invalid_field,
 )
 from .errors import SeedanceError, ValidationError
 from .messages import (
+    ALLOWED_PROMPT,
     FORM_ADVANCED,
     FORM_API_KEY_HINT,
     FORM_API_KEY_LABEL,
@@ -306,6 +308,10 @@ class SeedanceForm:
         The settings' defaults are only clamped: a configured duration that the
         chosen model does not offer should not make the form unusable.
         """
+        if not isinstance(prompt, str):
+            raise invalid_field("prompt", prompt, ALLOWED_PROMPT)
+        if webhook_url is not None:
+            check_webhook_url(webhook_url)
         settings = self._session.settings
         if model is not None:
             info = self._catalog.model(model)
