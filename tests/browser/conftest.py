@@ -181,7 +181,7 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab_server(
     chromium: str, artifacts: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LabServer]:
@@ -267,8 +267,11 @@ def _wait_until_up(server: LabServer) -> None:
                 f"{server.log_tail()}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium: str) -> Iterator[Any]:
+    """One browser for this package only: Playwright's sync API keeps an event loop
+    marked running on the main thread until it stops, which would mislead the
+    poller's loop detection in the tests that run after these."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
