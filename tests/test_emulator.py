@@ -9,11 +9,8 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,8 @@ import pytest
 import requests
 
 from seedance_jupyter.emulator import Emulator, Faults, start
+
+from .helpers import WebhookReceiver
 
 API = "/api/open/v1"
 T2V = {"model": "seedance-2.0", "prompt": "A river at dawn", "duration": 5, "resolution": "720p"}
@@ -89,41 +88,12 @@ def own_emulator(tmp_path: Path) -> Iterator[Callable[..., Emulator]]:
         emu.stop()
 
 
-class _Receiver:
-    """A tiny webhook receiver on loopback: answers the given statuses in turn, then 200."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.received: list[tuple[Message, bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((self.headers, body))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def receiver() -> Iterator[Callable[[list[int]], _Receiver]]:
-    made: list[_Receiver] = []
+def receiver() -> Iterator[Callable[[list[int]], WebhookReceiver]]:
+    made: list[WebhookReceiver] = []
 
-    def make(statuses: list[int]) -> _Receiver:
-        made.append(_Receiver(statuses))
+    def make(statuses: list[int]) -> WebhookReceiver:
+        made.append(WebhookReceiver(statuses))
         return made[-1]
 
     yield make
@@ -337,7 +307,7 @@ def test_fail_rate_jobs_end_failed_with_an_error(emulator: Emulator) -> None:
 
 
 def test_webhook_is_delivered_with_a_valid_signature(
-    own_emulator: Callable[..., Emulator], receiver: Callable[[list[int]], _Receiver]
+    own_emulator: Callable[..., Emulator], receiver: Callable[[list[int]], WebhookReceiver]
 ) -> None:
     hook = receiver([])
     emu = own_emulator(speed=20.0, webhook_secret="whsec_test")
@@ -355,7 +325,7 @@ def test_webhook_is_delivered_with_a_valid_signature(
 
 
 def test_webhook_goes_to_the_keys_default_url(
-    own_emulator: Callable[..., Emulator], receiver: Callable[[list[int]], _Receiver]
+    own_emulator: Callable[..., Emulator], receiver: Callable[[list[int]], WebhookReceiver]
 ) -> None:
     hook = receiver([])
     emu = own_emulator(speed=20.0, default_webhook_url=hook.url)
@@ -368,7 +338,7 @@ def test_webhook_goes_to_the_keys_default_url(
 
 
 def test_webhook_is_retried_after_a_failure(
-    emulator: Emulator, receiver: Callable[[list[int]], _Receiver]
+    emulator: Emulator, receiver: Callable[[list[int]], WebhookReceiver]
 ) -> None:
     hook = receiver([500])
     _create(emulator, {**SHORT, "webhookUrl": hook.url})

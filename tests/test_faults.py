@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,17 +20,10 @@ from seedance_jupyter.ledger import Ledger
 from seedance_jupyter.session import KernelSession
 from seedance_jupyter.webhooks import sign_webhook_body
 
+from .helpers import WebhookReceiver, eventually
+
 SECRET = "whsec_test"
 KEY = "sd2_faults"
-
-
-def eventually(predicate: Callable[[], bool], timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def make_session(url: str, tmp_path: Path) -> KernelSession:
@@ -52,35 +43,9 @@ def session(emulator: Emulator, tmp_path: Path) -> Iterator[KernelSession]:
         s.close()
 
 
-class Receiver:
-    """A webhook endpoint on loopback that keeps every delivery."""
-
-    def __init__(self) -> None:
-        self.deliveries: list[tuple[bytes, str | None]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.deliveries.append((body, self.headers.get("x-seedance-signature")))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
+def receiver() -> Iterator[WebhookReceiver]:
+    r = WebhookReceiver()
     try:
         yield r
     finally:
@@ -117,7 +82,7 @@ def test_a_429_storm_slows_polling_and_loses_no_job(
 
 
 def test_a_lost_create_answer_is_held_as_uncertain_and_reconciled_by_webhook(
-    session: KernelSession, emulator: Emulator, receiver: Receiver
+    session: KernelSession, emulator: Emulator, receiver: WebhookReceiver
 ) -> None:
     emulator.inject("create", drop=True)
     request = session.prepare("lost answer", duration=4, resolution="480p",
@@ -128,9 +93,9 @@ def test_a_lost_create_answer_is_held_as_uncertain_and_reconciled_by_webhook(
     assert row.status == "submission_uncertain"
     assert row.client_token == info.value.client_token
     assert len([r for r in emulator.requests if r.method == "POST"]) == 1
-    assert eventually(lambda: bool(receiver.deliveries))
-    body, signature = receiver.deliveries[0]
-    job = session.apply_webhook(body, signature, SECRET)
+    assert eventually(lambda: bool(receiver.received))
+    headers, body = receiver.received[0]
+    job = session.apply_webhook(body, headers.get("x-seedance-signature"), SECRET)
     reconciled = session.ledger.by_token(info.value.client_token)
     assert reconciled is not None
     assert reconciled.request_id == job.request_id
@@ -138,12 +103,13 @@ def test_a_lost_create_answer_is_held_as_uncertain_and_reconciled_by_webhook(
 
 
 def test_a_replayed_webhook_changes_nothing(
-    session: KernelSession, receiver: Receiver
+    session: KernelSession, receiver: WebhookReceiver
 ) -> None:
     job = submit(session, "replayed", webhook_url=receiver.url)
-    assert eventually(lambda: bool(receiver.deliveries) and job.local_path is not None)
+    assert eventually(lambda: bool(receiver.received) and job.local_path is not None)
     before = session.ledger.get(job.request_id)
-    body, signature = receiver.deliveries[0]
+    headers, body = receiver.received[0]
+    signature = headers.get("x-seedance-signature")
     session.apply_webhook(body, signature, SECRET)
     session.apply_webhook(body, signature, SECRET)
     after = session.ledger.get(job.request_id)

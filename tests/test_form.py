@@ -5,8 +5,7 @@ from __future__ import annotations
 import html
 import re
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,8 @@ from seedance_jupyter.ledger import Ledger
 from seedance_jupyter.magics import SeedanceMagics, interpolate
 from seedance_jupyter.messages import FORM_API_KEY_SET
 from seedance_jupyter.session import KernelSession
+
+from .helpers import eventually
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 PNG = "https://example.com/fox.png"
@@ -69,13 +70,6 @@ def creates(emu: Emulator) -> list[RecordedRequest]:
 def submit(form: SeedanceForm) -> None:
     form.submit_button.click()
     assert form.wait(15)
-
-
-def eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def tree(widget: Any) -> Iterator[Any]:
@@ -393,7 +387,7 @@ def test_submit_is_disabled_while_the_post_is_in_flight(
 
     session.submit = slow_submit  # type: ignore[method-assign]
     form.submit_button.click()
-    eventually(lambda: bool(seen))
+    assert eventually(lambda: bool(seen))
     assert form.submit_button.disabled
     release.set()
     assert form.wait(15)
@@ -431,7 +425,7 @@ def test_card_in_the_list_has_cancel_and_shows_the_video_when_done(
 
     card, result = form.jobs.children[0].children
     assert any(getattr(w, "description", "") == "Cancel" for w in tree(card))
-    eventually(lambda: "<video" in result_html(result))
+    assert eventually(lambda: "<video" in result_html(result))
 
 
 def test_resubmitting_identical_values_moves_the_card_up_without_a_new_job(

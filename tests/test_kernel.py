@@ -131,12 +131,13 @@ def test_wait_leaves_the_video_in_the_cells_output(kernel: Kernel, service: Emul
     assert finals
 
 
-def test_restart_then_resume_finishes_the_job(
-    kernel: Kernel, service: Emulator, tmp_path: Path
+@pytest.mark.parametrize("end", ["restart", "kill"])
+def test_a_restarted_or_killed_kernel_resumes_the_job_from_the_ledger(
+    kernel: Kernel, service: Emulator, tmp_path: Path, end: str
 ) -> None:
     kernel.execute(LOAD)
-    kernel.execute("%%seedance -d 6 -r 480p\nsurvives a restart")
-    kernel.restart()
+    kernel.execute("%%seedance -d 6 -r 480p\nsurvives the kernel ending")
+    getattr(kernel, end)()
     loaded = kernel.execute(LOAD)
     assert "1 unfinished" in loaded.text()
     resumed = kernel.execute("%seedance resume")
@@ -169,21 +170,6 @@ def test_the_api_key_is_nowhere_in_the_saved_notebook_or_the_ledger(
         if file.is_file():
             assert KEY.encode() not in file.read_bytes(), file
     assert KEY not in json.dumps(nb)
-
-
-def test_a_killed_kernel_is_resumed_from_the_ledger(
-    kernel: Kernel, service: Emulator, tmp_path: Path
-) -> None:
-    kernel.execute(LOAD)
-    kernel.execute("%%seedance -d 6 -r 480p\nsurvives SIGKILL")
-    kernel.kill()
-    loaded = kernel.execute(LOAD)
-    assert "1 unfinished" in loaded.text()
-    resumed = kernel.execute("%seedance resume")
-    [display_id] = display_ids(resumed)
-    local = '<video src="seedance_outputs/'
-    assert kernel.wait_for(has_video_update(display_id, local), timeout=60)
-    assert creates(service) == 1
 
 
 def test_the_live_widget_is_removed_once_the_job_is_final(

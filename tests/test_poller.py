@@ -7,7 +7,6 @@ import itertools
 import random
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
 
@@ -15,6 +14,8 @@ from seedance_jupyter.client import Client
 from seedance_jupyter.emulator import Emulator
 from seedance_jupyter.jobs import Job
 from seedance_jupyter.poller import Poller, Schedule
+
+from .helpers import eventually
 
 FAST = {"duration": 4, "resolution": "480p"}
 
@@ -31,15 +32,6 @@ def poller_for(client: Client, **kw: object) -> Poller:
 def status_requests(emulator: Emulator) -> list[float]:
     return [r.time for r in emulator.requests
             if r.method == "GET" and "/video/generations/" in r.path]
-
-
-def eventually(predicate: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def delays(schedule: Schedule, expected: float | None, until: float) -> list[float]:
