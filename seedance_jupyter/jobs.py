@@ -131,6 +131,9 @@ class Job:
         self.local_path: str | None = None
         #: The poller that keeps this job up to date, if any (so waiters need not poll).
         self.watcher: object | None = None
+        #: When an answer last said queued/processing, once the job is terminal:
+        #: with the terminal answer it brackets when the job really finished.
+        self.last_running_at: float | None = None
         self._state = state
         self._credits = state.credits_charged
         self._listeners: list[Listener] = []
@@ -182,6 +185,8 @@ class Job:
                 self._credits = state.credits_charged
             merged = _merge(old, state)
             changed = merged != old
+            if merged.is_terminal and not old.is_terminal:
+                self.last_running_at = old.received_at
             self._state = merged
             self._changed.notify_all()
         if changed:

@@ -93,6 +93,9 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX jobs_backend_fingerprint ON jobs (backend, fingerprint);
     CREATE INDEX jobs_created_at ON jobs (created_at);
     """,
+    # When a job was last seen still running: with finished_at it brackets the
+    # real finish, which is what the poller's schedule learns from.
+    "ALTER TABLE jobs ADD COLUMN last_running_at REAL;",
 )
 _SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -125,6 +128,7 @@ class JobRecord:
     submitted_at: float | None
     updated_at: float
     finished_at: float | None
+    last_running_at: float | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -280,6 +284,7 @@ class Ledger:
         error_code: str | None = None,
         error_message: str | None = None,
         credits_charged: int | None = None,
+        last_running_at: float | None = None,
         backend: str | None = None,
     ) -> JobRecord | None:
         """Store a status answer; stale answers leave the row as it was. None if unknown."""
@@ -288,12 +293,14 @@ class Ledger:
             {
                 "request_id": request_id, "backend": backend, "output_url": output_url,
                 "code": error_code, "message": error_message, "credits": credits_charged,
+                "running": last_running_at,
             },
             _service_status(status),
             "output_url = COALESCE(:output_url, output_url), "
             "error_code = COALESCE(:code, error_code), "
             "error_message = COALESCE(:message, error_message), "
-            "credits_charged = COALESCE(:credits, credits_charged)",
+            "credits_charged = COALESCE(:credits, credits_charged), "
+            "last_running_at = COALESCE(:running, last_running_at)",
         )
 
     def record_download(
@@ -384,16 +391,29 @@ class Ledger:
     def expected_runtime(
         self, *, backend: str, model: str, resolution: str | None, duration: int | None
     ) -> float | None:
-        """Median seconds from submission to finish of the last 20 alike successes."""
+        """Seconds from submission to finish, learnt from the last 20 alike successes.
+
+        Each success brackets its real finish between the last answer that still
+        said running and the first that said done. The latest "still running" is
+        the answer when it precedes every "done" (jobs of one kind take about the
+        same time); otherwise the median midpoint of the brackets. Old rows with
+        no bracket count by when they were seen done.
+        """
         with self._lock:
             rows = self._connection().execute(
-                "SELECT finished_at - submitted_at FROM jobs WHERE status = 'succeeded' "
+                "SELECT COALESCE(last_running_at, finished_at) - submitted_at, "
+                "finished_at - submitted_at FROM jobs WHERE status = 'succeeded' "
                 "AND backend = ? AND model = ? AND resolution IS ? AND duration IS ? "
                 "AND submitted_at IS NOT NULL AND finished_at IS NOT NULL "
                 "ORDER BY finished_at DESC LIMIT ?",
                 (backend, model, resolution, duration, _RUNTIME_SAMPLE),
             ).fetchall()
-        return float(statistics.median(r[0] for r in rows)) if rows else None
+        if not rows:
+            return None
+        latest_running = max(float(r[0]) for r in rows)
+        if latest_running <= min(float(r[1]) for r in rows):
+            return latest_running
+        return float(statistics.median((r[0] + r[1]) / 2 for r in rows))
 
     # Internals --------------------------------------------------------------
 

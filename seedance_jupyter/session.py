@@ -347,7 +347,7 @@ class KernelSession:
             job.request_id, status=state.status, output_url=state.output_url,
             error_code=state.error.code if state.error else None,
             error_message=state.error.message if state.error else None,
-            credits_charged=job.credits_charged,
+            credits_charged=job.credits_charged, last_running_at=job.last_running_at,
         )
 
     def _on_done(self, job: Job) -> None:

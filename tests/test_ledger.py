@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from seedance_jupyter import ledger as ledger_module
 from seedance_jupyter.catalog import GenerationRequest
 from seedance_jupyter.errors import SeedanceError
 from seedance_jupyter.ledger import JobRecord, Ledger
@@ -355,6 +356,20 @@ def test_expected_runtime_is_median_of_alike_successes(ledger: Ledger, clock: Cl
                                    duration=5) == 20.0
 
 
+def test_expected_runtime_learns_from_the_last_still_running_answer(
+    ledger: Ledger, clock: Clock
+) -> None:
+    for token, running, seen_done in (("a", 30.0, 44.0), ("b", 31.0, 38.0), ("c", 29.5, 45.0)):
+        request = GenerationRequest(prompt=token, duration=5, resolution="720p")
+        submitted(ledger, token, f"req_{token}", request=request)
+        start = clock.now
+        clock.now += seen_done
+        ledger.record_status(f"req_{token}", status="succeeded", last_running_at=start + running)
+        clock.now += 1
+    assert ledger.expected_runtime(backend="live", model="seedance-2.0", resolution="720p",
+                                   duration=5) == 31.0
+
+
 def test_expected_runtime_uses_the_last_twenty(ledger: Ledger, clock: Clock) -> None:
     for i in range(5):
         _finish(ledger, clock, f"slow{i}", 1000)
@@ -389,10 +404,25 @@ def test_loose_existing_file_is_tightened(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_a_version_1_ledger_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(ledger_module._MIGRATIONS[0])
+        conn.execute("PRAGMA user_version = 1")
+    migrated = Ledger(path)
+    try:
+        record = migrated.record_pending(
+            client_token="t", backend="live", request=GenerationRequest("p"),
+            fingerprint="f", estimated_usd=0.5)
+        assert record.last_running_at is None
+    finally:
+        migrated.close()
+
+
 def test_database_uses_wal_and_a_schema_version(ledger: Ledger) -> None:
     with sqlite3.connect(ledger.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
         indexes = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master")}
     assert any("(request_id)" in (sql or "") for sql in indexes)
     assert any("(backend, fingerprint)" in (sql or "") for sql in indexes)
