@@ -234,12 +234,7 @@ class Job:
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise WaitTimeoutError(
-                        messages.WAIT_TIMEOUT.format(
-                            request_id=self.request_id, status=self.status, timeout=timeout
-                        ),
-                        request_id=self.request_id,
-                    )
+                    raise self._timed_out(timeout)
                 pause = min(pause, left)
             with self._changed:
                 finished = self._changed.wait_for(lambda: self.done, timeout=pause)
@@ -268,12 +263,7 @@ class Job:
             while not self.done:
                 pause = interval if deadline is None else min(interval, deadline - loop.time())
                 if pause <= 0:
-                    raise WaitTimeoutError(
-                        messages.WAIT_TIMEOUT.format(
-                            request_id=self.request_id, status=self.status, timeout=timeout
-                        ),
-                        request_id=self.request_id,
-                    )
+                    raise self._timed_out(timeout)
                 woken.clear()
                 try:
                     await asyncio.wait_for(woken.wait(), pause)
@@ -284,6 +274,14 @@ class Job:
         finally:
             unsubscribe()
         return self
+
+    def _timed_out(self, timeout: float | None) -> WaitTimeoutError:
+        return WaitTimeoutError(
+            messages.WAIT_TIMEOUT.format(
+                request_id=self.request_id, status=self.status, timeout=timeout
+            ),
+            request_id=self.request_id,
+        )
 
     def __await__(self) -> Generator[Any, None, Job]:
         return self.wait_async().__await__()
