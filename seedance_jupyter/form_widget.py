@@ -426,11 +426,9 @@ class SeedanceForm:
         """Runs on the worker thread: widget trait changes only."""
         try:
             submission = self._session.submit(request, announce=self._say)
-            job = submission.job
-            if job is not None:
-                self._show_job_card(job, submission.notice)
+            self._show_job_card(submission.job, submission.notice)
             self._say(submission.notice or FORM_SUBMITTED.format(
-                request_id=job.request_id if job is not None else "?"))
+                request_id=submission.job.request_id))
         except SeedanceError as exc:
             self._say(FORM_SUBMIT_FAILED.format(detail=exc), error=True)
         except Exception as exc:  # a raise here would print into whichever cell runs

@@ -174,7 +174,6 @@ class SeedanceMagics(Magics, SeedanceSettings):
             announce=print,
         )
         job = submission.job
-        assert job is not None
         self.show_card(job, submission.notice)
         if args.output and self.shell is not None:
             self.shell.user_ns[args.output] = job

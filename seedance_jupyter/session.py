@@ -42,13 +42,12 @@ __all__ = ["KernelSession", "Submission"]
 
 @dataclass
 class Submission:
-    """The outcome of one submit: a job (None if the POST is uncertain) and what to say."""
+    """The outcome of one submit: the job, and a notice when it was re-attached."""
 
-    job: Job | None
+    job: Job
     request: GenerationRequest
     estimated_usd: float
     notice: str | None = None
-    reattached: bool = False
 
 
 class KernelSession:
@@ -180,7 +179,7 @@ class KernelSession:
             )
         job = self.job_from_record(record)
         notice = messages.REATTACHED.format(request_id=record.request_id, status=job.status)
-        return Submission(job, request, usd, notice=notice, reattached=True)
+        return Submission(job, request, usd, notice=notice)
 
     # -- jobs ----------------------------------------------------------------------
     def job_from_record(self, record: JobRecord) -> Job:

@@ -54,9 +54,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 def submit(session: KernelSession, prompt: str, **fields: object) -> Job:
     request = session.prepare(prompt, duration=4, resolution="480p", **fields)
-    job = session.submit(request).job
-    assert job is not None
-    return job
+    return session.submit(request).job
 
 
 def test_status_500s_and_dropped_connections_do_not_stop_any_job(
