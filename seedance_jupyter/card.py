@@ -359,6 +359,16 @@ def _bundle(view: CardView) -> dict[str, str]:
     return {"text/plain": render_text(view), "text/html": render_html(view)}
 
 
+def _close_tree(widget: Any) -> None:
+    """Close a widget, its children and their layout/style models (frees front-end state)."""
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if part is not None:
+            part.close()
+    widget.close()
+
+
 def _as_outputs(bundle: dict[str, str]) -> tuple[dict[str, Any], ...]:
     """A bundle as the ``outputs`` of an ``Output`` widget (one display_data)."""
     return ({"output_type": "display_data", "data": bundle, "metadata": {}},)
@@ -466,18 +476,20 @@ class JobCard:
         self._unsubscribe: Callable[[], None] | None = job.on_change(self._job_changed)
 
     # -- public --------------------------------------------------------------
-    def show(self) -> None:
+    def show(self, *, live: bool = True) -> None:
         """Put the widget (while the job runs) and the persistent output into the cell.
 
         The live widget is only useful until the job is final; it is then replaced
-        by an empty output, so a reopened notebook shows the saved result alone
-        instead of a "model not found" placeholder above it.
+        by an empty output and its models are closed, so a reopened notebook shows
+        the saved result alone (no "model not found" placeholder) and saved widget
+        state does not grow with every job. ``live=False`` (a ``--wait`` cell,
+        whose Cancel button could not be clicked anyway) shows the output alone.
         """
         with self._lock:
             view = self._view()
             self._update_widget(view)
             bundle = _bundle(view)
-            if view.status not in _FINAL:
+            if live and view.status not in _FINAL:
                 display(  # type: ignore[no-untyped-call]
                     self.widget, display_id=self.widget_display_id
                 )
@@ -520,6 +532,8 @@ class JobCard:
                     {"text/plain": ""}, raw=True, display_id=self.widget_display_id
                 )
                 self._widget_shown = False
+                if self._embedded is None:
+                    _close_tree(self.widget)
             bundle = _bundle(view)
             if bundle == self._sent:
                 return
@@ -531,7 +545,8 @@ class JobCard:
     def tick(self) -> None:
         """Refresh the elapsed time shown in the widget; the saved output is untouched."""
         with self._lock:
-            self._status.value = _status_html(self._view())
+            if not self.job.done:
+                self._status.value = _status_html(self._view())
 
     def set_notice(self, text: str | None) -> None:
         with self._lock:

@@ -174,7 +174,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
             announce=print,
         )
         job = submission.job
-        self.show_card(job, submission.notice)
+        self.show_card(job, submission.notice, live=not args.wait)
         if args.output and self.shell is not None:
             self.shell.user_ns[args.output] = job
         if args.wait:
@@ -182,13 +182,13 @@ class SeedanceMagics(Magics, SeedanceSettings):
         return job
 
     # -- display -------------------------------------------------------------------
-    def show_card(self, job: Job, notice: str | None = None) -> None:
+    def show_card(self, job: Job, notice: str | None = None, *, live: bool = True) -> None:
         """Show a card for ``job`` once per cell run (the displayhook then skips it)."""
         count = self.shell.execution_count if self.shell else 0
         if self._shown.get(id(job)) == count:
             return
         self._shown[id(job)] = count
-        self.session.card_for(job, notice).show()
+        self.session.card_for(job, notice).show(live=live)
 
     # -- line commands -------------------------------------------------------------
     def _dispatch_line(self, line: str) -> Any:

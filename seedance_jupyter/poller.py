@@ -79,9 +79,11 @@ class _Budget:
     """A token bucket shared by all status requests."""
 
     def __init__(self, per_minute: float, clock: Callable[[], float]) -> None:
-        self.configured = per_minute / 60.0
+        # The burst plus a minute's refill never exceeds ``per_minute`` in any
+        # 60 s window, so a service that counts per rolling minute is never passed.
+        self.capacity = max(1.0, min(per_minute / 12.0, per_minute / 2.0))
+        self.configured = max(per_minute - self.capacity, 1.0) / 60.0
         self.rate = self.configured
-        self.capacity = max(1.0, per_minute / 12.0)
         self.tokens = self.capacity
         self.paused_until = 0.0
         self._clock = clock
@@ -248,11 +250,14 @@ class Poller:
             if now >= next_tick:
                 next_tick = now + 1.0
                 self._tick()
-            wake = min(
-                [e.next_at for e in self._entries.values() if not e.in_flight] + [next_tick]
-            )
             if due and not due[-1].in_flight:
-                wake = max(now, min(wake, self.budget.next_token_at(now)))
+                # The budget stopped the dispatch: nothing can go out before a token.
+                wake = min(next_tick, self.budget.next_token_at(now))
+            else:
+                wake = min(
+                    [e.next_at for e in self._entries.values() if not e.in_flight]
+                    + [next_tick]
+                )
             self._wakeup.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), max(0.01, wake - self._clock()))

@@ -177,10 +177,24 @@ def test_the_live_widget_is_removed_once_the_job_is_final(
     kernel: Kernel, service: Emulator
 ) -> None:
     kernel.execute(LOAD)
-    cell = kernel.execute("%%seedance -d 4 -r 480p --wait\nthe widget steps aside")
+    cell = kernel.execute("%%seedance -d 4 -r 480p\nthe widget steps aside")
     [live] = [m["content"]["transient"]["display_id"] for m in cell.outputs
               if m["msg_type"] == "display_data"
               and m["content"]["transient"].get("display_id", "").endswith("-live")]
     assert "application/vnd.jupyter.widget-view+json" in next(
         m for m in cell.outputs if m["msg_type"] == "display_data")["content"]["data"]
-    assert any(m["content"]["data"] == {"text/plain": ""} for m in kernel.updates(live))
+    assert kernel.wait_for(
+        lambda _: any(m["content"]["data"] == {"text/plain": ""}
+                      for m in kernel.updates(live)),
+        timeout=60,
+    )
+
+
+def test_a_wait_cell_shows_the_result_without_a_live_widget(
+    kernel: Kernel, service: Emulator
+) -> None:
+    kernel.execute(LOAD)
+    cell = kernel.execute("%%seedance -d 4 -r 480p --wait\nno widget needed")
+    kinds = [set(m["content"]["data"]) for m in cell.outputs if m["msg_type"] == "display_data"]
+    assert kinds
+    assert all("application/vnd.jupyter.widget-view+json" not in k for k in kinds)

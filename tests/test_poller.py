@@ -140,3 +140,16 @@ def test_await_job_is_woken_by_the_poller(client: Client) -> None:
         return finished.status
 
     assert asyncio.run(main()) == "succeeded"
+
+
+def test_the_budget_never_grants_more_than_its_cap_in_any_minute() -> None:
+    from seedance_jupyter.poller import _Budget
+
+    now = [0.0]
+    budget = _Budget(240, clock=lambda: now[0])
+    granted = 0
+    while now[0] < 60.0:
+        while budget.take(now[0]):
+            granted += 1
+        now[0] += 0.01
+    assert 200 <= granted <= 240

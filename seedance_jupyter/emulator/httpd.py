@@ -65,6 +65,9 @@ class Handler(BaseHTTPRequestHandler):
     server: HTTPServer
     protocol_version = "HTTP/1.1"
     server_version = "SeedanceEmulator/1"
+    # Headers and body go out in separate writes; with Nagle on, the body waits
+    # for the client's delayed ACK (about 40 ms per answer).
+    disable_nagle_algorithm = True
     timeout = 60
 
     def do_GET(self) -> None:
