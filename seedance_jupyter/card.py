@@ -452,6 +452,24 @@ class JobCard:
         self._embedded: Any = None
         self._embedded_result: Any = None
 
+        self._widget: Any = None
+        self._unsubscribe: Callable[[], None] | None = job.on_change(self._job_changed)
+
+    # -- public --------------------------------------------------------------
+    @property
+    def widget(self) -> Any:
+        """The live view, built on first use: a card that is never shown live (a
+        ``--wait`` cell, a finished job) opens no widget models at all."""
+        with self._lock:
+            if self._widget is None:
+                self._build()
+            return self._widget
+
+    @property
+    def cancel_button(self) -> Any:
+        return self.widget.children[-1]
+
+    def _build(self) -> None:
         self._style = ipywidgets.HTML(value=f"<style>{_CARD_CSS}</style>")
         self._header = ipywidgets.HTML()
         self._status = ipywidgets.HTML()
@@ -459,23 +477,20 @@ class JobCard:
         self._progress = ipywidgets.IntProgress(value=35, min=0, max=100, bar_style="info")
         self._progress.add_class("seedance-progress")
         self._detail = ipywidgets.HTML()
-        self.cancel_button = ipywidgets.Button(
+        cancel = ipywidgets.Button(
             description=CARD_CANCEL_LABEL,
             tooltip=CARD_CANCEL_TOOLTIP,
             button_style="warning",
             icon="stop",
         )
-        self.cancel_button.add_class("seedance-cancel")
-        self.cancel_button.on_click(self._clicked)
-        self.widget = ipywidgets.VBox(
-            [self._style, self._header, self._status, self._progress, self._detail,
-             self.cancel_button]
+        cancel.add_class("seedance-cancel")
+        cancel.on_click(self._clicked)
+        self._widget = ipywidgets.VBox(
+            [self._style, self._header, self._status, self._progress, self._detail, cancel]
         )
-        self.widget.add_class("seedance-card")
+        self._widget.add_class("seedance-card")
         self._update_widget(self._view())
-        self._unsubscribe: Callable[[], None] | None = job.on_change(self._job_changed)
 
-    # -- public --------------------------------------------------------------
     def show(self, *, live: bool = True) -> None:
         """Put the widget (while the job runs) and the persistent output into the cell.
 
@@ -533,7 +548,7 @@ class JobCard:
                 )
                 self._widget_shown = False
                 if self._embedded is None:
-                    _close_tree(self.widget)
+                    _close_tree(self._widget)
             bundle = _bundle(view)
             if bundle == self._sent:
                 return
@@ -545,7 +560,7 @@ class JobCard:
     def tick(self) -> None:
         """Refresh the elapsed time shown in the widget; the saved output is untouched."""
         with self._lock:
-            if not self.job.done:
+            if self._widget is not None and not self.job.done:
                 self._status.value = _status_html(self._view())
 
     def set_notice(self, text: str | None) -> None:
@@ -590,6 +605,8 @@ class JobCard:
         self.render()
 
     def _update_widget(self, view: CardView) -> None:
+        if self._widget is None:
+            return
         status_class = f"seedance-status-{view.status}"
         if status_class != self._status_class:
             if self._status_class is not None:

@@ -61,7 +61,9 @@ def make_card(job: Job, cancels: list[Job] | None = None, **kwargs: Any) -> JobC
         "on_cancel": calls.append,
     }
     options.update(kwargs)
-    return JobCard(job, **options)
+    card = JobCard(job, **options)
+    assert card.widget is not None  # build the live view, as show() does for a running job
+    return card
 
 
 def attrs(markup: str, name: str) -> list[str]:
@@ -353,6 +355,15 @@ def test_cancel_enabled_only_while_queued_or_processing(
 ) -> None:
     card = make_card(make_job(status))
     assert card.cancel_button.disabled is (not enabled)
+
+
+def test_a_card_never_shown_live_opens_no_widget(published: RecordingPublisher) -> None:
+    card = JobCard(make_job("processing"), backend_label="emulator", is_emulator=True,
+                   estimated_usd=0.5, started_at=1000.0, on_cancel=lambda _job: None)
+    card.show(live=False)
+    card.tick()
+    assert card._widget is None
+    assert [WIDGET_MIME not in call["data"] for call in published.calls] == [True]
 
 
 def test_progress_bar_shown_only_while_running(published: RecordingPublisher) -> None:
