@@ -41,6 +41,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tables import table
+
 MB = 1_000_000
 BLOCK = bytes(range(256)) * 4096  # 1 MiB
 
@@ -138,15 +140,6 @@ def _status_kib(name: str) -> int:
 
 
 # -- the benchmark ---------------------------------------------------------------------------
-def table(header: list[str], rows: list[list[object]]) -> str:
-    cols = list(zip(header, *rows, strict=True))
-    widths = [max(len(str(x)) for x in col) for col in cols]
-
-    def line(cells: list[object]) -> str:
-        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
-
-    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-                     + [line(r) for r in rows])
 
 
 def throughput(base: str, tmp: Path, size: int, rounds: int) -> dict[str, list[float]]:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import KernelManager
+from tables import table
 
 from seedance_jupyter.client import Client
 from seedance_jupyter.emulator import Emulator, Faults, start
@@ -59,17 +60,6 @@ HEAVY = ["requests", "ipywidgets", "av", "numpy", "seedance_jupyter.emulator",
 def p90(values: list[float]) -> float:
     data = sorted(values)
     return data[max(0, -(-9 * len(data) // 10) - 1)]
-
-
-def table(header: list[str], rows: list[list[object]]) -> str:
-    cols = list(zip(header, *rows, strict=True))
-    widths = [max(len(str(x)) for x in col) for col in cols]
-
-    def line(cells: list[object]) -> str:
-        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
-
-    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-                     + [line(r) for r in rows])
 
 
 # -- the kernel ------------------------------------------------------------------------------

@@ -48,6 +48,8 @@ for _name in ("SEEDANCE_API_KEY", "SEEDANCE_BASE_URL"):
 _HOME = tempfile.TemporaryDirectory(prefix="seedance-bench-")
 os.environ["SEEDANCE_HOME"] = _HOME.name
 
+from tables import table  # noqa: E402
+
 from seedance_jupyter.backend import Backend  # noqa: E402
 from seedance_jupyter.client import Client  # noqa: E402
 from seedance_jupyter.config import SeedanceSettings  # noqa: E402
@@ -162,17 +164,6 @@ def wait_all(watches: Iterable[Watch], timeout: float, what: str) -> None:
     for watch in watches:
         if not watch.done.wait(max(0.0, deadline - time.monotonic())):
             raise SystemExit(f"timed out waiting for {what}")
-
-
-def row(cells: Iterable[object], widths: list[int]) -> str:
-    return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
-
-
-def table(header: list[str], rows: list[list[object]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-    lines = [row(header, widths), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    lines += [row(r, widths) for r in rows]
-    return "\n".join(lines)
 
 
 def stats_row(name: str, latencies: list[float], requests: list[int]) -> list[object]:

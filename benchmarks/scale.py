@@ -62,6 +62,8 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tables import table  # noqa: E402
+
 from seedance_jupyter.emulator import Emulator, Faults, start  # noqa: E402
 from tests.kernel_harness import Kernel  # noqa: E402
 
@@ -72,15 +74,6 @@ BUDGET = 240
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def table(header: list[str], rows: list[list[object]]) -> str:
-    cols = list(zip(header, *rows, strict=True))
-    widths = [max(len(str(x)) for x in col) for col in cols]
-
-    def line(cells: list[object]) -> str:
-        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
-
-    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-                     + [line(r) for r in rows])
 
 
 def cpu_seconds(pid: int) -> float:
