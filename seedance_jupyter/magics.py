@@ -310,6 +310,8 @@ def load(ipython: Any) -> None:
 
 
 def unload(ipython: Any) -> None:
+    """Stop the session and forget the Job display, so nothing outlives the extension."""
+    ipython.display_formatter.ipython_display_formatter.pop("seedance_jupyter.jobs.Job", None)
     magics = _extension.pop(id(ipython), None)
     if magics is not None:
         magics.close()
