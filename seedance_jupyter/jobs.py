@@ -135,7 +135,6 @@ class Job:
         #: with the terminal answer it brackets when the job really finished.
         self.last_running_at: float | None = None
         self._state = state
-        self._credits = state.credits_charged
         self._listeners: list[Listener] = []
         self._changed = threading.Condition()
 
@@ -162,8 +161,8 @@ class Job:
 
     @property
     def credits_charged(self) -> int | None:
-        """Known from the create answer; later status answers do not repeat it."""
-        return self._credits
+        """Known from the create answer; later status answers that omit it keep it."""
+        return self._state.credits_charged
 
     @property
     def done(self) -> bool:
@@ -181,8 +180,6 @@ class Job:
                 old.is_terminal and state.status != old.status
             ):
                 return False
-            if state.credits_charged is not None:
-                self._credits = state.credits_charged
             merged = _merge(old, state)
             changed = merged != old
             if merged.is_terminal and not old.is_terminal:

@@ -145,7 +145,6 @@ class Poller:
         self._task: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
         self._lock = threading.Lock()
-        self.requests_sent = 0
 
     # -- public ------------------------------------------------------------------
     @property
@@ -272,7 +271,6 @@ class Poller:
         job = entry.job
         loop = asyncio.get_running_loop()
         try:
-            self.requests_sent += 1
             state = await loop.run_in_executor(self._pool, self._fetch, job.request_id)
         except RateLimitedError as exc:
             self.budget.throttle(self._clock(), exc.retry_after)

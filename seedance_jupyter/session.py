@@ -45,8 +45,6 @@ class Submission:
     """The outcome of one submit: the job, and a notice when it was re-attached."""
 
     job: Job
-    request: GenerationRequest
-    estimated_usd: float
     notice: str | None = None
 
 
@@ -72,7 +70,6 @@ class KernelSession:
             expected_runtime=self._expected_runtime,
             on_tick=self._tick,
         )
-        self.started_at = time.time()
         self.spent_usd = 0.0
         self._jobs: dict[str, Job] = {}
         self._cards: list[JobCard] = []
@@ -131,11 +128,11 @@ class KernelSession:
     ) -> Submission:
         """Re-attach to an identical job, or record, price and POST a new one."""
         fingerprint = request.fingerprint()
-        usd = self.estimate(request)
         if not force_new:
-            reused = self._reuse(request, fingerprint, usd)
+            reused = self._reuse(fingerprint)
             if reused is not None:
                 return reused
+        usd = self.estimate(request)
         self.check_budget(usd)
         if announce is not None:
             announce(messages.SUBMITTING.format(
@@ -164,11 +161,9 @@ class KernelSession:
         if not download:
             self._no_download.add(job.request_id)
         self._adopt(job, usd, time.time())
-        return Submission(job, request, usd)
+        return Submission(job)
 
-    def _reuse(
-        self, request: GenerationRequest, fingerprint: str, usd: float
-    ) -> Submission | None:
+    def _reuse(self, fingerprint: str) -> Submission | None:
         record = self.ledger.find_reusable(self.backend.key, fingerprint)
         if record is None:
             return None
@@ -179,7 +174,7 @@ class KernelSession:
             )
         job = self.job_from_record(record)
         notice = messages.REATTACHED.format(request_id=record.request_id, status=job.status)
-        return Submission(job, request, usd, notice=notice)
+        return Submission(job, notice=notice)
 
     # -- jobs ----------------------------------------------------------------------
     def job_from_record(self, record: JobRecord) -> Job:
