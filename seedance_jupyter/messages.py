@@ -153,3 +153,9 @@ FORM_SUBMIT_UNEXPECTED = "Submission failed unexpectedly ({detail}); see the ker
 FORM_COPY = "Copy as %%seedance"
 FORM_COPY_TOOLTIP = "Show the %%seedance cell that makes the same request"
 FORM_MAGIC_LABEL = "Cell"
+
+# Status words, read by status.label() for cards, tables and the panel.
+STATUS_LABELS = {
+    "pending": "submitting",
+    "submission_uncertain": "submission uncertain",
+}
