@@ -164,6 +164,29 @@ class GenerationRequest:
         body.update({k: v for k, v in optional.items() if v is not None})
         return body
 
+    @classmethod
+    def of(
+        cls,
+        prompt: str,
+        *,
+        model: str = "seedance-2.0",
+        media_urls: Iterable[str] = (),
+        aspect_ratio: str | None = None,
+        duration: int | None = None,
+        resolution: str | None = None,
+        webhook_url: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> GenerationRequest:
+        """A request from loose values (any iterable of URLs); validate it before use."""
+        urls: Any = media_urls
+        if not isinstance(media_urls, (str, bytes)) and isinstance(media_urls, Iterable):
+            urls = tuple(media_urls)
+        return cls(
+            prompt=prompt, model=model, media_urls=urls, aspect_ratio=aspect_ratio,
+            duration=duration, resolution=resolution, webhook_url=webhook_url,
+            metadata=metadata,
+        )
+
     def with_metadata(self, extra: Mapping[str, Any]) -> GenerationRequest:
         return replace(self, metadata={**(self.metadata or {}), **extra})
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from seedance_jupyter.downloads import download, output_filename
 from seedance_jupyter.errors import DownloadError, OutputExpiredError
+from seedance_jupyter.jobs.downloads import download, output_filename
 
 MB = 1 << 20
 

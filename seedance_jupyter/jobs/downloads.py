@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from .errors import DownloadError, OutputExpiredError
+from ..errors import DownloadError, OutputExpiredError
 
 __all__ = ["download", "output_filename"]
 

@@ -1,42 +1,36 @@
-"""HTTP client of the Seedance Open API: retry rules, error mapping, no IPython.
+"""HTTP to the Seedance Open API: sending, decoding, error mapping and the create-once rule.
 
 The create POST costs money and the API has no idempotency key, so it is only
 retried when nothing can have reached the server (a connect failure) or when the
 server said so (429). Everything else after sending raises
-:class:`AmbiguousSubmitError` with the client token that was put into the
-request's metadata, so the job can be reconciled instead of paid twice.
+:class:`AmbiguousSubmitError` with the client token of the request, so the job
+can be reconciled instead of paid twice. This module knows nothing of jobs.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import os
-import random
 import secrets
-import threading
 import time
-from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
-from urllib.parse import quote
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError
 
-from . import messages
-from .catalog import Catalog, GenerationRequest, ModelInfo, is_loopback_url
-from .errors import (
+from .. import messages
+from ..catalog import is_loopback_url
+from ..errors import (
     AmbiguousSubmitError,
-    InvalidRequestError,
     MalformedResponseError,
     SeedanceError,
     UnauthorizedError,
     error_for_status,
 )
-from .jobs import Job, JobState
+from ..retry import Backoff, parse_retry_after
 
-__all__ = ["CLIENT_TOKEN_KEY", "DEFAULT_BASE_URL", "Client", "new_client_token"]
+__all__ = ["CLIENT_TOKEN_KEY", "DEFAULT_BASE_URL", "Transport", "new_client_token"]
 
 DEFAULT_BASE_URL = "https://www.seedance2.ink"
 API_PREFIX = "/api/open/v1"
@@ -67,8 +61,8 @@ class _BearerAuth(requests.auth.AuthBase):
         return "<bearer auth: key hidden>"
 
 
-class Client:
-    """A client of one Seedance service (the real one, or an emulator on loopback)."""
+class Transport:
+    """One service's address, key and session; every request of the API goes through it."""
 
     def __init__(
         self,
@@ -77,8 +71,7 @@ class Client:
         *,
         timeout: tuple[float, float] = (5.0, 30.0),
         max_retries: int = 5,
-        backoff_base: float = 0.5,
-        backoff_cap: float = 30.0,
+        backoff: Backoff | None = None,
         session: requests.Session | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("SEEDANCE_API_KEY")
@@ -88,15 +81,8 @@ class Client:
         ).rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
+        self.backoff = backoff or Backoff()
         self._session = session or requests.Session()
-        self._catalog: Catalog | None = None
-        self._catalog_lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        key = "set" if self._auth else "not set"
-        return f"Client(base_url={self.base_url!r}, api_key=<{key}>)"
 
     @property
     def has_api_key(self) -> bool:
@@ -111,127 +97,17 @@ class Client:
         """True when talking to a service on this machine (an emulator)."""
         return is_loopback_url(self.base_url)
 
-    # -- catalogue -------------------------------------------------------------
-    def models(self) -> list[ModelInfo]:
-        """The live catalogue of ``GET /models`` (cached per client)."""
-        payload = self._request("GET", "/models", idempotent=True, auth=False)
-        data = payload.get("data")
-        if not isinstance(data, list) or not data:
-            raise MalformedResponseError(
-                messages.MALFORMED_RESPONSE.format(detail="models: data is not a list")
-            )
-        models = [ModelInfo.from_api(entry) for entry in data]
-        with self._catalog_lock:
-            self._catalog = Catalog(models, live=True)
-        return models
+    def close(self) -> None:
+        self._session.close()
 
-    def catalog(self) -> Catalog:
-        """The live catalogue, or the documented one when ``/models`` cannot be read."""
-        with self._catalog_lock:
-            cached = self._catalog
-        if cached is not None:
-            return cached
-        try:
-            self.models()
-        except SeedanceError as exc:
-            _log.warning("using the documented model catalogue: %s", exc)
-            with self._catalog_lock:
-                self._catalog = self._catalog or Catalog.documented()
-        with self._catalog_lock:
-            assert self._catalog is not None
-            return self._catalog
-
-    def estimate_cost(self, model: str, duration: int, resolution: str) -> float:
-        """USD for one job, from the catalogue's ``usdPerSecond``."""
-        return self.catalog().estimate_cost(model, duration, resolution)
-
-    # -- jobs --------------------------------------------------------------------
-    def prepare(
-        self,
-        prompt: str,
-        model: str = "seedance-2.0",
-        media_urls: Iterable[str] = (),
-        aspect_ratio: str | None = None,
-        duration: int | None = None,
-        resolution: str | None = None,
-        webhook_url: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> GenerationRequest:
-        """Build and validate a request; raises :class:`ValidationError` before any POST."""
-        urls: Any = media_urls
-        if not isinstance(media_urls, (str, bytes)) and isinstance(media_urls, Iterable):
-            urls = tuple(media_urls)
-        request = GenerationRequest(
-            prompt=prompt, model=model, media_urls=urls, aspect_ratio=aspect_ratio,
-            duration=duration, resolution=resolution, webhook_url=webhook_url,
-            metadata=metadata,
-        )
-        return self.catalog().validate(request, allow_loopback_http=self.is_loopback)
-
-    def submit(
-        self,
-        prompt: str,
-        model: str = "seedance-2.0",
-        media_urls: Iterable[str] = (),
-        aspect_ratio: str | None = None,
-        duration: int | None = None,
-        resolution: str | None = None,
-        webhook_url: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> Job:
-        """Validate, then create a job (credits are charged at once)."""
-        request = self.prepare(
-            prompt, model, media_urls, aspect_ratio, duration, resolution, webhook_url, metadata
-        )
-        return self.create(request)
-
-    def create(self, request: GenerationRequest, *, client_token: str | None = None) -> Job:
-        """POST a prepared request, tagged with ``client_token`` in its metadata."""
-        token = client_token or new_client_token()
-        tagged = request.with_metadata({CLIENT_TOKEN_KEY: token})
-        payload = self._create(tagged.to_body(), token)
-        state = JobState.from_api(payload)
-        return Job(self, state, request=request, client_token=token)
-
-    def fetch_state(self, request_id: str, *, retry: bool = True) -> JobState:
-        """The job's current state; ``retry=False`` leaves backoff to the caller (the poller)."""
-        payload = self._request(
-            "GET", f"/video/generations/{_quoted(request_id)}", idempotent=retry
-        )
-        return JobState.from_api(payload)
-
-    def get(self, request_id: str) -> Job:
-        """A job by its request id."""
-        return Job(self, self.fetch_state(request_id))
-
-    def cancel_state(self, request_id: str) -> JobState:
-        """Cancel and return the state the service reports.
-
-        A retried cancel whose first attempt did land is refused (the job is no
-        longer queued or processing); then the real state is fetched and returned
-        if it is ``cancelled``.
-        """
-        path = f"/video/generations/{_quoted(request_id)}/cancel"
-        try:
-            return JobState.from_api(self._request("POST", path))
-        except InvalidRequestError:
-            state = self.fetch_state(request_id)
-            if state.status == "cancelled":
-                return state
-            raise
-
-    def cancel(self, request_id: str) -> Job:
-        """Cancel a queued or processing job."""
-        return Job(self, self.cancel_state(request_id))
-
-    # -- HTTP ----------------------------------------------------------------------
-    def _create(self, body: dict[str, Any], token: str) -> dict[str, Any]:
+    def create(self, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
+        """POST a paid create: never resent once it may have reached the server."""
         for attempt in range(self.max_retries + 1):
             try:
-                response = self._send("POST", "/video/generations", body, auth=True)
+                response = self._send("POST", path, body, auth=True)
             except requests.RequestException as exc:
                 if _nothing_sent(exc) and attempt < self.max_retries:
-                    self._sleep_backoff(attempt, None)
+                    time.sleep(self.backoff.delay(attempt))
                     continue
                 if _nothing_sent(exc):
                     raise _network_error(self.base_url, exc) from None
@@ -240,7 +116,7 @@ class Client:
                     client_token=token,
                 ) from None
             if response.status_code == 429 and attempt < self.max_retries:
-                self._sleep_backoff(attempt, _retry_after(response))
+                time.sleep(self.backoff.delay(attempt, _retry_after(response)))
                 continue
             if response.status_code >= 500:
                 raise AmbiguousSubmitError(
@@ -262,7 +138,7 @@ class Client:
                 raise
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _request(
+    def request(
         self, method: str, path: str, *, idempotent: bool = True, auth: bool = True
     ) -> dict[str, Any]:
         """GET or cancel, retried (when ``idempotent``) on connection errors and 408/429/5xx."""
@@ -273,7 +149,7 @@ class Client:
             except requests.RequestException as exc:
                 last = _network_error(self.base_url, exc)
                 if idempotent and attempt < self.max_retries:
-                    self._sleep_backoff(attempt, None)
+                    time.sleep(self.backoff.delay(attempt))
                     continue
                 raise last from None
             if response.status_code in RETRYABLE_STATUS:
@@ -282,7 +158,7 @@ class Client:
                 except SeedanceError as exc:
                     last = exc
                 if idempotent and attempt < self.max_retries:
-                    self._sleep_backoff(attempt, _retry_after(response))
+                    time.sleep(self.backoff.delay(attempt, _retry_after(response)))
                     continue
                 assert last is not None
                 raise last
@@ -307,17 +183,6 @@ class Client:
             time.monotonic() - started,
         )
         return response
-
-    def _sleep_backoff(self, attempt: int, retry_after: float | None) -> None:
-        if retry_after is not None:
-            delay = min(retry_after, MAX_RETRY_AFTER)
-        else:
-            delay = random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
-        time.sleep(delay)
-
-
-def _quoted(request_id: str) -> str:
-    return quote(request_id, safe="")
 
 
 def _nothing_sent(exc: requests.RequestException) -> bool:
@@ -350,21 +215,9 @@ def _network_error(base_url: str, exc: requests.RequestException) -> SeedanceErr
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    """``Retry-After`` in seconds (a number or an HTTP date), capped at 120 s."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = when.timestamp() - time.time()
-    if seconds != seconds:  # NaN
-        return None
-    return max(0.0, min(seconds, MAX_RETRY_AFTER))
+    """``Retry-After`` in seconds, capped at what one wait may take."""
+    seconds = parse_retry_after(response.headers.get("Retry-After"))
+    return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
 
 
 def _read_body(response: requests.Response) -> bytes:
