@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..api.types import JobError, JobState
+from ..catalog import is_loopback_url
 from ..status import label
 from .backend import EMBEDDED_KEY
 from .ledger import JobRecord
@@ -72,8 +73,9 @@ class JobSummary:
             credits_charged=record.credits_charged,
             backend=record.backend,
             is_emulator=(
-                record.backend.startswith("emulator") if is_emulator is None else is_emulator
-            ) or record.backend == EMBEDDED_KEY,
+                record.backend == EMBEDDED_KEY or is_loopback_url(record.backend)
+                if is_emulator is None else is_emulator
+            ),
             notebook=record.notebook,
             created_at=record.created_at,
             submitted_at=record.submitted_at,
