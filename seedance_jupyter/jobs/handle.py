@@ -41,8 +41,8 @@ Listener = Callable[["Job"], None]
 class Job:
     """A job of the service, as this process last saw it.
 
-    ``wait()`` polls by itself, so it never depends on a poller that a blocked
-    kernel loop could starve; ``await job`` is woken by whoever updates first.
+    ``wait()`` and ``await job`` are woken by whoever updates first; they poll by
+    themselves only while no poller watches the job.
     """
 
     def __init__(
@@ -151,7 +151,7 @@ class Job:
         return self
 
     def wait(self, timeout: float | None = None, *, max_interval: float = 5.0) -> Job:
-        """Block until the job is terminal, polling with a growing interval."""
+        """Block until the job is terminal; unwatched, poll with a growing interval."""
         deadline = None if timeout is None else time.monotonic() + timeout
         interval = 1.0
         while not self.done:
@@ -165,6 +165,9 @@ class Job:
                 finished = self._changed.wait_for(lambda: self.done, timeout=pause)
             if finished:
                 break
+            if self.watched:
+                # The poller runs on its own thread: it will wake this wait.
+                continue
             try:
                 self.refresh()
             except RateLimitedError as exc:

@@ -9,6 +9,7 @@ server extension and tests all drive the same :class:`JobService`.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import logging
 import os
@@ -28,6 +29,7 @@ from ..errors import (
     DownloadError,
     OutputExpiredError,
     SeedanceError,
+    WaitTimeoutError,
 )
 from ..retry import Backoff
 from ..status import API_STATUSES
@@ -35,7 +37,7 @@ from ..webhooks import verify_webhook_signature
 from .backend import Backend, resolve_backend
 from .budget import Budget, local_midnight
 from .handle import Job
-from .ledger import JobRecord, Ledger
+from .ledger import JobRecord, Ledger, RuntimeWindow
 from .poller import Poller, Schedule
 
 __all__ = ["JobService", "ServiceSettings", "Submission"]
@@ -81,6 +83,9 @@ class ServiceSettings(Protocol):
     @property
     def max_poll_interval(self) -> float: ...
 
+    @property
+    def poll_latency(self) -> float: ...
+
 
 @dataclass
 class Submission:
@@ -111,10 +116,15 @@ class JobService:
             lambda request_id: self.backend.client.generations.get(request_id, retry=False),
             requests_per_minute=lambda: settings.requests_per_minute,
             schedule=lambda: Schedule(
-                first_check=settings.first_poll_delay, max_interval=settings.max_poll_interval
+                first_check=settings.first_poll_delay, max_interval=settings.max_poll_interval,
+                poll_latency=settings.poll_latency,
             ),
-            expected_runtime=self._expected_runtime,
+            runtime_window=self._runtime_window,
+            by_webhook=self._by_webhook,
         )
+        #: Set once a webhook of this backend was applied: jobs that asked for one
+        #: are then polled only as a rare safety check.
+        self.webhooks_arrive = False
         self._jobs: dict[str, Job] = {}
         self._started: dict[str, float] = {}
         self._estimates: dict[str, float] = {}
@@ -333,6 +343,7 @@ class JobService:
         job = self.get_job(state.request_id)
         if not job.done:
             job.update(state)
+        self.webhooks_arrive = True
         return job
 
     def cancel(self, job: Job, on_error: Callable[[str], None] | None = None) -> None:
@@ -354,6 +365,37 @@ class JobService:
         if future is not None:
             future.result()
         return job
+
+    def download_pending(self, job: Job) -> bool:
+        """True while a finished job's video is still to be downloaded."""
+        if job.status != "succeeded" or job.local_path or not job.output_url:
+            return False
+        if job.request_id in self._no_download or not self.settings.download:
+            return False
+        with self._lock:
+            future = self._downloads.get(job.request_id)
+        return future is None or not future.done()
+
+    def unfinished(self) -> list[Job]:
+        """Jobs of this process not yet terminal, or succeeded with their download
+        still to come, in submission order."""
+        return [job for job in list(self._jobs.values())
+                if not job.done or self.download_pending(job)]
+
+    def settle_all(self, timeout: float | None = None) -> list[Job]:
+        """Block until every unfinished job is terminal and downloaded, or ``timeout``
+        seconds passed (for all of them together); the jobs waited for."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        jobs = self.unfinished()
+        for job in jobs:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            with contextlib.suppress(WaitTimeoutError, concurrent.futures.TimeoutError):
+                job.wait(left)
+                future = self._ensure_download(job)
+                if future is not None:
+                    future.result(None if deadline is None
+                                  else max(0.0, deadline - time.monotonic()))
+        return jobs
 
     def on_notice(self, listener: Notice) -> None:
         """Call ``listener(job, text)`` when something about a job needs saying."""
@@ -422,14 +464,18 @@ class JobService:
         self.backend.close()
         self.ledger.close()
 
-    def _expected_runtime(self, job: Job) -> float | None:
+    def _runtime_window(self, job: Job) -> RuntimeWindow | None:
         request = job.request
         if request is None:
             return None
-        return self.ledger.expected_runtime(
-            backend=self.backend.key, model=request.model,
-            resolution=request.resolution, duration=request.duration,
+        return self.ledger.runtime_window(
+            backend=self.backend.key, model=request.model, resolution=request.resolution,
+            duration=request.duration, media=bool(request.media_urls),
         )
+
+    def _by_webhook(self, job: Job) -> bool:
+        request = job.request
+        return self.webhooks_arrive and request is not None and request.webhook_url is not None
 
 
 def _display_path(path: Path) -> str:
