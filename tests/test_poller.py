@@ -205,7 +205,9 @@ def test_one_unknown_job_does_not_stop_the_others(client: Client, emulator: Emul
 def test_a_429_pauses_polling_for_the_advertised_time(
     client: Client, emulator: Emulator
 ) -> None:
-    poller = poller_for(client, schedule=Schedule(first_check=0.1, poll_latency=0.1, max_interval=0.2))
+    poller = poller_for(
+        client, schedule=Schedule(first_check=0.1, poll_latency=0.1, max_interval=0.2)
+    )
     job = client.submit("throttled", duration=15, resolution="1080p")
     emulator.clear_requests()
     emulator.inject("status", status=429, retry_after=1.5)
@@ -221,8 +223,10 @@ def test_a_429_pauses_polling_for_the_advertised_time(
 
 
 def test_all_jobs_share_one_request_budget(client: Client, emulator: Emulator) -> None:
-    poller = poller_for(client, requests_per_minute=60,
-                        schedule=Schedule(first_check=0.0, poll_latency=0.1, max_interval=0.1, jitter=0))
+    poller = poller_for(
+        client, requests_per_minute=60,
+        schedule=Schedule(first_check=0.0, poll_latency=0.1, max_interval=0.1, jitter=0),
+    )
     jobs = [client.submit(f"slow {i}", duration=15, resolution="1080p") for i in range(5)]
     emulator.clear_requests()
     for job in jobs:
