@@ -46,6 +46,8 @@ _log = logging.getLogger("seedance_jupyter")
 _DOWNLOAD_ATTEMPTS = 3
 _DOWNLOAD_BACKOFF = Backoff(base=0.5, cap=4.0)
 _LEDGER_RETRIES = 8
+#: How long a re-run waits for an identical create POST in flight elsewhere.
+_IN_FLIGHT_WAIT_S = 60.0
 _LEDGER_BACKOFF = Backoff(base=1.0, cap=30.0)
 
 
@@ -181,7 +183,11 @@ class JobService:
             if not claim.reused:
                 self.budget.spent_usd += usd
         if claim.reused:
-            return self._reattach(claim.record)
+            record = self._settled(claim.record)
+            if record.status == "rejected":
+                return self.submit(request, force_new=force_new, download=download,
+                                   announce=announce, notebook=notebook)
+            return self._reattach(record)
         if announce is not None:
             announce(messages.SUBMITTING.format(
                 model=request.model, duration=request.duration, resolution=request.resolution,
@@ -255,6 +261,14 @@ class JobService:
                 daily(spent_today)
 
         return check
+
+    def _settled(self, record: JobRecord) -> JobRecord:
+        """An identical POST in flight (this or another process): wait for its outcome."""
+        deadline = time.monotonic() + _IN_FLIGHT_WAIT_S
+        while record.status == "pending" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            record = self.ledger.by_token(record.client_token) or record
+        return record
 
     def _reattach(self, record: JobRecord) -> Submission:
         if record.request_id is None:
