@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from .. import messages
 from ..catalog import GenerationRequest
-from ..errors import InvalidRequestError
+from ..errors import AmbiguousSubmitError, InvalidRequestError
 from .transport import CLIENT_TOKEN_KEY, Transport, new_client_token
 from .types import JobState
 
@@ -24,7 +25,13 @@ class Generations:
         """POST ``request`` tagged with ``client_token`` in its metadata (credits are charged)."""
         token = client_token or new_client_token()
         body = request.with_metadata({CLIENT_TOKEN_KEY: token}).to_body()
-        return JobState.from_api(self._transport.create(_PATH, body, token))
+        state, problem = JobState.from_create(self._transport.create(_PATH, body, token))
+        if state is None:
+            raise AmbiguousSubmitError(
+                messages.AMBIGUOUS_SUBMIT.format(detail=problem, token=token),
+                client_token=token,
+            )
+        return state
 
     def get(self, request_id: str, *, retry: bool = True) -> JobState:
         """The job's state; ``retry=False`` leaves backoff to the caller (the poller)."""

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -45,6 +46,10 @@ __all__ = ["JobService", "ServiceSettings", "Submission"]
 _log = logging.getLogger("seedance_jupyter")
 _DOWNLOAD_ATTEMPTS = 3
 _DOWNLOAD_BACKOFF = Backoff(base=0.5, cap=4.0)
+_LEDGER_RETRIES = 8
+#: How long a re-run waits for an identical create POST in flight elsewhere.
+_IN_FLIGHT_WAIT_S = 60.0
+_LEDGER_BACKOFF = Backoff(base=1.0, cap=30.0)
 
 
 class ServiceSettings(Protocol):
@@ -187,7 +192,11 @@ class JobService:
             if not claim.reused:
                 self.budget.spent_usd += usd
         if claim.reused:
-            return self._reattach(claim.record)
+            record = self._settled(claim.record)
+            if record.status == "rejected":
+                return self.submit(request, force_new=force_new, download=download,
+                                   announce=announce, notebook=notebook)
+            return self._reattach(record)
         if announce is not None:
             announce(messages.SUBMITTING.format(
                 model=request.model, duration=request.duration, resolution=request.resolution,
@@ -203,15 +212,53 @@ class JobService:
                 self.budget.spent_usd -= usd
             self.ledger.record_rejected(token, code=exc.code, message=exc.message)
             raise
-        self.ledger.record_submitted(
-            token, request_id=state.request_id, status=state.status,
-            credits_charged=state.credits_charged,
-        )
+        notices = [messages.CREATE_ANSWER_UNREAD.format(detail=state.unread)] if (
+            state.unread) else []
+        if not self._record_submitted(token, state):
+            notices.append(messages.LEDGER_WRITE_FAILED.format(
+                request_id=state.request_id, journal=self.ledger.journal_path))
         job = Job(self.backend.client.generations, state, request=request, client_token=token)
         if not download:
             self._no_download.add(job.request_id)
         self._adopt(job, usd, time.time())
-        return Submission(job)
+        return Submission(job, notice=" ".join(notices) or None)
+
+    def _record_submitted(self, token: str, state: JobState) -> bool:
+        """Store a paid job's request id; if the database refuses, journal it and retry.
+
+        False when the database did not take it now: the job is still tracked in
+        memory, the journal beside the ledger holds the id for the next start, and
+        a background retry writes it as soon as the database allows.
+        """
+        def write() -> None:
+            self.ledger.record_submitted(
+                token, request_id=state.request_id, status=state.status,
+                credits_charged=state.credits_charged,
+            )
+
+        try:
+            write()
+        except sqlite3.Error as exc:
+            _log.warning("ledger write failed for paid job %s: %s", state.request_id, exc)
+        else:
+            return True
+        with contextlib.suppress(OSError):
+            self.ledger.journal_submitted(
+                token, request_id=state.request_id, status=state.status,
+                credits_charged=state.credits_charged,
+            )
+
+        def retry() -> None:
+            for attempt in range(_LEDGER_RETRIES):
+                time.sleep(_LEDGER_BACKOFF.delay(attempt, jitter=False))
+                try:
+                    write()
+                except sqlite3.Error:
+                    continue
+                return
+
+        self.poller.run_blocking(retry)
+        return False
 
     def _budget_checks(self, usd: float) -> Callable[[float], None]:
         """The budget checks a new claim runs inside its transaction (a reuse runs none)."""
@@ -223,6 +270,14 @@ class JobService:
                 daily(spent_today)
 
         return check
+
+    def _settled(self, record: JobRecord) -> JobRecord:
+        """An identical POST in flight (this or another process): wait for its outcome."""
+        deadline = time.monotonic() + _IN_FLIGHT_WAIT_S
+        while record.status == "pending" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            record = self.ledger.by_token(record.client_token) or record
+        return record
 
     def _reattach(self, record: JobRecord) -> Submission:
         if record.request_id is None:
@@ -448,7 +503,12 @@ class JobService:
                 break
             except OutputExpiredError as exc:
                 failure: SeedanceError = exc
-                job.refresh()
+                try:
+                    job.refresh()
+                except SeedanceError as refresh_failure:
+                    self._notice(job, messages.OUTPUT_NOT_REFRESHED.format(
+                        detail=refresh_failure.message))
+                    return
             except DownloadError as exc:
                 failure = exc
                 time.sleep(_DOWNLOAD_BACKOFF.delay(attempt, jitter=False))
