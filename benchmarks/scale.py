@@ -1,13 +1,16 @@
-"""500 jobs in flight in one real kernel, and how much a finished job adds to a saved notebook.
+"""1,000 jobs in flight in one real kernel, and how much a finished job adds to a saved notebook.
 
 1. An emulator runs in this process (rate limit 1,000,000/min, so it never answers 429),
    then a real IPython kernel (jupyter_client) with SEEDANCE_BASE_URL/SEEDANCE_API_KEY/
    SEEDANCE_HOME pointing at it. In the kernel: ``%load_ext seedance_jupyter``,
    ``%config SeedanceMagics.requests_per_minute = 240``, the session is created, and
-   then one cell submits 500 jobs through ``KernelSession.submit`` (no card is shown).
+   then one cell submits 1,000 jobs through ``KernelSession.submit`` and shows a live
+   card for each (``show_card``: a widget per job, as ``%%seedance`` cells do).
 
    Measured, each against a baseline taken in the same kernel, in the same run:
 
+   * the widget comm messages the kernel sends (iopub ``comm_msg``) in that window,
+     while no job changes status: each card's elapsed clock ticks in the browser;
    * the kernel process's CPU time (utime+stime of /proc/<pid>/stat) over a 60 s window
      right after the submitting cell returned, as % of one core, against a 60 s window
      with the extension loaded, the session created and 0 jobs;
@@ -21,8 +24,8 @@
      interleaved with L's, and the paired ratio (L/R with jobs) / (L/R before) cancels
      the machine's drift between the two moments.
 
-   The jobs are slow (speed 0.02: 50 s queued, then processing until 150 s after
-   creation, well past the end of the measurement) and the emulator is started with
+   The jobs are slow (speed 0.005: 200 s queued, then processing until 600 s after
+   creation, so no status changes during the measurement) and the emulator is started with
    ``Faults(fail_rate=1.0)`` so it renders no video. Rendering starts as soon as a
    job is created, not when it is due (about 1.4 s of CPU per 4 s 480p video here:
    500 of them would keep both render threads, so both cores of a 2-core machine,
@@ -161,6 +164,7 @@ _jobs = []
 for _i in range({jobs}):
     _jobs.append(_s.submit(_s.prepare(f"job {{_i}}", duration=4, resolution="480p"),
                            force_new=True).job)
+    _m.show_card(_jobs[-1])
 print(round(_time.perf_counter() - _t0, 3))
 """
 
@@ -172,13 +176,14 @@ SETUP = f"""\
 SESSION = """\
 import seedance_jupyter
 _s = seedance_jupyter.current_session()
+_m = get_ipython().magics_manager.registry['SeedanceMagics']
 _s.prepare('warm up', duration=4, resolution='480p')
 print(_s.poller.budget.configured * 60, _s.poller.budget.capacity)
 """
 
 
 def scale(tmp: Path, jobs: int, window: float, pings: int) -> dict[str, Any]:
-    emu = start(api_key=KEY, speed=0.02, output_dir=tmp / "emu-scale",
+    emu = start(api_key=KEY, speed=0.005, output_dir=tmp / "emu-scale",
                 rate_limit_per_minute=1_000_000, faults=Faults(fail_rate=1.0))
     env = {"SEEDANCE_BASE_URL": emu.url, "SEEDANCE_API_KEY": KEY,
            "IPYTHONDIR": str(tmp / "ipython")}
@@ -217,9 +222,14 @@ def scale(tmp: Path, jobs: int, window: float, pings: int) -> dict[str, Any]:
         r["submit_s_kernel"] = float(out[0])
         r["submit_s"] = time.time() - started
         print(f"loaded: {window:.0f} s window with {jobs} jobs in flight...", flush=True)
+        kernel.drain(2)  # the cards' displays and widget models, sent by the cell
+        seen_before = len(kernel.iopub)
         t0, c0, w0 = time.time(), cpu_seconds(pid), time.monotonic()
-        time.sleep(window)
+        kernel.drain(window)  # records iopub while it waits
         r["cpu_loaded"] = 100 * (cpu_seconds(pid) - c0) / (time.monotonic() - w0)
+        traffic = kernel.iopub[seen_before:]
+        r["comm_msgs"] = sum(1 for m in traffic if m["msg_type"] == "comm_msg")
+        r["iopub_msgs"] = len(traffic)
         t1 = time.time()
         r["rss_jobs"] = rss_mib(pid)
         r["threads_jobs"] = proc_status(pid, "Threads")
@@ -274,6 +284,9 @@ def report_scale(r: dict[str, Any]) -> None:
     print(table(
         ["measure", "0 jobs (same-run baseline)", f"{n} jobs in flight", "ratio"],
         [
+            [f"widget comm messages sent per second ({r['window']:.0f} s window, "
+             f"{r['iopub_msgs']} iopub messages in all)", "",
+             f"{r['comm_msgs'] / r['window']:.2f}", ""],
             [f"kernel CPU, % of one core ({r['window']:.0f} s window)",
              f"{r['cpu_idle']:.2f} %", f"{r['cpu_loaded']:.2f} %",
              ratio(r["cpu_loaded"], r["cpu_idle"])],
@@ -389,7 +402,7 @@ def report_growth(g: dict[int, dict[str, Any]]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=500)
+    parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--pings", type=int, default=30)
     parser.add_argument("--skip-notebook", action="store_true")

@@ -185,18 +185,20 @@ class RuntimeWindow:
     def of(cls, brackets: Sequence[tuple[float, float]]) -> RuntimeWindow | None:
         """The window of finish brackets ``(last seen running, first seen done)``.
 
-        Each job's finish is taken at its bracket's midpoint, give or take half a
-        bracket: the window is the 5th to the 95th percentile of the midpoints
-        (linear interpolation between order statistics), widened by the median
-        half-width. Midpoints keep a few wide brackets (jobs polled sparsely,
-        before anything was learnt) from stretching the window for long.
-        None with too few brackets.
+        Each job's finish is taken at the point of its bracket nearest the median
+        of all the brackets' midpoints (the least spread the answers allow), give
+        or take half a bracket: the window runs from the 5th to the 95th
+        percentile of those points (linear interpolation between order
+        statistics), widened by the median half-width. So wide brackets (jobs
+        polled sparsely, before anything was learnt) do not stretch the window of
+        jobs that all take the same time. None with too few brackets.
         """
         if len(brackets) < MIN_RUNTIME_SAMPLES:
             return None
-        middles = sorted((low + high) / 2 for low, high in brackets)
+        centre = statistics.median((low + high) / 2 for low, high in brackets)
+        finishes = sorted(min(max(centre, low), high) for low, high in brackets)
         half = statistics.median((high - low) / 2 for low, high in brackets)
-        return cls(_quantile(middles, 0.05) - half, _quantile(middles, 0.95) + half,
+        return cls(_quantile(finishes, 0.05) - half, _quantile(finishes, 0.95) + half,
                    len(brackets))
 
 
