@@ -46,7 +46,6 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -347,9 +346,9 @@ def report(cv: float, results: dict[str, Result], targets: tuple[float, float, f
     fixed = results["fixed 1 s polling"]
     session = next(r for name, r in results.items() if "JobService" in name)
     print(f"\n### CV {cv}: the same jobs, seen by each poller (latency in service seconds)\n")
-    order = [session, fixed] + sorted(
-        (r for r in results.values() if r is not session and r is not fixed),
-        key=lambda r: float(r.name.rsplit(" ", 2)[-2]))
+    curve = sorted((r for r in results.values() if r is not session and r is not fixed),
+                   key=lambda r: float(r.name.rsplit(" ", 2)[-2]))
+    order = [session, fixed, *curve]
     print(table(HEADER, [row(r, fixed) for r in order]))
     p95_max, max_max, ratio_max = targets
     ratio = session.total / fixed.total
