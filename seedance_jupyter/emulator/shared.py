@@ -91,6 +91,12 @@ def _answering(port_file: Path) -> SharedEmulator | None:
 
 
 def _alive(pid: int) -> bool:
+    """True while process ``pid`` runs; an exited child of this process is reaped, not alive."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

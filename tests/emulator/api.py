@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import requests
-
-from seedance_jupyter.emulator import Emulator
 
 API = "/api/open/v1"
 T2V = {"model": "seedance-2.0", "prompt": "A river at dawn", "duration": 5, "resolution": "720p"}
@@ -16,25 +14,35 @@ SHORT = {"model": "seedance-2.0", "prompt": "A short clip", "duration": 4, "reso
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 
+class Service(Protocol):
+    """Where an emulator serves and the key it accepts (an Emulator, a SharedEmulator)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def api_key(self) -> str: ...
+
+
 def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def create(emu: Emulator, body: Any, key: str | None = None) -> requests.Response:
+def create(emu: Service, body: Any, key: str | None = None) -> requests.Response:
     return requests.post(
         f"{emu.url}{API}/video/generations", json=body, headers=auth(key or emu.api_key),
         timeout=10,
     )
 
 
-def status(emu: Emulator, request_id: str, key: str | None = None) -> requests.Response:
+def status(emu: Service, request_id: str, key: str | None = None) -> requests.Response:
     return requests.get(
         f"{emu.url}{API}/video/generations/{request_id}", headers=auth(key or emu.api_key),
         timeout=10,
     )
 
 
-def cancel(emu: Emulator, request_id: str) -> requests.Response:
+def cancel(emu: Service, request_id: str) -> requests.Response:
     return requests.post(
         f"{emu.url}{API}/video/generations/{request_id}/cancel", headers=auth(emu.api_key),
         timeout=10,
@@ -52,7 +60,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 30.0) -> Any:
     raise AssertionError(f"gave up after {timeout} s")
 
 
-def finished(emu: Emulator, request_id: str) -> dict[str, Any]:
+def finished(emu: Service, request_id: str) -> dict[str, Any]:
     """The first status answer with a terminal status."""
 
     def terminal() -> dict[str, Any] | None:
