@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from seedance_jupyter.emulator import Emulator, Faults
+from seedance_jupyter.emulator import Emulator, Faults, start
 from seedance_jupyter.errors import AmbiguousSubmitError, SeedanceError
 from seedance_jupyter.jobs.backend import Backend
 from seedance_jupyter.jobs.client import Client
@@ -39,6 +39,28 @@ def make_session(url: str, tmp_path: Path) -> KernelSession:
 def session(emulator: Emulator, tmp_path: Path) -> Iterator[KernelSession]:
     emulator.add_key(KEY, webhook_secret=SECRET)
     s = make_session(emulator.url, tmp_path)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def kind_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """An emulator that sends metadata back, which the contract never promises: the
+    session's reconciliation of an uncertain create reads its client token from there."""
+    emu = start(speed=20.0, runtime_cv=0.0, queue_mean=0.0, echo_metadata=True,
+                output_dir=tmp_path_factory.mktemp("kind-emulator"))
+    emu.add_key(KEY, webhook_secret=SECRET)
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def kind_session(kind_emulator: Emulator, tmp_path: Path) -> Iterator[KernelSession]:
+    s = make_session(kind_emulator.url, tmp_path)
     try:
         yield s
     finally:
@@ -82,8 +104,9 @@ def test_a_429_storm_slows_polling_and_loses_no_job(
 
 
 def test_a_lost_create_answer_is_held_as_uncertain_and_reconciled_by_webhook(
-    session: KernelSession, emulator: Emulator, receiver: WebhookReceiver
+    kind_session: KernelSession, kind_emulator: Emulator, receiver: WebhookReceiver
 ) -> None:
+    session, emulator = kind_session, kind_emulator
     emulator.inject("create", drop=True)
     request = session.prepare("lost answer", duration=4, resolution="480p",
                               webhook_url=receiver.url)

@@ -13,8 +13,9 @@ sample image is first drawn, so importing this package stays light.
 
 from __future__ import annotations
 
+from .app import Emulator, start
 from .faults import Faults
-from .server import Emulator, RecordedRequest, start
+from .server import RecordedRequest
 from .webhooks import WebhookAttempt
 
 __all__ = ["Emulator", "Faults", "RecordedRequest", "WebhookAttempt", "start"]
