@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ from ..errors import (
     OutputExpiredError,
     SeedanceError,
 )
+from ..paths import seedance_home
 from ..retry import Backoff
 from ..status import API_STATUSES
 from ..webhooks import verify_webhook_signature
@@ -40,7 +42,10 @@ from .handle import Job
 from .ledger import JobRecord, Ledger
 from .poller import Poller, Schedule
 
-__all__ = ["JobService", "ServiceSettings", "Submission"]
+__all__ = ["WEBHOOK_TOKEN_FIELD", "JobService", "ServiceSettings", "Submission"]
+
+#: In a ``--webhook`` URL, replaced by the submission's client token.
+WEBHOOK_TOKEN_FIELD = "{token}"  # noqa: S105 - a placeholder, not a secret
 
 _log = logging.getLogger("seedance_jupyter")
 _DOWNLOAD_ATTEMPTS = 3
@@ -194,7 +199,9 @@ class JobService:
                 ratio=request.aspect_ratio, usd=usd, backend=self.backend.label,
             ))
         try:
-            state = self.backend.client.generations.create(request, client_token=token)
+            state = self.backend.client.generations.create(
+                _with_webhook(request, token), client_token=token
+            )
         except AmbiguousSubmitError as exc:
             self.ledger.record_uncertain(token, detail=exc.message)
             raise
@@ -491,6 +498,31 @@ class JobService:
             backend=self.backend.key, model=request.model,
             resolution=request.resolution, duration=request.duration,
         )
+
+
+def _with_webhook(request: GenerationRequest, token: str) -> GenerationRequest:
+    """The request as sent: a webhook URL of its own that names its client token.
+
+    The contract does not promise that webhooks echo ``metadata``, so the URL is
+    what ties a delivery to its submission (even one whose create answer was
+    lost). ``{token}`` in a user's URL is filled in; with no URL, a Jupyter server
+    extension that announced a public address in ``SEEDANCE_HOME/server.json``
+    receives it. The ledger keeps the request as written, so re-runs still match.
+    """
+    if request.webhook_url is not None:
+        if WEBHOOK_TOKEN_FIELD not in request.webhook_url:
+            return request
+        return dataclasses.replace(
+            request, webhook_url=request.webhook_url.replace(WEBHOOK_TOKEN_FIELD, token)
+        )
+    try:
+        announced = json.loads((seedance_home() / "server.json").read_text())
+        public = str(announced["publicUrl"]).rstrip("/")
+        base = "/" + str(announced.get("baseUrl") or "/").strip("/")
+    except (OSError, ValueError, KeyError, TypeError):
+        return request
+    path = f"{base.rstrip('/')}/seedance/webhook/{token}"
+    return dataclasses.replace(request, webhook_url=public + path)
 
 
 def _display_path(path: Path) -> str:
