@@ -37,6 +37,11 @@ BAD_API_KEY = (
     "The API key contains spaces, line breaks or control characters inside it, so it "
     "cannot be sent; nothing was sent. Check SEEDANCE_API_KEY (surrounding whitespace is fine)."
 )
+CREATE_BUSY = (
+    "The service is rate limiting new jobs: waited {waited:.0f} s for a slot and would need "
+    "{retry:.0f} s more. Nothing was created or charged; run the cell again later."
+)
+WAITING_FOR_SLOT = "The service is busy (rate limited): waiting {seconds:.0f} s for a slot..."
 NO_API_KEY = (
     "No API key: set SEEDANCE_API_KEY, or leave both SEEDANCE_API_KEY and "
     "SEEDANCE_BASE_URL unset to use the local emulator."

@@ -369,3 +369,50 @@ def test_racing_kernels_post_each_admitted_request_once_within_budget(
     assert server.posts == len(admitted)
     assert len(admitted) <= budget_jobs
     assert len(admitted) == min(budget_jobs, len({p for prompts in plan for p in prompts}))
+
+
+def test_a_huge_retry_after_on_create_fails_fast_with_nothing_charged(make) -> None:
+    import time
+
+    from seedance_jupyter.errors import RateLimitedError
+
+    busy = {"success": False, "error": {"code": "rate_limited", "message": "slow down"}}
+    server, service = make(create=lambda seen: Answer(429, busy, {"Retry-After": "600"}))
+    started = time.monotonic()
+    with pytest.raises(RateLimitedError, match="Nothing was created"):
+        service.submit(service.prepare("a kite"))
+    assert time.monotonic() - started < 5
+    assert server.posts == 1
+    assert [r.status for r in service.ledger.jobs()] == ["rejected"]
+
+
+def test_a_cell_says_what_it_waits_for_on_a_short_retry_after(make) -> None:
+    answers = iter([
+        Answer(429, {"success": False, "error": {"code": "rate_limited", "message": "x"}},
+               {"Retry-After": "1"}),
+        accepted("req_after_wait"),
+    ])
+    server, service = make(create=lambda seen: next(answers))
+    said: list[str] = []
+    job = service.submit(service.prepare("a kite"), announce=said.append).job
+    assert job.request_id == "req_after_wait"
+    assert any("waiting 1 s" in line for line in said)
+
+
+def test_wait_honours_its_timeout_against_a_rate_limited_status(make) -> None:
+    import time
+
+    from seedance_jupyter.errors import WaitTimeoutError
+
+    busy = {"success": False, "error": {"code": "rate_limited", "message": "x"}}
+    server, service = make(
+        create=lambda seen: accepted("req_w"),
+        status=lambda seen: Answer(429, busy, {"Retry-After": "100"}),
+    )
+    job = service.submit(service.prepare("a kite")).job
+    service.poller.stop()
+    job.watcher = None
+    started = time.monotonic()
+    with pytest.raises(WaitTimeoutError):
+        job.wait(timeout=2)
+    assert time.monotonic() - started < 4

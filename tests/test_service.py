@@ -31,7 +31,9 @@ class FakeGenerations:
         self.fail_create: Exception | None = None
         self.rows_seen_at_create: list[str] = []
 
-    def create(self, request: GenerationRequest, *, client_token: str | None = None) -> JobState:
+    def create(
+        self, request: GenerationRequest, *, client_token: str | None = None, **_: object
+    ) -> JobState:
         with Ledger(self.ledger_path) as ledger:
             row = ledger.by_token(client_token or "")
             self.rows_seen_at_create.append(row.status if row else "missing")
@@ -220,7 +222,9 @@ class RecordingGenerations(FakeGenerations):
         super().__init__(ledger_path)
         self.sent: list[GenerationRequest] = []
 
-    def create(self, request: GenerationRequest, *, client_token: str | None = None) -> JobState:
+    def create(
+        self, request: GenerationRequest, *, client_token: str | None = None, **_: object
+    ) -> JobState:
         self.sent.append(request)
         return super().create(request, client_token=client_token)
 

@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -25,6 +26,7 @@ from ..catalog import is_loopback_url
 from ..errors import (
     AmbiguousSubmitError,
     MalformedResponseError,
+    RateLimitedError,
     SeedanceError,
     UnauthorizedError,
     error_for_status,
@@ -102,6 +104,7 @@ class Transport:
         max_retries: int = 5,
         backoff: Backoff | None = None,
         session: requests.Session | None = None,
+        create_wait_s: float = 30.0,
     ) -> None:
         self._auth: _BearerAuth | None = None
         self._key_problem: str | None = None
@@ -112,6 +115,8 @@ class Transport:
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff or Backoff()
+        #: Most seconds a create waits in all for a slot on 429 before it gives up.
+        self.create_wait_s = create_wait_s
         self._session = session or requests.Session()
         # A redirect loop must not multiply requests: a few hops, then an error.
         self._session.max_redirects = MAX_REDIRECTS
@@ -133,8 +138,20 @@ class Transport:
     def close(self) -> None:
         self._session.close()
 
-    def create(self, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
-        """POST a paid create: never resent once it may have reached the server."""
+    def create(
+        self,
+        path: str,
+        body: dict[str, Any],
+        token: str,
+        *,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> dict[str, Any]:
+        """POST a paid create: never resent once it may have reached the server.
+
+        A 429 (nothing was created) is retried while the total wait for a slot
+        stays within :attr:`create_wait_s`; ``on_wait(seconds)`` says each pause.
+        """
+        waited = 0.0
         for attempt in range(self.max_retries + 1):
             try:
                 response = self._send("POST", path, body, auth=True)
@@ -148,8 +165,18 @@ class Transport:
                     messages.AMBIGUOUS_SUBMIT.format(detail=_describe(exc), token=token),
                     client_token=token,
                 ) from None
-            if response.status_code == 429 and attempt < self.max_retries:
-                time.sleep(self.backoff.delay(attempt, _retry_after(response)))
+            if response.status_code == 429:
+                delay = self.backoff.delay(attempt, _retry_after(response))
+                response.close()
+                if waited + delay > self.create_wait_s or attempt == self.max_retries:
+                    raise RateLimitedError(
+                        messages.CREATE_BUSY.format(waited=waited, retry=delay),
+                        code="rate_limited", status=429, retry_after=delay,
+                    )
+                if on_wait is not None:
+                    on_wait(delay)
+                time.sleep(delay)
+                waited += delay
                 continue
             return _create_answer(response, token)
         raise AssertionError("unreachable: the last attempt returns or raises")

@@ -200,7 +200,10 @@ class JobService:
             ))
         try:
             state = self.backend.client.generations.create(
-                _with_webhook(request, token), client_token=token
+                _with_webhook(request, token), client_token=token,
+                on_wait=None if announce is None else (
+                    lambda seconds: announce(messages.WAITING_FOR_SLOT.format(seconds=seconds))
+                ),
             )
         except AmbiguousSubmitError as exc:
             self.ledger.record_uncertain(token, detail=exc.message)
