@@ -133,6 +133,10 @@ class JobService:
         self._no_download: set[str] = set()
         self._notice_listeners: list[Notice] = []
         self._lock = threading.Lock()
+        # Separate pools: slow downloads never delay a Cancel, nor a ledger retry.
+        self._cancels = concurrent.futures.ThreadPoolExecutor(2, "seedance-cancel")
+        self._fetches = concurrent.futures.ThreadPoolExecutor(2, "seedance-download")
+        self._retries = concurrent.futures.ThreadPoolExecutor(1, "seedance-ledger")
 
     @property
     def spent_usd(self) -> float:
@@ -258,7 +262,7 @@ class JobService:
                     continue
                 return
 
-        self.poller.run_blocking(retry)
+        self._retries.submit(retry)
         return False
 
     def _budget_checks(self, usd: float) -> Callable[[float], None]:
@@ -411,7 +415,7 @@ class JobService:
                 if on_error is not None:
                     on_error(messages.CANCEL_FAILED.format(detail=exc))
 
-        self.poller.run_blocking(run)
+        self._cancels.submit(run)
 
     def settle(self, job: Job, timeout: float | None = None) -> Job:
         """Block until the job is terminal and its video is on disk (``--wait``)."""
@@ -453,7 +457,7 @@ class JobService:
         with self._lock:
             future = self._downloads.get(job.request_id)
             if future is None:
-                future = self.poller.run_blocking(lambda: self._download(job))
+                future = self._fetches.submit(self._download, job)
                 self._downloads[job.request_id] = future
         return future
 
@@ -490,6 +494,8 @@ class JobService:
 
     def close(self) -> None:
         self.poller.stop()
+        for pool in (self._cancels, self._fetches, self._retries):
+            pool.shutdown(wait=False, cancel_futures=True)
         self.backend.close()
         self.ledger.close()
 
