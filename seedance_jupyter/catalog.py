@@ -239,6 +239,12 @@ class Catalog:
         """Raise :class:`ValidationError` naming the first bad field, else return the request."""
         if not isinstance(request.prompt, str) or not request.prompt.strip():
             raise invalid_field("prompt", request.prompt, messages.ALLOWED_PROMPT)
+        try:
+            request.prompt.encode("utf-8")
+        except UnicodeEncodeError:
+            raise invalid_field(
+                "prompt", request.prompt, messages.ALLOWED_PROMPT_TEXT
+            ) from None
         info = self.model(request.model)
         if request.duration is not None:
             self._check_duration(info, request.duration)

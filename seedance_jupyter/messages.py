@@ -12,6 +12,9 @@ ALLOWED_MODEL = "use one of {choices}"
 ALLOWED_DURATION = "{model} accepts {choices} seconds"
 ALLOWED_CHOICE = "use one of {choices}"
 ALLOWED_PROMPT = "the prompt must contain some text"
+ALLOWED_PROMPT_TEXT = (
+    "text that can be sent as UTF-8 (it holds a lone surrogate, e.g. half of an emoji)"
+)
 ALLOWED_MEDIA_COUNT = "give between 1 and {maximum} media URLs, or none for text-to-video"
 ALLOWED_MEDIA_URL = (
     "use a public https:// URL ending in a known extension ({extensions})"
@@ -76,6 +79,11 @@ UNFINISHED_ON_LOAD = (
     "{count} unfinished Seedance job(s) from an earlier session: "
     "%seedance resume re-attaches them."
 )
+UNCERTAIN_ON_LOAD = (
+    "{count} earlier submission(s) may have been charged without an answer (the kernel "
+    "stopped mid-request): %seedance jobs lists them; %seedance reconcile REQUEST_ID matches "
+    "one to a job seen on the dashboard; --new submits again (and pays again)."
+)
 RESUMED = "Re-attached {count} unfinished job(s)."
 NOTHING_TO_RESUME = "No unfinished jobs to resume."
 BUDGET_SESSION = (
@@ -95,6 +103,9 @@ MISSING_ID = "%seedance {name} needs a request id, e.g. %seedance {name} req_123
 UNDEFINED_VARIABLE = (
     "prompt: {{{name}}} names no variable of the notebook; define it, or write {{{{ and }}}} "
     "for literal braces."
+)
+BAD_OUTPUT_NAME = (
+    "-o/--output takes a Python variable name, not {name!r}; nothing was sent."
 )
 BAD_PLACEHOLDER = (
     "prompt: {field!r} is not a variable name; use {{name}}, or {{{{ and }}}} for literal braces."
