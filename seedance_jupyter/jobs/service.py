@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import os
 import sqlite3
 import threading
 import time
@@ -32,7 +31,7 @@ from ..errors import (
     OutputExpiredError,
     SeedanceError,
 )
-from ..paths import seedance_home
+from ..paths import notebook_dir, seedance_home
 from ..retry import Backoff
 from ..status import API_STATUSES
 from ..webhooks import verify_webhook_signature
@@ -113,10 +112,13 @@ class JobService:
         *,
         backend: Backend | None = None,
         ledger: Ledger | None = None,
+        folder: Path | None = None,
     ) -> None:
         self.settings = settings
         self.backend = backend or resolve_backend()
         self.ledger = ledger or Ledger()
+        #: The notebook's folder: downloads land here and paths in cards are relative to it.
+        self.folder = folder or notebook_dir()
         self.budget = Budget(lambda: settings.budget_usd, lambda: settings.daily_budget_usd)
         self.poller = Poller(
             lambda request_id: self.backend.client.generations.get(request_id, retry=False),
@@ -185,7 +187,7 @@ class JobService:
             claim = self.ledger.claim(
                 client_token=token, backend=self.backend.key, request=request,
                 fingerprint=request.fingerprint(), estimated_usd=usd,
-                notebook=notebook if notebook is not None else os.getcwd(),
+                notebook=notebook if notebook is not None else str(self.folder),
                 reuse=not force_new, check_budget=self._budget_checks(usd),
                 day_start=local_midnight(),
             )
@@ -315,7 +317,7 @@ class JobService:
             self.backend.client.generations, state, request=record.request,
             client_token=record.client_token,
         )
-        if record.local_path and Path(record.local_path).exists():
+        if record.local_path and (self.folder / record.local_path).exists():
             job.local_path = record.local_path
         self._adopt(job, record.estimated_usd, record.submitted_at or record.created_at)
         return job
@@ -464,9 +466,9 @@ class JobService:
     def _download(self, job: Job) -> None:
         from .downloads import download, output_filename
 
-        if job.local_path and Path(job.local_path).exists():
+        if job.local_path and (self.folder / job.local_path).exists():
             return
-        dest = Path(self.settings.download_dir) / output_filename(job.request_id)
+        dest = self.folder / self.settings.download_dir / output_filename(job.request_id)
         for attempt in range(_DOWNLOAD_ATTEMPTS):
             url = job.output_url
             if url is None:
@@ -488,7 +490,7 @@ class JobService:
         else:
             self._notice(job, messages.DOWNLOAD_FAILED.format(detail=failure))
             return
-        job.local_path = _display_path(path)
+        job.local_path = _display_path(path, self.folder)
         self.ledger.record_download(job.request_id, job.local_path)
         job.notify()
 
@@ -534,9 +536,9 @@ def _with_webhook(request: GenerationRequest, token: str) -> GenerationRequest:
     return dataclasses.replace(request, webhook_url=public + path)
 
 
-def _display_path(path: Path) -> str:
-    """Relative to the working directory when inside it, so notebooks can play it."""
+def _display_path(path: Path, folder: Path) -> str:
+    """Relative to the notebook's folder when inside it, so the saved notebook plays it."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(path.resolve().relative_to(folder.resolve()))
     except ValueError:
         return str(path.resolve())

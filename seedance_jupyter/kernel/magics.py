@@ -21,6 +21,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .. import messages
+from ..paths import notebook_dir
 from .config import SeedanceSettings
 
 if TYPE_CHECKING:
@@ -96,6 +97,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self._session: KernelSession | None = None
+        # Read at load, before a %cd can move it: videos land beside the notebook.
+        self._folder = notebook_dir()
         self._shown: dict[int, int] = {}
         self._line_handlers: dict[str, Callable[[list[str]], Any]] = {
             "models": self._models,
@@ -115,7 +118,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
         if self._session is None:
             from .session import KernelSession
 
-            self._session = KernelSession(self)
+            self._session = KernelSession(self, folder=self._folder)
         return self._session
 
     # -- the magic -------------------------------------------------------------------
