@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -83,9 +84,7 @@ class ModelInfo:
                 durations=tuple(_typed(d, int) for d in entry["durations"]),
                 aspect_ratios=tuple(_typed(a, str) for a in entry["aspectRatios"]),
                 resolutions=tuple(_typed(r, str) for r in entry["resolutions"]),
-                usd_per_second={
-                    _typed(k, str): float(_typed(v, (int, float))) for k, v in prices.items()
-                },
+                usd_per_second={_typed(k, str): _price(v) for k, v in prices.items()},
                 type=str(entry.get("type", "video_generation")),
                 mode=str(entry.get("mode", "image_to_video")),
             )
@@ -95,6 +94,14 @@ class ModelInfo:
                 messages.MALFORMED_RESPONSE.format(detail=detail)
             ) from None
         return info
+
+
+def _price(value: Any) -> float:
+    """A price that can guard a budget: finite and above zero (NaN, 0 or -1 would not)."""
+    price = float(_typed(value, (int, float)))
+    if not math.isfinite(price) or price <= 0:
+        raise ValueError(f"price {value!r} is not a positive number")
+    return price
 
 
 def _typed(value: Any, kind: type | tuple[type, ...]) -> Any:
@@ -163,6 +170,29 @@ class GenerationRequest:
         }
         body.update({k: v for k, v in optional.items() if v is not None})
         return body
+
+    @classmethod
+    def of(
+        cls,
+        prompt: str,
+        *,
+        model: str = "seedance-2.0",
+        media_urls: Iterable[str] = (),
+        aspect_ratio: str | None = None,
+        duration: int | None = None,
+        resolution: str | None = None,
+        webhook_url: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> GenerationRequest:
+        """A request from loose values (any iterable of URLs); validate it before use."""
+        urls: Any = media_urls
+        if not isinstance(media_urls, (str, bytes)) and isinstance(media_urls, Iterable):
+            urls = tuple(media_urls)
+        return cls(
+            prompt=prompt, model=model, media_urls=urls, aspect_ratio=aspect_ratio,
+            duration=duration, resolution=resolution, webhook_url=webhook_url,
+            metadata=metadata,
+        )
 
     def with_metadata(self, extra: Mapping[str, Any]) -> GenerationRequest:
         return replace(self, metadata={**(self.metadata or {}), **extra})

@@ -33,6 +33,10 @@ AMBIGUOUS_SUBMIT = (
 )
 WAIT_TIMEOUT = "Job {request_id} was still {status} after {timeout:g} s."
 NETWORK_FAILED = "Could not reach {base_url} ({detail})."
+BAD_API_KEY = (
+    "The API key contains spaces, line breaks or control characters inside it, so it "
+    "cannot be sent; nothing was sent. Check SEEDANCE_API_KEY (surrounding whitespace is fine)."
+)
 NO_API_KEY = (
     "No API key: set SEEDANCE_API_KEY, or leave both SEEDANCE_API_KEY and "
     "SEEDANCE_BASE_URL unset to use the local emulator."
@@ -53,6 +57,15 @@ REATTACHED = (
 UNCERTAIN_EXISTS = (
     "An identical earlier submission is uncertain (client token {token}): it may have been "
     "charged. Not resubmitting; check the dashboard, then add --new to submit anyway."
+)
+CREATE_ANSWER_UNREAD = (
+    "The service accepted and charged this job, but part of its answer was off-contract "
+    "({detail}); the job is tracked by its request id."
+)
+LEDGER_WRITE_FAILED = (
+    "Warning: the ledger could not record paid job {request_id} (locked or disk full). "
+    "It is tracked in this kernel, kept in {journal}, and written to the ledger as soon "
+    "as it allows; keep this request id."
 )
 UNFINISHED_ON_LOAD = (
     "{count} unfinished Seedance job(s) from an earlier session: "
@@ -83,6 +96,10 @@ BAD_PLACEHOLDER = (
 )
 BAD_METADATA_JSON = "metadata: {value} is not valid JSON ({detail}); give a JSON object."
 CANCEL_FAILED = "Cancel failed: {detail}"
+OUTPUT_NOT_REFRESHED = (
+    "The video's link expired and a fresh one could not be fetched ({detail}); "
+    "%seedance show ID tries again."
+)
 DOWNLOAD_FAILED = "Download failed, the video stays at its URL: {detail}"
 NOT_OURS = (
     "Job {request_id} carries no client token of this ledger, so it is not matched to an "

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from seedance_jupyter.backend import Backend
-from seedance_jupyter.client import Client
-from seedance_jupyter.config import SeedanceSettings
 from seedance_jupyter.emulator import Emulator, Faults, start
 from seedance_jupyter.errors import AmbiguousSubmitError, SeedanceError
-from seedance_jupyter.jobs import Job
-from seedance_jupyter.ledger import Ledger
-from seedance_jupyter.session import KernelSession
+from seedance_jupyter.jobs.backend import Backend
+from seedance_jupyter.jobs.client import Client
+from seedance_jupyter.jobs.handle import Job
+from seedance_jupyter.jobs.ledger import Ledger
+from seedance_jupyter.kernel.config import SeedanceSettings
+from seedance_jupyter.kernel.session import KernelSession
+from seedance_jupyter.retry import Backoff
 from seedance_jupyter.webhooks import sign_webhook_body
 
 from .helpers import WebhookReceiver, eventually
@@ -29,7 +30,8 @@ KEY = "sd2_faults"
 def make_session(url: str, tmp_path: Path) -> KernelSession:
     settings = SeedanceSettings(download_dir=str(tmp_path / "videos"), first_poll_delay=0.2,
                                 max_poll_interval=1.0)
-    backend = Backend(Client(api_key=KEY, base_url=url, backoff_base=0.05), url, "emulator", True)
+    client = Client(api_key=KEY, base_url=url, backoff=Backoff(base=0.05))
+    backend = Backend(client, url, "emulator", True)
     return KernelSession(settings, backend=backend, ledger=Ledger(tmp_path / "ledger.sqlite3"))
 
 

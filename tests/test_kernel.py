@@ -157,7 +157,9 @@ def test_the_api_key_is_nowhere_in_the_saved_notebook_or_the_ledger(
     nb.cells = [
         nbformat.v4.new_code_cell(LOAD),
         nbformat.v4.new_code_cell("%%seedance -d 4 -r 480p --wait -o job\na secret-free clip"),
-        nbformat.v4.new_code_cell("job.client"),
+        nbformat.v4.new_code_cell(
+            "import seedance_jupyter\nseedance_jupyter.current_session().backend.client"
+        ),
         nbformat.v4.new_code_cell("%seedance jobs"),
     ]
     NotebookClient(nb, timeout=120, kernel_name="python3",

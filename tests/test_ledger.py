@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from seedance_jupyter import ledger as ledger_module
 from seedance_jupyter.catalog import GenerationRequest
 from seedance_jupyter.errors import SeedanceError
-from seedance_jupyter.ledger import JobRecord, Ledger
+from seedance_jupyter.jobs import ledger as ledger_module
+from seedance_jupyter.jobs.ledger import JobRecord, Ledger
 
 DAY = 86_400.0
 REQUEST = GenerationRequest(prompt="A river at dawn", duration=5, resolution="720p")

@@ -11,8 +11,8 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from seedance_jupyter.emulator import Emulator
 from seedance_jupyter.errors import AmbiguousSubmitError, BudgetExceededError, ValidationError
-from seedance_jupyter.jobs import Job
-from seedance_jupyter.magics import SeedanceMagics, interpolate, parse_metadata
+from seedance_jupyter.jobs.handle import Job
+from seedance_jupyter.kernel.magics import SeedanceMagics, interpolate, parse_metadata
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seedance_jupyter.catalog import Catalog, GenerationRequest, media_kind
-from seedance_jupyter.client import Client
 from seedance_jupyter.errors import ValidationError
+from seedance_jupyter.jobs.client import Client
 
 OFFLINE = Client(api_key="k", base_url="http://127.0.0.1:9", max_retries=0)
 OFFLINE._catalog = Catalog.documented()

@@ -19,11 +19,11 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from . import messages
+from .. import messages
 from .config import SeedanceSettings
 
 if TYPE_CHECKING:
-    from .jobs import Job
+    from ..jobs.handle import Job
     from .session import KernelSession
     from .tables import Table
 
@@ -212,7 +212,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
     def _models(self, words: list[str]) -> Table:
         from .tables import Table
 
-        catalog = self.session.backend.client.catalog()
+        catalog = self.session.backend.client.models.catalog()
         rows = []
         for info in catalog.models.values():
             prices = ", ".join(f"{r} ${p:g}/s" for r, p in info.usd_per_second.items())
@@ -274,7 +274,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
                         ("day", "model", "jobs", "credits", "usd", "uncertain"), rows)
 
     def _form(self, words: list[str]) -> Any:
-        from .form_widget import SeedanceForm
+        from .form import SeedanceForm
 
         return SeedanceForm(self.session)
 
@@ -301,7 +301,7 @@ def load(ipython: Any) -> None:
     if magics not in ipython.configurables:
         ipython.configurables.append(magics)
     ipython.display_formatter.ipython_display_formatter.for_type_by_name(
-        "seedance_jupyter.jobs", "Job", magics.show_card
+        "seedance_jupyter.jobs.handle", "Job", magics.show_card
     )
     _extension[id(ipython)] = magics
     unfinished = _count_unfinished()
@@ -311,7 +311,8 @@ def load(ipython: Any) -> None:
 
 def unload(ipython: Any) -> None:
     """Stop the session and forget the Job display, so nothing outlives the extension."""
-    ipython.display_formatter.ipython_display_formatter.pop("seedance_jupyter.jobs.Job", None)
+    formatter = ipython.display_formatter.ipython_display_formatter
+    formatter.pop("seedance_jupyter.jobs.handle.Job", None)
     magics = _extension.pop(id(ipython), None)
     if magics is not None:
         magics.close()
@@ -326,8 +327,8 @@ def loaded_magics(ipython: Any) -> SeedanceMagics | None:
 
 
 def _count_unfinished() -> int:
-    from .backend import backend_key_from_env
-    from .ledger import Ledger
+    from ..jobs.backend import backend_key_from_env
+    from ..jobs.ledger import Ledger
 
     ledger = Ledger()
     try:

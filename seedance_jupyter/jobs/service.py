@@ -1,43 +1,91 @@
-"""What one kernel shares: backend, ledger, poller and cards; submit, re-attach, resume.
+"""The jobs service: prepare, submit (write-ahead, once), reuse, resume, reconcile, cancel.
 
-Data flows one way: request -> ledger row (before the POST) -> client -> ledger
-(request id, credits) -> poller -> job events -> ledger and card -> download.
-The magic and the form only parse and call :meth:`KernelSession.submit`.
+Data flows one way: request -> one ledger transaction (reuse? budget? claim) ->
+create POST (never resent) -> ledger (request id, credits) -> poller or webhook
+-> job state -> ledger -> download. It needs no IPython: a kernel, the Jupyter
+server extension and tests all drive the same :class:`JobService`.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
+import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
-from . import messages
-from .backend import Backend, resolve_backend
-from .catalog import GenerationRequest
-from .client import CLIENT_TOKEN_KEY, new_client_token
-from .errors import (
+from .. import messages
+from ..api.transport import CLIENT_TOKEN_KEY, new_client_token
+from ..api.types import JobError, JobState
+from ..catalog import GenerationRequest
+from ..errors import (
     AmbiguousSubmitError,
-    BudgetExceededError,
     DownloadError,
     OutputExpiredError,
     SeedanceError,
 )
-from .jobs import STATUSES, Job, JobError, JobState
+from ..retry import Backoff
+from ..status import API_STATUSES
+from ..webhooks import verify_webhook_signature
+from .backend import Backend, resolve_backend
+from .budget import Budget, local_midnight
+from .handle import Job
 from .ledger import JobRecord, Ledger
 from .poller import Poller, Schedule
-from .webhooks import verify_webhook_signature
 
-if TYPE_CHECKING:
-    from .card import JobCard
-    from .config import SeedanceSettings
+__all__ = ["JobService", "ServiceSettings", "Submission"]
 
-__all__ = ["KernelSession", "Submission"]
+_log = logging.getLogger("seedance_jupyter")
+_DOWNLOAD_ATTEMPTS = 3
+_DOWNLOAD_BACKOFF = Backoff(base=0.5, cap=4.0)
+_LEDGER_RETRIES = 8
+#: How long a re-run waits for an identical create POST in flight elsewhere.
+_IN_FLIGHT_WAIT_S = 60.0
+_LEDGER_BACKOFF = Backoff(base=1.0, cap=30.0)
+
+
+class ServiceSettings(Protocol):
+    """What the service reads from its settings, at each use (``%config`` applies at once)."""
+
+    @property
+    def default_model(self) -> str: ...
+
+    @property
+    def default_duration(self) -> int: ...
+
+    @property
+    def default_resolution(self) -> str: ...
+
+    @property
+    def default_aspect_ratio(self) -> str: ...
+
+    @property
+    def download(self) -> bool: ...
+
+    @property
+    def download_dir(self) -> str: ...
+
+    @property
+    def budget_usd(self) -> float | None: ...
+
+    @property
+    def daily_budget_usd(self) -> float | None: ...
+
+    @property
+    def requests_per_minute(self) -> float: ...
+
+    @property
+    def first_poll_delay(self) -> float: ...
+
+    @property
+    def max_poll_interval(self) -> float: ...
 
 
 @dataclass
@@ -48,12 +96,15 @@ class Submission:
     notice: str | None = None
 
 
-class KernelSession:
-    """One per kernel; created on first use so ``%load_ext`` stays cheap."""
+Notice = Callable[[Job, str], None]
+
+
+class JobService:
+    """Every job of one backend and ledger, for one process (a kernel or the server)."""
 
     def __init__(
         self,
-        settings: SeedanceSettings,
+        settings: ServiceSettings,
         *,
         backend: Backend | None = None,
         ledger: Ledger | None = None,
@@ -61,35 +112,39 @@ class KernelSession:
         self.settings = settings
         self.backend = backend or resolve_backend()
         self.ledger = ledger or Ledger()
+        self.budget = Budget(lambda: settings.budget_usd, lambda: settings.daily_budget_usd)
         self.poller = Poller(
-            lambda request_id: self.backend.client.fetch_state(request_id, retry=False),
-            requests_per_minute=settings.requests_per_minute,
-            schedule=Schedule(
+            lambda request_id: self.backend.client.generations.get(request_id, retry=False),
+            requests_per_minute=lambda: settings.requests_per_minute,
+            schedule=lambda: Schedule(
                 first_check=settings.first_poll_delay, max_interval=settings.max_poll_interval
             ),
             expected_runtime=self._expected_runtime,
-            on_tick=self._tick,
         )
-        self.spent_usd = 0.0
         self._jobs: dict[str, Job] = {}
-        self._cards: list[JobCard] = []
         self._started: dict[str, float] = {}
         self._estimates: dict[str, float] = {}
         self._downloads: dict[str, concurrent.futures.Future[None]] = {}
         self._no_download: set[str] = set()
+        self._notice_listeners: list[Notice] = []
         self._lock = threading.Lock()
 
+    @property
+    def spent_usd(self) -> float:
+        """Estimated USD this service instance has committed."""
+        return self.budget.spent_usd
+
     # -- requests ------------------------------------------------------------------
-    def prepare(self, prompt: str, **fields: Any) -> GenerationRequest:
+    def prepare(self, prompt: str, **fields: object) -> GenerationRequest:
         """Fill the settings' defaults in, then validate (raises before any POST)."""
-        values = {
+        values: dict[str, object] = {
             "model": self.settings.default_model,
             "duration": self.settings.default_duration,
             "resolution": self.settings.default_resolution,
             "aspect_ratio": self.settings.default_aspect_ratio,
         }
         values.update({k: v for k, v in fields.items() if v is not None})
-        return self.backend.client.prepare(prompt, **values)
+        return self.backend.client.prepare(prompt, **values)  # type: ignore[arg-type]
 
     def estimate(self, request: GenerationRequest) -> float:
         assert request.duration is not None
@@ -99,24 +154,11 @@ class KernelSession:
         )
 
     def check_budget(self, usd: float) -> None:
-        """Refuse a job that would pass the session or daily budget."""
-        budget = self.settings.budget_usd
-        if budget is not None and self.spent_usd + usd > budget + 1e-9:
-            left = max(0.0, budget - self.spent_usd)
-            raise BudgetExceededError(
-                messages.BUDGET_SESSION.format(usd=usd, left=left, budget=budget),
-                code="budget_exceeded",
-            )
-        daily = self.settings.daily_budget_usd
+        """Refuse a job that would pass the session or daily budget (a preview for forms)."""
+        self.budget.check_session(usd)
+        daily = self.budget.daily_check(usd)
         if daily is not None:
-            midnight = time.mktime((*time.localtime()[:3], 0, 0, 0, 0, 0, -1))
-            spent = self.ledger.spent_usd_since(midnight, backend=self.backend.key)
-            if spent + usd > daily + 1e-9:
-                raise BudgetExceededError(
-                    messages.BUDGET_DAILY.format(usd=usd, left=max(0.0, daily - spent),
-                                                 budget=daily),
-                    code="budget_exceeded",
-                )
+            daily(self.ledger.spent_usd_since(local_midnight(), backend=self.backend.key))
 
     def submit(
         self,
@@ -125,48 +167,110 @@ class KernelSession:
         force_new: bool = False,
         download: bool = True,
         announce: Callable[[str], None] | None = None,
+        notebook: str | None = None,
     ) -> Submission:
-        """Re-attach to an identical job, or record, price and POST a new one."""
-        fingerprint = request.fingerprint()
-        if not force_new:
-            reused = self._reuse(fingerprint)
-            if reused is not None:
-                return reused
+        """Re-attach to an identical job, or claim, price and POST a new one exactly once."""
         usd = self.estimate(request)
-        self.check_budget(usd)
+        token = new_client_token()
+        with self.budget.lock:
+            claim = self.ledger.claim(
+                client_token=token, backend=self.backend.key, request=request,
+                fingerprint=request.fingerprint(), estimated_usd=usd,
+                notebook=notebook if notebook is not None else os.getcwd(),
+                reuse=not force_new, check_budget=self._budget_checks(usd),
+                day_start=local_midnight(),
+            )
+            if not claim.reused:
+                self.budget.spent_usd += usd
+        if claim.reused:
+            record = self._settled(claim.record)
+            if record.status == "rejected":
+                return self.submit(request, force_new=force_new, download=download,
+                                   announce=announce, notebook=notebook)
+            return self._reattach(record)
         if announce is not None:
             announce(messages.SUBMITTING.format(
                 model=request.model, duration=request.duration, resolution=request.resolution,
                 ratio=request.aspect_ratio, usd=usd, backend=self.backend.label,
             ))
-        token = new_client_token()
-        self.ledger.record_pending(
-            client_token=token, backend=self.backend.key, request=request,
-            fingerprint=fingerprint, estimated_usd=usd, notebook=os.getcwd(),
-        )
-        self.spent_usd += usd
         try:
-            job = self.backend.client.create(request, client_token=token)
+            state = self.backend.client.generations.create(request, client_token=token)
         except AmbiguousSubmitError as exc:
             self.ledger.record_uncertain(token, detail=exc.message)
             raise
         except SeedanceError as exc:
-            self.spent_usd -= usd
+            with self.budget.lock:
+                self.budget.spent_usd -= usd
             self.ledger.record_rejected(token, code=exc.code, message=exc.message)
             raise
-        self.ledger.record_submitted(
-            token, request_id=job.request_id, status=job.status,
-            credits_charged=job.credits_charged,
-        )
+        notices = [messages.CREATE_ANSWER_UNREAD.format(detail=state.unread)] if (
+            state.unread) else []
+        if not self._record_submitted(token, state):
+            notices.append(messages.LEDGER_WRITE_FAILED.format(
+                request_id=state.request_id, journal=self.ledger.journal_path))
+        job = Job(self.backend.client.generations, state, request=request, client_token=token)
         if not download:
             self._no_download.add(job.request_id)
         self._adopt(job, usd, time.time())
-        return Submission(job)
+        return Submission(job, notice=" ".join(notices) or None)
 
-    def _reuse(self, fingerprint: str) -> Submission | None:
-        record = self.ledger.find_reusable(self.backend.key, fingerprint)
-        if record is None:
-            return None
+    def _record_submitted(self, token: str, state: JobState) -> bool:
+        """Store a paid job's request id; if the database refuses, journal it and retry.
+
+        False when the database did not take it now: the job is still tracked in
+        memory, the journal beside the ledger holds the id for the next start, and
+        a background retry writes it as soon as the database allows.
+        """
+        def write() -> None:
+            self.ledger.record_submitted(
+                token, request_id=state.request_id, status=state.status,
+                credits_charged=state.credits_charged,
+            )
+
+        try:
+            write()
+        except sqlite3.Error as exc:
+            _log.warning("ledger write failed for paid job %s: %s", state.request_id, exc)
+        else:
+            return True
+        with contextlib.suppress(OSError):
+            self.ledger.journal_submitted(
+                token, request_id=state.request_id, status=state.status,
+                credits_charged=state.credits_charged,
+            )
+
+        def retry() -> None:
+            for attempt in range(_LEDGER_RETRIES):
+                time.sleep(_LEDGER_BACKOFF.delay(attempt, jitter=False))
+                try:
+                    write()
+                except sqlite3.Error:
+                    continue
+                return
+
+        self.poller.run_blocking(retry)
+        return False
+
+    def _budget_checks(self, usd: float) -> Callable[[float], None]:
+        """The budget checks a new claim runs inside its transaction (a reuse runs none)."""
+        daily = self.budget.daily_check(usd)
+
+        def check(spent_today: float) -> None:
+            self.budget.check_session(usd)
+            if daily is not None:
+                daily(spent_today)
+
+        return check
+
+    def _settled(self, record: JobRecord) -> JobRecord:
+        """An identical POST in flight (this or another process): wait for its outcome."""
+        deadline = time.monotonic() + _IN_FLIGHT_WAIT_S
+        while record.status == "pending" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            record = self.ledger.by_token(record.client_token) or record
+        return record
+
+    def _reattach(self, record: JobRecord) -> Submission:
         if record.request_id is None:
             raise AmbiguousSubmitError(
                 messages.UNCERTAIN_EXISTS.format(token=record.client_token),
@@ -188,22 +292,18 @@ class KernelSession:
             error = JobError(record.error_code, record.error_message or "")
         state = JobState(
             request_id=record.request_id,
-            status=record.status if record.status in STATUSES else "queued",
+            status=record.status if record.status in API_STATUSES else "queued",
             output_url=record.output_url, error=error, credits_charged=record.credits_charged,
             model=record.model, prompt=record.prompt, duration=record.duration,
             aspect_ratio=record.aspect_ratio, resolution=record.resolution,
         )
-        request = GenerationRequest(
-            prompt=record.prompt, model=record.model, media_urls=tuple(record.media_urls),
-            aspect_ratio=record.aspect_ratio, duration=record.duration,
-            resolution=record.resolution, webhook_url=record.webhook_url,
-            metadata=record.metadata,
+        job = Job(
+            self.backend.client.generations, state, request=record.request,
+            client_token=record.client_token,
         )
-        job = Job(self.backend.client, state, request=request, client_token=record.client_token)
         if record.local_path and Path(record.local_path).exists():
             job.local_path = record.local_path
-        started = record.submitted_at or record.created_at
-        self._adopt(job, record.estimated_usd, started)
+        self._adopt(job, record.estimated_usd, record.submitted_at or record.created_at)
         return job
 
     def _adopt(self, job: Job, usd: float | None, started_at: float) -> None:
@@ -212,23 +312,29 @@ class KernelSession:
         if usd is not None:
             self._estimates[job.request_id] = usd
         job.on_change(self._record_change)
-        needs_file = job.status == "succeeded" and job.local_path is None
         if not job.done:
             age = time.time() - started_at
-            self.poller.track(job, submitted_at=time.monotonic() - age,
-                              on_done=self._on_done)
-        elif needs_file:
+            self.poller.track(job, submitted_at=time.monotonic() - age, on_done=self._on_done)
+        elif job.status == "succeeded" and job.local_path is None:
             self._on_done(job)
 
+    def started_at(self, job: Job) -> float | None:
+        """When the job was submitted, as this process knows it."""
+        return self._started.get(job.request_id)
+
+    def estimated_usd(self, job: Job) -> float | None:
+        return self._estimates.get(job.request_id)
+
     def get_job(self, request_id: str) -> Job:
-        """A job of this kernel, of the ledger, or of the service."""
+        """A job of this process, of the ledger, or of the service."""
         job = self._jobs.get(request_id)
         if job is not None:
             return job
         record = self.ledger.get(request_id)
         if record is not None:
             return self.job_from_record(record)
-        job = self.backend.client.get(request_id)
+        generations = self.backend.client.generations
+        job = Job(generations, generations.get(request_id))
         self._adopt(job, None, time.time())
         return job
 
@@ -250,7 +356,7 @@ class KernelSession:
         The client token this package put into the request's metadata proves the
         job is ours; without it nothing is matched, so no row is ever guessed.
         """
-        state = self.backend.client.fetch_state(request_id)
+        state = self.backend.client.generations.get(request_id)
         token = (state.metadata or {}).get(CLIENT_TOKEN_KEY)
         record = self.ledger.by_token(token) if isinstance(token, str) else None
         if record is None or not isinstance(token, str):
@@ -305,36 +411,18 @@ class KernelSession:
             future.result()
         return job
 
-    # -- cards ---------------------------------------------------------------------
-    def card_for(self, job: Job, notice: str | None = None) -> JobCard:
-        """A new card view of ``job`` (the caller shows it from the cell's thread)."""
-        from .card import JobCard
-
-        def on_cancel(target: Job) -> None:
-            self.cancel(target, on_error=lambda text: _cancel_failed(card, text))
-
-        card = JobCard(
-            job,
-            backend_label=self.backend.label,
-            is_emulator=self.backend.is_emulator,
-            estimated_usd=self._estimates.get(job.request_id),
-            started_at=self._started.get(job.request_id),
-            on_cancel=on_cancel,
-            notice=notice,
-        )
-        self._cards.append(card)
-        return card
-
-    def _tell_cards(self, job: Job, text: str) -> None:
-        for card in self._cards:
-            if card.job is job:
-                card.set_notice(text)
-
-    def _tick(self) -> None:
-        for card in list(self._cards):
-            card.tick()
+    def on_notice(self, listener: Notice) -> None:
+        """Call ``listener(job, text)`` when something about a job needs saying."""
+        self._notice_listeners.append(listener)
 
     # -- events --------------------------------------------------------------------
+    def _notice(self, job: Job, text: str) -> None:
+        for listener in list(self._notice_listeners):
+            try:
+                listener(job, text)
+            except Exception:  # one view's bug must not stop the others
+                _log.exception("notice listener %r failed", listener)
+
     def _record_change(self, job: Job) -> None:
         state = job.state
         self.ledger.record_status(
@@ -365,7 +453,7 @@ class KernelSession:
         if job.local_path and Path(job.local_path).exists():
             return
         dest = Path(self.settings.download_dir) / output_filename(job.request_id)
-        for attempt in range(3):
+        for attempt in range(_DOWNLOAD_ATTEMPTS):
             url = job.output_url
             if url is None:
                 return
@@ -374,20 +462,23 @@ class KernelSession:
                 break
             except OutputExpiredError as exc:
                 failure: SeedanceError = exc
-                job.refresh()
+                try:
+                    job.refresh()
+                except SeedanceError as refresh_failure:
+                    self._notice(job, messages.OUTPUT_NOT_REFRESHED.format(
+                        detail=refresh_failure.message))
+                    return
             except DownloadError as exc:
                 failure = exc
-                time.sleep(0.5 * 2**attempt)
+                time.sleep(_DOWNLOAD_BACKOFF.delay(attempt, jitter=False))
         else:
-            self._tell_cards(job, messages.DOWNLOAD_FAILED.format(detail=failure))
+            self._notice(job, messages.DOWNLOAD_FAILED.format(detail=failure))
             return
         job.local_path = _display_path(path)
         self.ledger.record_download(job.request_id, job.local_path)
         job.notify()
 
     def close(self) -> None:
-        for card in self._cards:
-            card.close()
         self.poller.stop()
         self.backend.close()
         self.ledger.close()
@@ -408,10 +499,3 @@ def _display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path.resolve())
-
-
-def _cancel_failed(card: JobCard, text: str) -> None:
-    """Put the card back in the job's real state and say why the cancel did not land."""
-    card.set_status_override(None)
-    card.set_notice(text)
-
