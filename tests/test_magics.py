@@ -233,9 +233,9 @@ def test_load_says_when_a_submission_may_have_been_charged_without_an_answer(
     monkeypatch.setenv("SEEDANCE_API_KEY", emulator.api_key)
     monkeypatch.setenv("SEEDANCE_HOME", str(tmp_path / "home"))
     with Ledger(tmp_path / "home" / "ledger.sqlite3") as ledger:
-        ledger.record_pending(client_token="sjt_crash", backend=emulator.url,
-                              request=GenerationRequest("a kite"), fingerprint="f",
-                              estimated_usd=0.5)
+        ledger.claim(client_token="sjt_crash", backend=emulator.url,
+                     request=GenerationRequest("a kite"), fingerprint="f", estimated_usd=0.5,
+                     reuse=False)
     shell = InteractiveShell.instance()
     try:
         shell.run_line_magic("load_ext", "seedance_jupyter")
