@@ -15,10 +15,11 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 import requests
 import urllib3.exceptions
+from typing_extensions import Unpack
 from urllib3.exceptions import ConnectTimeoutError
 
 from .. import messages
@@ -33,7 +34,9 @@ from ..errors import (
 )
 from ..retry import Backoff, parse_retry_after
 
-__all__ = ["CLIENT_TOKEN_KEY", "DEFAULT_BASE_URL", "Transport", "new_client_token"]
+__all__ = [
+    "CLIENT_TOKEN_KEY", "DEFAULT_BASE_URL", "Transport", "TransportOptions", "new_client_token",
+]
 
 DEFAULT_BASE_URL = "https://www.seedance2.ink"
 API_PREFIX = "/api/open/v1"
@@ -92,6 +95,16 @@ def _clean_key(key: str | None) -> tuple[str | None, str | None]:
     return key, None
 
 
+class TransportOptions(TypedDict, total=False):
+    """How a transport sends: timeouts, retries, backoff, a session, the create wait."""
+
+    timeout: tuple[float, float]
+    max_retries: int
+    backoff: Backoff | None
+    session: requests.Session | None
+    create_wait_s: float
+
+
 class Transport:
     """One service's address, key and session; every request of the API goes through it."""
 
@@ -99,12 +112,7 @@ class Transport:
         self,
         api_key: str | None = None,
         base_url: str | None = None,
-        *,
-        timeout: tuple[float, float] = (5.0, 30.0),
-        max_retries: int = 5,
-        backoff: Backoff | None = None,
-        session: requests.Session | None = None,
-        create_wait_s: float = 30.0,
+        **options: Unpack[TransportOptions],
     ) -> None:
         self._auth: _BearerAuth | None = None
         self._key_problem: str | None = None
@@ -112,12 +120,12 @@ class Transport:
         self.base_url = (
             base_url or os.environ.get("SEEDANCE_BASE_URL") or DEFAULT_BASE_URL
         ).rstrip("/")
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff or Backoff()
+        self.timeout = options.get("timeout", (5.0, 30.0))
+        self.max_retries = options.get("max_retries", 5)
+        self.backoff = options.get("backoff") or Backoff()
         #: Most seconds a create waits in all for a slot on 429 before it gives up.
-        self.create_wait_s = create_wait_s
-        self._session = session or requests.Session()
+        self.create_wait_s = options.get("create_wait_s", 30.0)
+        self._session = options.get("session") or requests.Session()
         # A redirect loop must not multiply requests: a few hops, then an error.
         self._session.max_redirects = MAX_REDIRECTS
 
