@@ -118,8 +118,8 @@ OUTPUT_NOT_REFRESHED = (
 )
 DOWNLOAD_FAILED = "Download failed, the video stays at its URL: {detail}"
 NOT_OURS = (
-    "Job {request_id} carries no client token of this ledger, so it is not matched to an "
-    "uncertain submission."
+    "Job {request_id} is not matched to an uncertain submission: it carries no client token "
+    "of this ledger, and not exactly one uncertain submission has its prompt and settings."
 )
 WEBHOOK_REJECTED = "Webhook rejected: missing or wrong x-seedance-signature, or not a JSON body."
 LOAD_EXTENSION_FIRST = "Load the extension first: %load_ext seedance_jupyter"

@@ -366,27 +366,47 @@ class JobService:
             jobs.append(job)
         return jobs
 
-    def reconcile(self, request_id: str) -> Job:
+    def reconcile(self, request_id: str, *, client_token: str | None = None) -> Job:
         """Match a job seen later (dashboard, webhook) to an uncertain submission.
 
-        The client token this package put into the request's metadata proves the
-        job is ours; without it nothing is matched, so no row is ever guessed.
+        The proof, in order: the client token of the webhook URL that delivered
+        it; the token in ``metadata``, if this server echoes it (the contract does
+        not promise that); else the one uncertain submission whose prompt, model,
+        duration and ratio the service reports. Several alike are never guessed.
         """
         state = self.backend.client.generations.get(request_id)
-        token = (state.metadata or {}).get(CLIENT_TOKEN_KEY)
-        record = self.ledger.by_token(token) if isinstance(token, str) else None
-        if record is None or not isinstance(token, str):
+        echoed = (state.metadata or {}).get(CLIENT_TOKEN_KEY)
+        token = client_token or (echoed if isinstance(echoed, str) else None)
+        record = self.ledger.by_token(token) if token else self._only_alike(state)
+        if record is None:
             raise SeedanceError(
                 messages.NOT_OURS.format(request_id=request_id), request_id=request_id
             )
         if record.request_id is None:
-            self.ledger.reconcile(token, request_id=request_id, status=state.status)
+            self.ledger.reconcile(record.client_token, request_id=request_id,
+                                  status=state.status)
         job = self.get_job(request_id)
         job.update(state)
         return job
 
-    def apply_webhook(self, body: bytes, signature: str | None, secret: str) -> Job:
+    def _only_alike(self, state: JobState) -> JobRecord | None:
+        """The single uncertain submission of this backend that ``state`` describes."""
+        alike = [
+            r for r in self.ledger.unfinished(self.backend.key)
+            if r.request_id is None and r.prompt == state.prompt and r.model == state.model
+            and state.duration in (None, r.duration)
+            and state.aspect_ratio in (None, r.aspect_ratio)
+        ]
+        return alike[0] if len(alike) == 1 else None
+
+    def apply_webhook(
+        self, body: bytes, signature: str | None, secret: str, *, client_token: str | None = None
+    ) -> Job:
         """Take a webhook delivery: verified, idempotent (a replay changes nothing).
+
+        ``client_token`` is the token of the webhook URL it came to (see
+        :func:`_with_webhook`): it ties a delivery to a submission whose create
+        answer was lost.
 
         A finished job is left as it is: a replayed body carries an older signed
         output URL than the one polling may already have stored.
@@ -401,7 +421,7 @@ class JobService:
             raise SeedanceError(messages.WEBHOOK_REJECTED, code="bad_body")
         state = JobState.from_api(payload)
         if self.ledger.get(state.request_id) is None:
-            return self.reconcile(state.request_id)
+            return self.reconcile(state.request_id, client_token=client_token)
         job = self.get_job(state.request_id)
         if not job.done:
             job.update(state)
