@@ -169,7 +169,7 @@ class EmulatorService:
 
         self.speed = speed
         self._emu = start(api_key=KEY, speed=speed, rate_limit_per_minute=10_000_000,
-                          runtime_cv=cv, queue_mean=0.0, seed=seed,  # type: ignore[call-arg]
+                          runtime_cv=cv, queue_mean=0.0, seed=seed,
                           output_dir=Path(_HOME.name) / f"emu-{cv}")
         self.url = self._emu.url
 

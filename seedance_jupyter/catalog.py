@@ -13,8 +13,10 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 from urllib.parse import urlsplit
+
+from typing_extensions import Unpack
 
 from . import messages
 from .errors import MalformedResponseError, ValidationError
@@ -28,6 +30,7 @@ __all__ = [
     "GenerationRequest",
     "MediaKind",
     "ModelInfo",
+    "RequestFields",
     "invalid_field",
     "is_loopback_url",
     "media_kind",
@@ -145,6 +148,18 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+class RequestFields(TypedDict, total=False):
+    """The optional fields of a create request, as keyword arguments (one signature)."""
+
+    model: str
+    media_urls: Iterable[str]
+    aspect_ratio: str | None
+    duration: int | None
+    resolution: str | None
+    webhook_url: str | None
+    metadata: Mapping[str, Any] | None
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """A create request, validated and ready to price, record and send."""
@@ -172,26 +187,16 @@ class GenerationRequest:
         return body
 
     @classmethod
-    def of(
-        cls,
-        prompt: str,
-        *,
-        model: str = "seedance-2.0",
-        media_urls: Iterable[str] = (),
-        aspect_ratio: str | None = None,
-        duration: int | None = None,
-        resolution: str | None = None,
-        webhook_url: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> GenerationRequest:
+    def of(cls, prompt: str, **fields: Unpack[RequestFields]) -> GenerationRequest:
         """A request from loose values (any iterable of URLs); validate it before use."""
-        urls: Any = media_urls
-        if not isinstance(media_urls, (str, bytes)) and isinstance(media_urls, Iterable):
-            urls = tuple(media_urls)
+        urls: Any = fields.get("media_urls", ())
+        if not isinstance(urls, (str, bytes)) and isinstance(urls, Iterable):
+            urls = tuple(urls)
         return cls(
-            prompt=prompt, model=model, media_urls=urls, aspect_ratio=aspect_ratio,
-            duration=duration, resolution=resolution, webhook_url=webhook_url,
-            metadata=metadata,
+            prompt=prompt, model=fields.get("model", "seedance-2.0"), media_urls=urls,
+            aspect_ratio=fields.get("aspect_ratio"), duration=fields.get("duration"),
+            resolution=fields.get("resolution"), webhook_url=fields.get("webhook_url"),
+            metadata=fields.get("metadata"),
         )
 
     def with_metadata(self, extra: Mapping[str, Any]) -> GenerationRequest:
@@ -239,6 +244,12 @@ class Catalog:
         """Raise :class:`ValidationError` naming the first bad field, else return the request."""
         if not isinstance(request.prompt, str) or not request.prompt.strip():
             raise invalid_field("prompt", request.prompt, messages.ALLOWED_PROMPT)
+        try:
+            request.prompt.encode("utf-8")
+        except UnicodeEncodeError:
+            raise invalid_field(
+                "prompt", request.prompt, messages.ALLOWED_PROMPT_TEXT
+            ) from None
         info = self.model(request.model)
         if request.duration is not None:
             self._check_duration(info, request.duration)

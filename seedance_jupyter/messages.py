@@ -12,6 +12,9 @@ ALLOWED_MODEL = "use one of {choices}"
 ALLOWED_DURATION = "{model} accepts {choices} seconds"
 ALLOWED_CHOICE = "use one of {choices}"
 ALLOWED_PROMPT = "the prompt must contain some text"
+ALLOWED_PROMPT_TEXT = (
+    "text that can be sent as UTF-8 (it holds a lone surrogate, e.g. half of an emoji)"
+)
 ALLOWED_MEDIA_COUNT = "give between 1 and {maximum} media URLs, or none for text-to-video"
 ALLOWED_MEDIA_URL = (
     "use a public https:// URL ending in a known extension ({extensions})"
@@ -37,6 +40,11 @@ BAD_API_KEY = (
     "The API key contains spaces, line breaks or control characters inside it, so it "
     "cannot be sent; nothing was sent. Check SEEDANCE_API_KEY (surrounding whitespace is fine)."
 )
+CREATE_BUSY = (
+    "The service is rate limiting new jobs: waited {waited:.0f} s for a slot and would need "
+    "{retry:.0f} s more. Nothing was created or charged; run the cell again later."
+)
+WAITING_FOR_SLOT = "The service is busy (rate limited): waiting {seconds:.0f} s for a slot..."
 NO_API_KEY = (
     "No API key: set SEEDANCE_API_KEY, or leave both SEEDANCE_API_KEY and "
     "SEEDANCE_BASE_URL unset to use the local emulator."
@@ -71,6 +79,11 @@ UNFINISHED_ON_LOAD = (
     "{count} unfinished Seedance job(s) from an earlier session: "
     "%seedance resume re-attaches them."
 )
+UNCERTAIN_ON_LOAD = (
+    "{count} earlier submission(s) may have been charged without an answer (the kernel "
+    "stopped mid-request): %seedance jobs lists them; %seedance reconcile REQUEST_ID matches "
+    "one to a job seen on the dashboard; --new submits again (and pays again)."
+)
 RESUMED = "Re-attached {count} unfinished job(s)."
 NOTHING_TO_RESUME = "No unfinished jobs to resume."
 WAIT_USAGE = "Usage: %seedance wait [--timeout SECONDS]"
@@ -102,6 +115,9 @@ UNDEFINED_VARIABLE = (
     "prompt: {{{name}}} names no variable of the notebook; define it, or write {{{{ and }}}} "
     "for literal braces."
 )
+BAD_OUTPUT_NAME = (
+    "-o/--output takes a Python variable name, not {name!r}; nothing was sent."
+)
 BAD_PLACEHOLDER = (
     "prompt: {field!r} is not a variable name; use {{name}}, or {{{{ and }}}} for literal braces."
 )
@@ -113,8 +129,8 @@ OUTPUT_NOT_REFRESHED = (
 )
 DOWNLOAD_FAILED = "Download failed, the video stays at its URL: {detail}"
 NOT_OURS = (
-    "Job {request_id} carries no client token of this ledger, so it is not matched to an "
-    "uncertain submission."
+    "Job {request_id} is not matched to an uncertain submission: it carries no client token "
+    "of this ledger, and not exactly one uncertain submission has its prompt and settings."
 )
 WEBHOOK_REJECTED = "Webhook rejected: missing or wrong x-seedance-signature, or not a JSON body."
 LOAD_EXTENSION_FIRST = "Load the extension first: %load_ext seedance_jupyter"

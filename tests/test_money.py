@@ -369,3 +369,85 @@ def test_racing_kernels_post_each_admitted_request_once_within_budget(
     assert server.posts == len(admitted)
     assert len(admitted) <= budget_jobs
     assert len(admitted) == min(budget_jobs, len({p for prompts in plan for p in prompts}))
+
+
+def test_a_huge_retry_after_on_create_fails_fast_with_nothing_charged(make) -> None:
+    import time
+
+    from seedance_jupyter.errors import RateLimitedError
+
+    busy = {"success": False, "error": {"code": "rate_limited", "message": "slow down"}}
+    server, service = make(create=lambda seen: Answer(429, busy, {"Retry-After": "600"}))
+    started = time.monotonic()
+    with pytest.raises(RateLimitedError, match="Nothing was created"):
+        service.submit(service.prepare("a kite"))
+    assert time.monotonic() - started < 5
+    assert server.posts == 1
+    assert [r.status for r in service.ledger.jobs()] == ["rejected"]
+
+
+def test_a_cell_says_what_it_waits_for_on_a_short_retry_after(make) -> None:
+    answers = iter([
+        Answer(429, {"success": False, "error": {"code": "rate_limited", "message": "x"}},
+               {"Retry-After": "1"}),
+        accepted("req_after_wait"),
+    ])
+    _server, service = make(create=lambda seen: next(answers))
+    said: list[str] = []
+    job = service.submit(service.prepare("a kite"), announce=said.append).job
+    assert job.request_id == "req_after_wait"
+    assert any("waiting 1 s" in line for line in said)
+
+
+def test_wait_honours_its_timeout_against_a_rate_limited_status(make) -> None:
+    import time
+
+    from seedance_jupyter.errors import WaitTimeoutError
+
+    busy = {"success": False, "error": {"code": "rate_limited", "message": "x"}}
+    _server, service = make(
+        create=lambda seen: accepted("req_w"),
+        status=lambda seen: Answer(429, busy, {"Retry-After": "100"}),
+    )
+    job = service.submit(service.prepare("a kite")).job
+    service.poller.stop()
+    job.watcher = None
+    started = time.monotonic()
+    with pytest.raises(WaitTimeoutError):
+        job.wait(timeout=2)
+    assert time.monotonic() - started < 4
+
+
+def test_a_cancel_goes_out_at_once_while_downloads_crawl(make, tmp_path: Path) -> None:
+    import time
+
+    ids = iter(f"req_{n}" for n in range(10))
+    head = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+
+    def status(seen: Seen) -> Answer:
+        if "/outputs/" in seen.path:
+            return Answer(200, head + bytes(1000), {"Content-Type": "video/mp4"}, delay=8)
+        if seen.path.endswith("/cancel"):
+            return Answer(body={"success": True, "requestId": "req_4", "status": "cancelled"})
+        request_id = seen.path.rsplit("/", 1)[-1]
+        if request_id == "req_4":
+            return Answer(body={"success": True, "requestId": request_id, "status": "queued"})
+        return Answer(body={
+            "success": True, "requestId": request_id, "status": "succeeded",
+            "output": {"type": "video", "url": f"{server.url}/outputs/{request_id}.mp4"},
+            "error": None,
+        })
+
+    server, service = make(
+        create=lambda seen: accepted(next(ids)), status=status,
+        settings={"download": True, "download_dir": str(tmp_path / "videos"),
+                  "first_poll_delay": 0.1},
+    )
+    jobs = [service.submit(service.prepare(f"take {n}")).job for n in range(5)]
+    assert eventually(
+        lambda: sum("/outputs/" in s.path for s in server.seen) >= 2, timeout=10
+    )
+    clicked = time.monotonic()
+    service.cancel(jobs[4])
+    assert eventually(lambda: any(s.path.endswith("/cancel") for s in server.seen), timeout=5)
+    assert time.monotonic() - clicked < 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from .. import messages
@@ -21,11 +22,18 @@ class Generations:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    def create(self, request: GenerationRequest, *, client_token: str | None = None) -> JobState:
+    def create(
+        self,
+        request: GenerationRequest,
+        *,
+        client_token: str | None = None,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> JobState:
         """POST ``request`` tagged with ``client_token`` in its metadata (credits are charged)."""
         token = client_token or new_client_token()
         body = request.with_metadata({CLIENT_TOKEN_KEY: token}).to_body()
-        state, problem = JobState.from_create(self._transport.create(_PATH, body, token))
+        answer = self._transport.create(_PATH, body, token, on_wait=on_wait)
+        state, problem = JobState.from_create(answer)
         if state is None:
             raise AmbiguousSubmitError(
                 messages.AMBIGUOUS_SUBMIT.format(detail=problem, token=token),

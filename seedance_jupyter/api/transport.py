@@ -14,10 +14,12 @@ import logging
 import os
 import secrets
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypedDict
 
 import requests
 import urllib3.exceptions
+from typing_extensions import Unpack
 from urllib3.exceptions import ConnectTimeoutError
 
 from .. import messages
@@ -25,13 +27,16 @@ from ..catalog import is_loopback_url
 from ..errors import (
     AmbiguousSubmitError,
     MalformedResponseError,
+    RateLimitedError,
     SeedanceError,
     UnauthorizedError,
     error_for_status,
 )
 from ..retry import Backoff, parse_retry_after
 
-__all__ = ["CLIENT_TOKEN_KEY", "DEFAULT_BASE_URL", "Transport", "new_client_token"]
+__all__ = [
+    "CLIENT_TOKEN_KEY", "DEFAULT_BASE_URL", "Transport", "TransportOptions", "new_client_token",
+]
 
 DEFAULT_BASE_URL = "https://www.seedance2.ink"
 API_PREFIX = "/api/open/v1"
@@ -90,6 +95,16 @@ def _clean_key(key: str | None) -> tuple[str | None, str | None]:
     return key, None
 
 
+class TransportOptions(TypedDict, total=False):
+    """How a transport sends: timeouts, retries, backoff, a session, the create wait."""
+
+    timeout: tuple[float, float]
+    max_retries: int
+    backoff: Backoff | None
+    session: requests.Session | None
+    create_wait_s: float
+
+
 class Transport:
     """One service's address, key and session; every request of the API goes through it."""
 
@@ -97,11 +112,7 @@ class Transport:
         self,
         api_key: str | None = None,
         base_url: str | None = None,
-        *,
-        timeout: tuple[float, float] = (5.0, 30.0),
-        max_retries: int = 5,
-        backoff: Backoff | None = None,
-        session: requests.Session | None = None,
+        **options: Unpack[TransportOptions],
     ) -> None:
         self._auth: _BearerAuth | None = None
         self._key_problem: str | None = None
@@ -109,10 +120,12 @@ class Transport:
         self.base_url = (
             base_url or os.environ.get("SEEDANCE_BASE_URL") or DEFAULT_BASE_URL
         ).rstrip("/")
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff or Backoff()
-        self._session = session or requests.Session()
+        self.timeout = options.get("timeout", (5.0, 30.0))
+        self.max_retries = options.get("max_retries", 5)
+        self.backoff = options.get("backoff") or Backoff()
+        #: Most seconds a create waits in all for a slot on 429 before it gives up.
+        self.create_wait_s = options.get("create_wait_s", 30.0)
+        self._session = options.get("session") or requests.Session()
         # A redirect loop must not multiply requests: a few hops, then an error.
         self._session.max_redirects = MAX_REDIRECTS
 
@@ -133,8 +146,20 @@ class Transport:
     def close(self) -> None:
         self._session.close()
 
-    def create(self, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
-        """POST a paid create: never resent once it may have reached the server."""
+    def create(
+        self,
+        path: str,
+        body: dict[str, Any],
+        token: str,
+        *,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> dict[str, Any]:
+        """POST a paid create: never resent once it may have reached the server.
+
+        A 429 (nothing was created) is retried while the total wait for a slot
+        stays within :attr:`create_wait_s`; ``on_wait(seconds)`` says each pause.
+        """
+        waited = 0.0
         for attempt in range(self.max_retries + 1):
             try:
                 response = self._send("POST", path, body, auth=True)
@@ -148,8 +173,18 @@ class Transport:
                     messages.AMBIGUOUS_SUBMIT.format(detail=_describe(exc), token=token),
                     client_token=token,
                 ) from None
-            if response.status_code == 429 and attempt < self.max_retries:
-                time.sleep(self.backoff.delay(attempt, _retry_after(response)))
+            if response.status_code == 429:
+                delay = self.backoff.delay(attempt, _retry_after(response))
+                response.close()
+                if waited + delay > self.create_wait_s or attempt == self.max_retries:
+                    raise RateLimitedError(
+                        messages.CREATE_BUSY.format(waited=waited, retry=delay),
+                        code="rate_limited", status=429, retry_after=delay,
+                    )
+                if on_wait is not None:
+                    on_wait(delay)
+                time.sleep(delay)
+                waited += delay
                 continue
             return _create_answer(response, token)
         raise AssertionError("unreachable: the last attempt returns or raises")

@@ -367,24 +367,6 @@ class Ledger:
             ).fetchone()
         return Claim(JobRecord._from_row(row), reused=False)
 
-    def record_pending(
-        self,
-        *,
-        client_token: str,
-        backend: str,
-        request: GenerationRequest,
-        fingerprint: str,
-        estimated_usd: float,
-        notebook: str | None = None,
-    ) -> JobRecord:
-        """Write the row before the POST, so a crash mid-request leaves a trace."""
-        with self._write() as conn:
-            self._insert_pending(
-                conn, client_token=client_token, backend=backend, request=request,
-                fingerprint=fingerprint, estimated_usd=estimated_usd, notebook=notebook,
-            )
-        return self._require(client_token, self.by_token(client_token))
-
     def _insert_pending(
         self,
         conn: sqlite3.Connection,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import dataclasses
 import json
 import logging
-import os
 import sqlite3
 import threading
 import time
@@ -32,6 +32,7 @@ from ..errors import (
     SeedanceError,
     WaitTimeoutError,
 )
+from ..paths import notebook_dir, seedance_home
 from ..retry import Backoff
 from ..status import API_STATUSES
 from ..webhooks import verify_webhook_signature
@@ -41,7 +42,10 @@ from .handle import Job
 from .ledger import JobRecord, Ledger, RuntimeWindow
 from .poller import Poller, Schedule
 
-__all__ = ["JobService", "ServiceSettings", "Submission"]
+__all__ = ["WEBHOOK_TOKEN_FIELD", "JobService", "ServiceSettings", "Submission"]
+
+#: In a ``--webhook`` URL, replaced by the submission's client token.
+WEBHOOK_TOKEN_FIELD = "{token}"  # noqa: S105 - a placeholder, not a secret
 
 _log = logging.getLogger("seedance_jupyter")
 _DOWNLOAD_ATTEMPTS = 3
@@ -112,10 +116,13 @@ class JobService:
         *,
         backend: Backend | None = None,
         ledger: Ledger | None = None,
+        folder: Path | None = None,
     ) -> None:
         self.settings = settings
         self.backend = backend or resolve_backend()
         self.ledger = ledger or Ledger()
+        #: The notebook's folder: downloads land here and paths in cards are relative to it.
+        self.folder = folder or notebook_dir()
         self.budget = Budget(lambda: settings.budget_usd, lambda: settings.daily_budget_usd)
         self.poller = Poller(
             lambda request_id: self.backend.client.generations.get(request_id, retry=False),
@@ -137,6 +144,10 @@ class JobService:
         self._no_download: set[str] = set()
         self._notice_listeners: list[Notice] = []
         self._lock = threading.Lock()
+        # Separate pools: slow downloads never delay a Cancel, nor a ledger retry.
+        self._cancels = concurrent.futures.ThreadPoolExecutor(2, "seedance-cancel")
+        self._fetches = concurrent.futures.ThreadPoolExecutor(2, "seedance-download")
+        self._retries = concurrent.futures.ThreadPoolExecutor(1, "seedance-ledger")
 
     @property
     def spent_usd(self) -> float:
@@ -185,7 +196,7 @@ class JobService:
             claim = self.ledger.claim(
                 client_token=token, backend=self.backend.key, request=request,
                 fingerprint=request.fingerprint(), estimated_usd=usd,
-                notebook=notebook if notebook is not None else os.getcwd(),
+                notebook=notebook if notebook is not None else str(self.folder),
                 reuse=not force_new, check_budget=self._budget_checks(usd),
                 day_start=local_midnight(),
             )
@@ -203,7 +214,12 @@ class JobService:
                 ratio=request.aspect_ratio, usd=usd, backend=self.backend.label,
             ))
         try:
-            state = self.backend.client.generations.create(request, client_token=token)
+            state = self.backend.client.generations.create(
+                _with_webhook(request, token), client_token=token,
+                on_wait=None if announce is None else (
+                    lambda seconds: announce(messages.WAITING_FOR_SLOT.format(seconds=seconds))
+                ),
+            )
         except AmbiguousSubmitError as exc:
             self.ledger.record_uncertain(token, detail=exc.message)
             raise
@@ -257,7 +273,7 @@ class JobService:
                     continue
                 return
 
-        self.poller.run_blocking(retry)
+        self._retries.submit(retry)
         return False
 
     def _budget_checks(self, usd: float) -> Callable[[float], None]:
@@ -310,7 +326,7 @@ class JobService:
             self.backend.client.generations, state, request=record.request,
             client_token=record.client_token,
         )
-        if record.local_path and Path(record.local_path).exists():
+        if record.local_path and (self.folder / record.local_path).exists():
             job.local_path = record.local_path
         self._adopt(job, record.estimated_usd, record.submitted_at or record.created_at)
         return job
@@ -359,27 +375,47 @@ class JobService:
             jobs.append(job)
         return jobs
 
-    def reconcile(self, request_id: str) -> Job:
+    def reconcile(self, request_id: str, *, client_token: str | None = None) -> Job:
         """Match a job seen later (dashboard, webhook) to an uncertain submission.
 
-        The client token this package put into the request's metadata proves the
-        job is ours; without it nothing is matched, so no row is ever guessed.
+        The proof, in order: the client token of the webhook URL that delivered
+        it; the token in ``metadata``, if this server echoes it (the contract does
+        not promise that); else the one uncertain submission whose prompt, model,
+        duration and ratio the service reports. Several alike are never guessed.
         """
         state = self.backend.client.generations.get(request_id)
-        token = (state.metadata or {}).get(CLIENT_TOKEN_KEY)
-        record = self.ledger.by_token(token) if isinstance(token, str) else None
-        if record is None or not isinstance(token, str):
+        echoed = (state.metadata or {}).get(CLIENT_TOKEN_KEY)
+        token = client_token or (echoed if isinstance(echoed, str) else None)
+        record = self.ledger.by_token(token) if token else self._only_alike(state)
+        if record is None:
             raise SeedanceError(
                 messages.NOT_OURS.format(request_id=request_id), request_id=request_id
             )
         if record.request_id is None:
-            self.ledger.reconcile(token, request_id=request_id, status=state.status)
+            self.ledger.reconcile(record.client_token, request_id=request_id,
+                                  status=state.status)
         job = self.get_job(request_id)
         job.update(state)
         return job
 
-    def apply_webhook(self, body: bytes, signature: str | None, secret: str) -> Job:
+    def _only_alike(self, state: JobState) -> JobRecord | None:
+        """The single uncertain submission of this backend that ``state`` describes."""
+        alike = [
+            r for r in self.ledger.unfinished(self.backend.key)
+            if r.request_id is None and r.prompt == state.prompt and r.model == state.model
+            and state.duration in (None, r.duration)
+            and state.aspect_ratio in (None, r.aspect_ratio)
+        ]
+        return alike[0] if len(alike) == 1 else None
+
+    def apply_webhook(
+        self, body: bytes, signature: str | None, secret: str, *, client_token: str | None = None
+    ) -> Job:
         """Take a webhook delivery: verified, idempotent (a replay changes nothing).
+
+        ``client_token`` is the token of the webhook URL it came to (see
+        :func:`_with_webhook`): it ties a delivery to a submission whose create
+        answer was lost.
 
         A finished job is left as it is: a replayed body carries an older signed
         output URL than the one polling may already have stored.
@@ -394,7 +430,7 @@ class JobService:
             raise SeedanceError(messages.WEBHOOK_REJECTED, code="bad_body")
         state = JobState.from_api(payload)
         if self.ledger.get(state.request_id) is None:
-            return self.reconcile(state.request_id)
+            return self.reconcile(state.request_id, client_token=client_token)
         job = self.get_job(state.request_id)
         if not job.done:
             job.update(state)
@@ -411,7 +447,7 @@ class JobService:
                 if on_error is not None:
                     on_error(messages.CANCEL_FAILED.format(detail=exc))
 
-        self.poller.run_blocking(run)
+        self._cancels.submit(run)
 
     def settle(self, job: Job, timeout: float | None = None) -> Job:
         """Block until the job is terminal and its video is on disk (``--wait``)."""
@@ -484,16 +520,16 @@ class JobService:
         with self._lock:
             future = self._downloads.get(job.request_id)
             if future is None:
-                future = self.poller.run_blocking(lambda: self._download(job))
+                future = self._fetches.submit(self._download, job)
                 self._downloads[job.request_id] = future
         return future
 
     def _download(self, job: Job) -> None:
         from .downloads import download, output_filename
 
-        if job.local_path and Path(job.local_path).exists():
+        if job.local_path and (self.folder / job.local_path).exists():
             return
-        dest = Path(self.settings.download_dir) / output_filename(job.request_id)
+        dest = self.folder / self.settings.download_dir / output_filename(job.request_id)
         for attempt in range(_DOWNLOAD_ATTEMPTS):
             url = job.output_url
             if url is None:
@@ -515,12 +551,14 @@ class JobService:
         else:
             self._notice(job, messages.DOWNLOAD_FAILED.format(detail=failure))
             return
-        job.local_path = _display_path(path)
+        job.local_path = _display_path(path, self.folder)
         self.ledger.record_download(job.request_id, job.local_path)
         job.notify()
 
     def close(self) -> None:
         self.poller.stop()
+        for pool in (self._cancels, self._fetches, self._retries):
+            pool.shutdown(wait=False, cancel_futures=True)
         self.backend.close()
         self.ledger.close()
 
@@ -538,9 +576,34 @@ class JobService:
         return self.webhooks_arrive and request is not None and request.webhook_url is not None
 
 
-def _display_path(path: Path) -> str:
-    """Relative to the working directory when inside it, so notebooks can play it."""
+def _with_webhook(request: GenerationRequest, token: str) -> GenerationRequest:
+    """The request as sent: a webhook URL of its own that names its client token.
+
+    The contract does not promise that webhooks echo ``metadata``, so the URL is
+    what ties a delivery to its submission (even one whose create answer was
+    lost). ``{token}`` in a user's URL is filled in; with no URL, a Jupyter server
+    extension that announced a public address in ``SEEDANCE_HOME/server.json``
+    receives it. The ledger keeps the request as written, so re-runs still match.
+    """
+    if request.webhook_url is not None:
+        if WEBHOOK_TOKEN_FIELD not in request.webhook_url:
+            return request
+        return dataclasses.replace(
+            request, webhook_url=request.webhook_url.replace(WEBHOOK_TOKEN_FIELD, token)
+        )
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        announced = json.loads((seedance_home() / "server.json").read_text())
+        public = str(announced["publicUrl"]).rstrip("/")
+        base = "/" + str(announced.get("baseUrl") or "/").strip("/")
+    except (OSError, ValueError, KeyError, TypeError):
+        return request
+    path = f"{base.rstrip('/')}/seedance/webhook/{token}"
+    return dataclasses.replace(request, webhook_url=public + path)
+
+
+def _display_path(path: Path, folder: Path) -> str:
+    """Relative to the notebook's folder when inside it, so the saved notebook plays it."""
+    try:
+        return str(path.resolve().relative_to(folder.resolve()))
     except ValueError:
         return str(path.resolve())
