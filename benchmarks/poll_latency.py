@@ -26,8 +26,10 @@ measures the schedule, not the token bucket.
 The service is, by default, a scripted loopback HTTP server of this benchmark's
 own (``--service scripted``): it answers create and status, draws each job's
 runtime lognormal around its kind's median, and knows the exact completion
-moment. ``--service emulator`` uses the package's emulator instead, through the
-parameters of the emulator rework (``runtime_cv``, ``queue_mean=0``, ``seed``).
+moment. ``--service emulator`` uses the package's emulator instead (``runtime_cv``,
+``queue_mean=0``, ``seed``), slowed so its 15 s job takes 120 s of service time; its
+own medians grow linearly with duration (42-120 s here), and a job only succeeds once
+its video is rendered, on two render threads.
 
 Run: ``.venv/bin/python benchmarks/poll_latency.py`` (about 4 minutes).
 """
@@ -73,6 +75,8 @@ KEY = "sd2_bench_local"
 #: Median runtime in service seconds of each 480p duration.
 MEDIANS = {4: 30.0, 6: 45.0, 8: 60.0, 10: 75.0, 12: 90.0, 15: 120.0}
 UNLIMITED = 1_000_000.0
+#: The emulator's median runtime of a 15 s 480p job at speed 1 (emulator/runtimes.py).
+EMULATOR_15S = 1.0 + 0.5 * 15
 FIXED_1S = Schedule(first_check=1.0, poll_latency=1.0, max_interval=1.0, patience=0.0,
                     approach=0.0, min_interval=1.0, jitter=0.0)
 _TIMES = ("first_check", "poll_latency", "max_interval", "min_interval", "webhook_interval")
@@ -168,7 +172,10 @@ class EmulatorService:
         from seedance_jupyter.emulator import start
 
         self.speed = speed
-        self._emu = start(api_key=KEY, speed=speed, rate_limit_per_minute=10_000_000,
+        # The emulator's own medians are 1 + 0.5 s per video second at 480p (8.5 s for
+        # 15 s): slowed so that a 15 s job takes 120 s of service time, as here.
+        self._emu = start(api_key=KEY, speed=speed * EMULATOR_15S / MEDIANS[15],
+                          rate_limit_per_minute=10_000_000,
                           runtime_cv=cv, queue_mean=0.0, seed=seed,
                           output_dir=Path(_HOME.name) / f"emu-{cv}")
         self.url = self._emu.url
