@@ -141,6 +141,7 @@ class Poller:
         schedule: Schedule | Callable[[], Schedule] | None = None,
         expected_runtime: Callable[[Job], float | None] | None = None,
         on_tick: Callable[[], None] | None = None,
+        should_poll: Callable[[Job], bool] | None = None,
         workers: int = 4,
         clock: Callable[[], float] = time.monotonic,
         seed: int | None = None,
@@ -151,6 +152,9 @@ class Poller:
         self._expected = expected_runtime
         #: Called about once a second while jobs are polled (cards tick their clocks).
         self.on_tick = on_tick
+        #: Asked off the loop before each status request; False skips this check
+        #: (another process polls the job). It may update the job itself.
+        self._should_poll = should_poll
         self._clock = clock
         self._rng = random.Random(seed)
         self.budget = _Budget(self._limit(), clock)
@@ -297,7 +301,12 @@ class Poller:
         job = entry.job
         loop = asyncio.get_running_loop()
         try:
-            state = await loop.run_in_executor(self._pool, self._fetch, job.request_id)
+            if self._should_poll is not None and not await loop.run_in_executor(
+                self._pool, self._should_poll, job
+            ):
+                state = job.state
+            else:
+                state = await loop.run_in_executor(self._pool, self._fetch, job.request_id)
         except RateLimitedError as exc:
             self.budget.throttle(self._clock(), exc.retry_after)
             self._reschedule(entry, failed=True)
