@@ -131,6 +131,7 @@ class JobService:
         self._no_download: set[str] = set()
         self._notice_listeners: list[Notice] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     @property
     def spent_usd(self) -> float:
@@ -410,7 +411,7 @@ class JobService:
         return leased
 
     def _release(self, job: Job) -> None:
-        if self.lease_owner is not None:
+        if self.lease_owner is not None and not self._closed:
             self.ledger.release(job.request_id, self.lease_owner, backend=self.backend.key)
 
     def _on_done(self, job: Job) -> None:
@@ -473,6 +474,7 @@ class JobService:
         self.poller.stop()
         if self.lease_owner is not None:
             self.ledger.release(None, self.lease_owner)
+        self._closed = True
         self.backend.close()
         self.ledger.close()
 

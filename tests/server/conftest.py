@@ -6,8 +6,10 @@ autouse event loop and server cleanup apply to these tests only.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,3 +127,13 @@ def submitter(ledger: Ledger, emulator: Emulator, notebook_dir: Path) -> Iterato
 
 def body(response: Any) -> Any:
     return json.loads(response.body)
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Wait for ``predicate`` without blocking the server's event loop."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(0.05)
+    return predicate()

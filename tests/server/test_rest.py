@@ -13,8 +13,7 @@ from seedance_jupyter.catalog import GenerationRequest
 from seedance_jupyter.emulator import Emulator
 from seedance_jupyter.jobs.ledger import Ledger
 
-from ..helpers import eventually
-from .conftest import Submitter, body
+from .conftest import Submitter, body, until
 
 JOBS = ("seedance", "api", "jobs")
 
@@ -148,7 +147,7 @@ async def test_cancel_reaches_the_service_and_answers_the_summary(
                if r.method == "POST" and r.path.endswith(f"{record.request_id}/cancel")]
     assert [r.status for r in cancels] == [200]
     assert emulator.jobs(record.request_id)["status"] == "cancelled"
-    assert eventually(lambda: (ledger.get(record.request_id) or record).status == "cancelled")
+    assert await until(lambda: (ledger.get(record.request_id) or record).status == "cancelled")
 
 
 async def test_cancelling_a_final_job_is_a_409_envelope(
