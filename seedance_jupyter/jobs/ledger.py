@@ -714,8 +714,17 @@ def _newest_with_request_id(backend: str | None) -> str:
 
 
 def _create_private_file(path: Path) -> None:
-    """Create the folder (0700) and the file (0600) so they are never readable by others."""
+    """Create the folder (0700) and the file (0600) so they are never readable by others.
+
+    An existing file is never opened here: closing any descriptor of a database
+    drops every POSIX lock this process holds on it, under SQLite's other
+    connections (another Ledger of the same process, such as the server's).
+    """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.exists():
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         if os.fstat(fd).st_mode & 0o077:

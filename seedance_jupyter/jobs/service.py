@@ -257,6 +257,9 @@ class JobService:
             self._estimates[job.request_id] = usd
         job.on_change(self._record_change)
         if not job.done:
+            if self.lease_owner is not None:  # claim it before a watcher sees it unpolled
+                self.ledger.try_lease(job.request_id, self.lease_owner, self._lease_seconds(),
+                                      backend=self.backend.key)
             age = time.time() - started_at
             self.poller.track(job, submitted_at=time.monotonic() - age, on_done=self._on_done)
         elif job.status == "succeeded" and job.local_path is None:
