@@ -8,6 +8,7 @@ status changes are guarded in SQL so a late answer can never move a job back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -190,18 +191,84 @@ class Ledger:
         self.path = Path(path) if path is not None else self.default_path()
         self._clock = clock
         self._lock = threading.RLock()
+        #: Where an unreadable ledger file was moved before a fresh one was started.
+        self.moved_aside: Path | None = None
+        self._conn: sqlite3.Connection | None = None
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            if not _is_corrupt(exc):
+                raise
+            self.close()
+            self.moved_aside = self._move_aside()
+            self._open()
+        self.merge_journal()
+
+    def _open(self) -> None:
         _create_private_file(self.path)
         # timeout= is SQLite's busy timeout: wait for another kernel's write, do not fail.
-        self._conn: sqlite3.Connection | None = sqlite3.connect(
+        self._conn = sqlite3.connect(
             self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
         try:
             self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            (mode,) = self._conn.execute("PRAGMA journal_mode").fetchone()
+            if mode != "wal":
+                self._conn.execute("PRAGMA journal_mode = WAL")
             self._migrate()
         except BaseException:
             self.close()
             raise
+
+    def _move_aside(self) -> Path:
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(self._clock())}")
+        os.replace(self.path, aside)
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(f"{self.path}{suffix}", f"{aside}{suffix}")
+        return aside
+
+    @property
+    def journal_path(self) -> Path:
+        """Append-only file for request ids the database could not take (locked, disk full)."""
+        return self.path.with_name(self.path.name + ".journal")
+
+    def journal_submitted(
+        self, client_token: str, *, request_id: str, status: str, credits_charged: int | None
+    ) -> None:
+        """Keep a paid job's request id in a plain file when the database refuses it."""
+        line = json.dumps({
+            "client_token": client_token, "request_id": request_id, "status": status,
+            "credits_charged": credits_charged,
+        })
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (line + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def merge_journal(self) -> int:
+        """Write journalled request ids into the database, then drop the journal."""
+        try:
+            lines = self.journal_path.read_text().splitlines()
+        except FileNotFoundError:
+            return 0
+        merged = 0
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                self.record_submitted(
+                    entry["client_token"], request_id=entry["request_id"],
+                    status=entry["status"], credits_charged=entry["credits_charged"],
+                )
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn last line of a crash: nothing to recover from it
+            except sqlite3.Error:
+                return merged  # still locked or full: the journal stays for next time
+            merged += 1
+        self.journal_path.unlink()
+        return merged
 
     @staticmethod
     def default_path() -> Path:
@@ -269,24 +336,6 @@ class Ledger:
                 "SELECT * FROM jobs WHERE client_token = ?", (client_token,)
             ).fetchone()
         return Claim(JobRecord._from_row(row), reused=False)
-
-    def record_pending(
-        self,
-        *,
-        client_token: str,
-        backend: str,
-        request: GenerationRequest,
-        fingerprint: str,
-        estimated_usd: float,
-        notebook: str | None = None,
-    ) -> JobRecord:
-        """Write the row before the POST, so a crash mid-request leaves a trace."""
-        with self._write() as conn:
-            self._insert_pending(
-                conn, client_token=client_token, backend=backend, request=request,
-                fingerprint=fingerprint, estimated_usd=estimated_usd, notebook=notebook,
-            )
-        return self._require(client_token, self.by_token(client_token))
 
     def _insert_pending(
         self,
@@ -647,6 +696,10 @@ class Ledger:
             conn.execute("COMMIT")
 
     def _migrate(self) -> None:
+        """Take the write lock only when there is something to migrate."""
+        (version,) = self._connection().execute("PRAGMA user_version").fetchone()
+        if version == _SCHEMA_VERSION:
+            return
         with self._write() as conn:
             (version,) = conn.execute("PRAGMA user_version").fetchone()
             if version > _SCHEMA_VERSION:
@@ -711,6 +764,12 @@ def _newest_with_request_id(backend: str | None) -> str:
         "rowid = (SELECT rowid FROM jobs WHERE request_id = :request_id"  # noqa: S608
         f"{scope} ORDER BY created_at DESC, rowid DESC LIMIT 1)"
     )
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """An unreadable file (not a lock or a full disk, which pass)."""
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text
 
 
 def _create_private_file(path: Path) -> None:

@@ -160,7 +160,6 @@ class Poller:
         self.budget = _Budget(self._limit(), clock)
         self._entries: dict[str, _Entry] = {}
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, "seedance-poll")
-        self._actions = concurrent.futures.ThreadPoolExecutor(workers, "seedance-action")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._task: asyncio.Task[None] | None = None
@@ -207,10 +206,6 @@ class Poller:
         loop = self._ensure_loop()
         loop.call_soon_threadsafe(self._add, entry)
 
-    def run_blocking(self, fn: Callable[[], T]) -> concurrent.futures.Future[T]:
-        """Run a blocking action (cancel, download) off the loop and off the poll pool."""
-        return self._actions.submit(fn)
-
     def stop(self) -> None:
         """Forget every job and release the threads (on extension unload)."""
         for entry in list(self._entries.values()):
@@ -219,7 +214,6 @@ class Poller:
         if self._loop is not None and self._wakeup is not None:
             self._loop.call_soon_threadsafe(self._wakeup.set)
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._actions.shutdown(wait=False, cancel_futures=True)
 
     # -- loop ----------------------------------------------------------------------
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:

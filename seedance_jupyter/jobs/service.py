@@ -9,10 +9,13 @@ server extension and tests all drive the same :class:`JobService`.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import dataclasses
 import json
 import logging
 import os
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +33,7 @@ from ..errors import (
     OutputExpiredError,
     SeedanceError,
 )
+from ..paths import notebook_dir, seedance_home
 from ..retry import Backoff
 from ..status import API_STATUSES
 from ..webhooks import verify_webhook_signature
@@ -39,11 +43,21 @@ from .handle import Job
 from .ledger import JobRecord, Ledger
 from .poller import Poller, Schedule
 
-__all__ = ["LEASE_MIN_SECONDS", "JobService", "ServiceSettings", "Submission", "state_of"]
+__all__ = [
+    "LEASE_MIN_SECONDS", "WEBHOOK_TOKEN_FIELD", "JobService", "ServiceSettings", "Submission",
+    "state_of",
+]
+
+#: In a ``--webhook`` URL, replaced by the submission's client token.
+WEBHOOK_TOKEN_FIELD = "{token}"  # noqa: S105 - a placeholder, not a secret
 
 _log = logging.getLogger("seedance_jupyter")
 _DOWNLOAD_ATTEMPTS = 3
 _DOWNLOAD_BACKOFF = Backoff(base=0.5, cap=4.0)
+_LEDGER_RETRIES = 8
+#: How long a re-run waits for an identical create POST in flight elsewhere.
+_IN_FLIGHT_WAIT_S = 60.0
+_LEDGER_BACKOFF = Backoff(base=1.0, cap=30.0)
 #: Shortest lease on a job's polling; a lease also outlasts two of the longest poll pauses.
 LEASE_MIN_SECONDS = 20.0
 
@@ -105,6 +119,7 @@ class JobService:
         *,
         backend: Backend | None = None,
         ledger: Ledger | None = None,
+        folder: Path | None = None,
         lease: bool = True,
     ) -> None:
         """``lease``: poll a job only while holding its ledger lease, so across all
@@ -112,6 +127,8 @@ class JobService:
         self.settings = settings
         self.backend = backend or resolve_backend()
         self.ledger = ledger or Ledger()
+        #: The notebook's folder: downloads land here and paths in cards are relative to it.
+        self.folder = folder or notebook_dir()
         self.budget = Budget(lambda: settings.budget_usd, lambda: settings.daily_budget_usd)
         self.poller = Poller(
             lambda request_id: self.backend.client.generations.get(request_id, retry=False),
@@ -131,6 +148,10 @@ class JobService:
         self._no_download: set[str] = set()
         self._notice_listeners: list[Notice] = []
         self._lock = threading.Lock()
+        # Separate pools: slow downloads never delay a Cancel, nor a ledger retry.
+        self._cancels = concurrent.futures.ThreadPoolExecutor(2, "seedance-cancel")
+        self._fetches = concurrent.futures.ThreadPoolExecutor(2, "seedance-download")
+        self._retries = concurrent.futures.ThreadPoolExecutor(1, "seedance-ledger")
         self._closed = False
 
     @property
@@ -180,21 +201,30 @@ class JobService:
             claim = self.ledger.claim(
                 client_token=token, backend=self.backend.key, request=request,
                 fingerprint=request.fingerprint(), estimated_usd=usd,
-                notebook=notebook if notebook is not None else os.getcwd(),
+                notebook=notebook if notebook is not None else str(self.folder),
                 reuse=not force_new, check_budget=self._budget_checks(usd),
                 day_start=local_midnight(),
             )
             if not claim.reused:
                 self.budget.spent_usd += usd
         if claim.reused:
-            return self._reattach(claim.record)
+            record = self._settled(claim.record)
+            if record.status == "rejected":
+                return self.submit(request, force_new=force_new, download=download,
+                                   announce=announce, notebook=notebook)
+            return self._reattach(record)
         if announce is not None:
             announce(messages.SUBMITTING.format(
                 model=request.model, duration=request.duration, resolution=request.resolution,
                 ratio=request.aspect_ratio, usd=usd, backend=self.backend.label,
             ))
         try:
-            state = self.backend.client.generations.create(request, client_token=token)
+            state = self.backend.client.generations.create(
+                _with_webhook(request, token), client_token=token,
+                on_wait=None if announce is None else (
+                    lambda seconds: announce(messages.WAITING_FOR_SLOT.format(seconds=seconds))
+                ),
+            )
         except AmbiguousSubmitError as exc:
             self.ledger.record_uncertain(token, detail=exc.message)
             raise
@@ -203,15 +233,53 @@ class JobService:
                 self.budget.spent_usd -= usd
             self.ledger.record_rejected(token, code=exc.code, message=exc.message)
             raise
-        self.ledger.record_submitted(
-            token, request_id=state.request_id, status=state.status,
-            credits_charged=state.credits_charged,
-        )
+        notices = [messages.CREATE_ANSWER_UNREAD.format(detail=state.unread)] if (
+            state.unread) else []
+        if not self._record_submitted(token, state):
+            notices.append(messages.LEDGER_WRITE_FAILED.format(
+                request_id=state.request_id, journal=self.ledger.journal_path))
         job = Job(self.backend.client.generations, state, request=request, client_token=token)
         if not download:
             self._no_download.add(job.request_id)
         self._adopt(job, usd, time.time())
-        return Submission(job)
+        return Submission(job, notice=" ".join(notices) or None)
+
+    def _record_submitted(self, token: str, state: JobState) -> bool:
+        """Store a paid job's request id; if the database refuses, journal it and retry.
+
+        False when the database did not take it now: the job is still tracked in
+        memory, the journal beside the ledger holds the id for the next start, and
+        a background retry writes it as soon as the database allows.
+        """
+        def write() -> None:
+            self.ledger.record_submitted(
+                token, request_id=state.request_id, status=state.status,
+                credits_charged=state.credits_charged,
+            )
+
+        try:
+            write()
+        except sqlite3.Error as exc:
+            _log.warning("ledger write failed for paid job %s: %s", state.request_id, exc)
+        else:
+            return True
+        with contextlib.suppress(OSError):
+            self.ledger.journal_submitted(
+                token, request_id=state.request_id, status=state.status,
+                credits_charged=state.credits_charged,
+            )
+
+        def retry() -> None:
+            for attempt in range(_LEDGER_RETRIES):
+                time.sleep(_LEDGER_BACKOFF.delay(attempt, jitter=False))
+                try:
+                    write()
+                except sqlite3.Error:
+                    continue
+                return
+
+        self._retries.submit(retry)
+        return False
 
     def _budget_checks(self, usd: float) -> Callable[[float], None]:
         """The budget checks a new claim runs inside its transaction (a reuse runs none)."""
@@ -223,6 +291,14 @@ class JobService:
                 daily(spent_today)
 
         return check
+
+    def _settled(self, record: JobRecord) -> JobRecord:
+        """An identical POST in flight (this or another process): wait for its outcome."""
+        deadline = time.monotonic() + _IN_FLIGHT_WAIT_S
+        while record.status == "pending" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            record = self.ledger.by_token(record.client_token) or record
+        return record
 
     def _reattach(self, record: JobRecord) -> Submission:
         if record.request_id is None:
@@ -257,9 +333,12 @@ class JobService:
             self._estimates[job.request_id] = usd
         job.on_change(self._record_change)
         if not job.done:
-            if self.lease_owner is not None:  # claim it before a watcher sees it unpolled
-                self.ledger.try_lease(job.request_id, self.lease_owner, self._lease_seconds(),
-                                      backend=self.backend.key)
+            if self.lease_owner is not None:
+                # Claim it before a watcher sees it unpolled; a locked ledger only
+                # defers that to the first status check.
+                with contextlib.suppress(sqlite3.OperationalError):
+                    self.ledger.try_lease(job.request_id, self.lease_owner,
+                                          self._lease_seconds(), backend=self.backend.key)
             age = time.time() - started_at
             self.poller.track(job, submitted_at=time.monotonic() - age, on_done=self._on_done)
         elif job.status == "succeeded" and job.local_path is None:
@@ -297,27 +376,47 @@ class JobService:
             jobs.append(job)
         return jobs
 
-    def reconcile(self, request_id: str) -> Job:
+    def reconcile(self, request_id: str, *, client_token: str | None = None) -> Job:
         """Match a job seen later (dashboard, webhook) to an uncertain submission.
 
-        The client token this package put into the request's metadata proves the
-        job is ours; without it nothing is matched, so no row is ever guessed.
+        The proof, in order: the client token of the webhook URL that delivered
+        it; the token in ``metadata``, if this server echoes it (the contract does
+        not promise that); else the one uncertain submission whose prompt, model,
+        duration and ratio the service reports. Several alike are never guessed.
         """
         state = self.backend.client.generations.get(request_id)
-        token = (state.metadata or {}).get(CLIENT_TOKEN_KEY)
-        record = self.ledger.by_token(token) if isinstance(token, str) else None
-        if record is None or not isinstance(token, str):
+        echoed = (state.metadata or {}).get(CLIENT_TOKEN_KEY)
+        token = client_token or (echoed if isinstance(echoed, str) else None)
+        record = self.ledger.by_token(token) if token else self._only_alike(state)
+        if record is None:
             raise SeedanceError(
                 messages.NOT_OURS.format(request_id=request_id), request_id=request_id
             )
         if record.request_id is None:
-            self.ledger.reconcile(token, request_id=request_id, status=state.status)
+            self.ledger.reconcile(record.client_token, request_id=request_id,
+                                  status=state.status)
         job = self.get_job(request_id)
         job.update(state)
         return job
 
-    def apply_webhook(self, body: bytes, signature: str | None, secret: str) -> Job:
+    def _only_alike(self, state: JobState) -> JobRecord | None:
+        """The single uncertain submission of this backend that ``state`` describes."""
+        alike = [
+            r for r in self.ledger.unfinished(self.backend.key)
+            if r.request_id is None and r.prompt == state.prompt and r.model == state.model
+            and state.duration in (None, r.duration)
+            and state.aspect_ratio in (None, r.aspect_ratio)
+        ]
+        return alike[0] if len(alike) == 1 else None
+
+    def apply_webhook(
+        self, body: bytes, signature: str | None, secret: str, *, client_token: str | None = None
+    ) -> Job:
         """Take a webhook delivery: verified, idempotent (a replay changes nothing).
+
+        ``client_token`` is the token of the webhook URL it came to (see
+        :func:`_with_webhook`): it ties a delivery to a submission whose create
+        answer was lost.
 
         A finished job is left as it is: a replayed body carries an older signed
         output URL than the one polling may already have stored.
@@ -332,7 +431,7 @@ class JobService:
             raise SeedanceError(messages.WEBHOOK_REJECTED, code="bad_body")
         state = JobState.from_api(payload)
         if self.ledger.get(state.request_id) is None:
-            return self.reconcile(state.request_id)
+            return self.reconcile(state.request_id, client_token=client_token)
         job = self.get_job(state.request_id)
         if not job.done:
             job.update(state)
@@ -348,7 +447,7 @@ class JobService:
                 if on_error is not None:
                     on_error(messages.CANCEL_FAILED.format(detail=exc))
 
-        self.poller.run_blocking(run)
+        self._cancels.submit(run)
 
     def settle(self, job: Job, timeout: float | None = None) -> Job:
         """Block until the job is terminal and its video is on disk (``--wait``)."""
@@ -382,10 +481,10 @@ class JobService:
     def job_folder(self, request_id: str) -> Path:
         """The folder a job's relative paths (download_dir, local_path) start from.
 
-        A kernel's working directory; the server overrides it with the folder the
-        ledger recorded for the job.
+        The notebook's folder for a kernel; the server overrides it with the
+        folder the ledger recorded for the job.
         """
-        return Path.cwd()
+        return self.folder
 
     def _saved(self, record: JobRecord | None) -> bool:
         """True when the row names a downloaded file that is still there."""
@@ -436,7 +535,7 @@ class JobService:
         with self._lock:
             future = self._downloads.get(job.request_id)
             if future is None:
-                future = self.poller.run_blocking(lambda: self._download(job))
+                future = self._fetches.submit(self._download, job)
                 self._downloads[job.request_id] = future
         return future
 
@@ -461,7 +560,12 @@ class JobService:
                 break
             except OutputExpiredError as exc:
                 failure: SeedanceError = exc
-                job.refresh()
+                try:
+                    job.refresh()
+                except SeedanceError as refresh_failure:
+                    self._notice(job, messages.OUTPUT_NOT_REFRESHED.format(
+                        detail=refresh_failure.message))
+                    return
             except DownloadError as exc:
                 failure = exc
                 time.sleep(_DOWNLOAD_BACKOFF.delay(attempt, jitter=False))
@@ -475,6 +579,8 @@ class JobService:
     def close(self) -> None:
         """Stop polling and give up every lease, so the server finishes the jobs at once."""
         self.poller.stop()
+        for pool in (self._cancels, self._fetches, self._retries):
+            pool.shutdown(wait=False, cancel_futures=True)
         if self.lease_owner is not None:
             self.ledger.release(None, self.lease_owner)
         self._closed = True
@@ -506,8 +612,33 @@ def state_of(record: JobRecord) -> JobState:
     )
 
 
+def _with_webhook(request: GenerationRequest, token: str) -> GenerationRequest:
+    """The request as sent: a webhook URL of its own that names its client token.
+
+    The contract does not promise that webhooks echo ``metadata``, so the URL is
+    what ties a delivery to its submission (even one whose create answer was
+    lost). ``{token}`` in a user's URL is filled in; with no URL, a Jupyter server
+    extension that announced a public address in ``SEEDANCE_HOME/server.json``
+    receives it. The ledger keeps the request as written, so re-runs still match.
+    """
+    if request.webhook_url is not None:
+        if WEBHOOK_TOKEN_FIELD not in request.webhook_url:
+            return request
+        return dataclasses.replace(
+            request, webhook_url=request.webhook_url.replace(WEBHOOK_TOKEN_FIELD, token)
+        )
+    try:
+        announced = json.loads((seedance_home() / "server.json").read_text())
+        public = str(announced["publicUrl"]).rstrip("/")
+        base = "/" + str(announced.get("baseUrl") or "/").strip("/")
+    except (OSError, ValueError, KeyError, TypeError):
+        return request
+    path = f"{base.rstrip('/')}/seedance/webhook/{token}"
+    return dataclasses.replace(request, webhook_url=public + path)
+
+
 def _display_path(path: Path, folder: Path) -> str:
-    """Relative to the job's folder when inside it, so notebooks can play it."""
+    """Relative to the notebook's folder when inside it, so the saved notebook plays it."""
     try:
         return str(path.resolve().relative_to(folder.resolve()))
     except ValueError:

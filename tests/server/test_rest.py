@@ -31,7 +31,7 @@ def pending(ledger: Ledger, token: str, notebook: Path, request_id: str, status:
     """A ledger row as a kernel in ``notebook`` writes it, for a job the service accepted."""
     request = GenerationRequest.of(f"job {token}", model="seedance-2.0", duration=5,
                                    resolution="480p", aspect_ratio="16:9")
-    ledger.record_pending(client_token=token, backend="http://127.0.0.1:1", request=request,
+    ledger.claim(client_token=token, backend="http://127.0.0.1:1", request=request, reuse=False,
                           fingerprint=token, estimated_usd=0.25, notebook=str(notebook))
     ledger.record_submitted(token, request_id=request_id, status="queued", credits_charged=8)
     if status != "queued":

@@ -130,7 +130,7 @@ async def test_a_webhook_reconciles_an_uncertain_submission(
     record = submitter.submit()
     assert record.request_id is not None
     token = "tok_uncertain"
-    ledger.record_pending(client_token=token, backend=record.backend, request=record.request,
+    ledger.claim(client_token=token, backend=record.backend, request=record.request, reuse=False,
                           fingerprint="uncertain", estimated_usd=0.25)
     ledger.record_uncertain(token, detail="the answer was lost")
     payload = delivery("req_learnt_by_webhook")
