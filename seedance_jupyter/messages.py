@@ -86,6 +86,17 @@ UNCERTAIN_ON_LOAD = (
 )
 RESUMED = "Re-attached {count} unfinished job(s)."
 NOTHING_TO_RESUME = "No unfinished jobs to resume."
+WAIT_USAGE = "Usage: %seedance wait [--timeout SECONDS]"
+WAIT_NOTHING = "No unfinished jobs in this kernel."
+WAIT_SAVED = "{request_id}: succeeded, saved to {path}"
+WAIT_SUCCEEDED = "{request_id}: succeeded, video at {url}"
+WAIT_ENDED = "{request_id}: {status}{error}"
+WAIT_STILL = "{request_id}: still {status} after {timeout:g} s"
+WAIT_DOWNLOADING = "{request_id}: succeeded, download not finished after {timeout:g} s"
+UNFINISHED_AT_EXIT = (
+    "{count} Seedance job(s) still running (paid): %seedance resume in a new session "
+    "picks them up."
+)
 BUDGET_SESSION = (
     "Budget: this job costs about ${usd:.2f}, but only ${left:.2f} of this session's "
     "${budget:.2f} is left; nothing was sent. Raise %config SeedanceMagics.budget_usd to go on."
@@ -97,7 +108,7 @@ BUDGET_DAILY = (
 UNKNOWN_JOB = "No job {request_id!r} in this ledger or on the service."
 UNKNOWN_SUBCOMMAND = (
     "Unknown subcommand {name!r}; use one of: models, jobs, status ID, cancel ID, show ID, "
-    "resume, reconcile ID, spend, form."
+    "resume, wait [--timeout S], reconcile ID, spend, form."
 )
 MISSING_ID = "%seedance {name} needs a request id, e.g. %seedance {name} req_123."
 UNDEFINED_VARIABLE = (
@@ -115,6 +126,10 @@ CANCEL_FAILED = "Cancel failed: {detail}"
 OUTPUT_NOT_REFRESHED = (
     "The video's link expired and a fresh one could not be fetched ({detail}); "
     "%seedance show ID tries again."
+)
+STATUS_UNREADABLE = (
+    "The service's last {count} status answers for this job could not be read ({detail}); "
+    "still checking, less often."
 )
 DOWNLOAD_FAILED = "Download failed, the video stays at its URL: {detail}"
 NOT_OURS = (

@@ -209,3 +209,23 @@ def test_polling_recovers_when_the_emulator_process_restarts(tmp_path: Path) -> 
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def test_once_webhooks_arrive_a_job_that_asked_for_one_is_polled_only_as_a_safety_net(
+    session: KernelSession, emulator: Emulator, receiver: WebhookReceiver
+) -> None:
+    submit(session, "the first delivery", webhook_url=receiver.url)
+    assert eventually(lambda: len(receiver.received) == 1)
+    headers, body = receiver.received[0]
+    session.apply_webhook(body, headers.get("x-seedance-signature"), SECRET)
+    request = session.prepare("then trusted", duration=15, resolution="480p",
+                              webhook_url=receiver.url)  # about 5 s: 5 checks if polled
+    second = session.submit(request).job
+    assert eventually(lambda: len(receiver.received) == 2)
+    headers, body = receiver.received[1]
+    session.apply_webhook(body, headers.get("x-seedance-signature"), SECRET)
+    assert second.status == "succeeded"
+    assert eventually(lambda: second.local_path is not None, timeout=10)
+    polls = [r for r in emulator.requests
+             if r.method == "GET" and r.path.endswith("/" + second.request_id)]
+    assert len(polls) <= 1  # the first check only; the webhook did the rest

@@ -43,8 +43,8 @@ Listener = Callable[["Job"], None]
 class Job:
     """A job of the service, as this process last saw it.
 
-    ``wait()`` polls by itself, so it never depends on a poller that a blocked
-    kernel loop could starve; ``await job`` is woken by whoever updates first.
+    ``wait()`` and ``await job`` are woken by whoever updates first; they poll by
+    themselves only while no poller watches the job.
     """
 
     def __init__(

@@ -15,7 +15,7 @@ import sqlite3
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +26,13 @@ from ..errors import SeedanceError
 from ..paths import seedance_home
 from ..status import FINAL, LOCAL_STATUSES, RANK
 
-__all__ = ["Claim", "JobRecord", "Ledger", "SpendRow"]
+__all__ = ["MIN_RUNTIME_SAMPLES", "Claim", "JobRecord", "Ledger", "RuntimeWindow", "SpendRow"]
 
 
 _BUSY_TIMEOUT_S = 10.0
 _RUNTIME_SAMPLE = 20
+#: Fewer alike successes than this teach no runtime window.
+MIN_RUNTIME_SAMPLES = 5
 _NEWER_SCHEMA = (
     "The ledger {path} was written by a newer seedance_jupyter (schema {found}, this "
     "version knows {known}); upgrade seedance_jupyter to use it."
@@ -177,6 +179,43 @@ class SpendRow:
     usd: float
     uncertain_jobs: int
     uncertain_usd: float
+
+
+@dataclass(frozen=True)
+class RuntimeWindow:
+    """Where alike jobs finish, in seconds from submission: from ``low`` (p5) to
+    ``high`` (p95), learnt from ``samples`` finished jobs."""
+
+    low: float
+    high: float
+    samples: int
+
+    @classmethod
+    def of(cls, brackets: Sequence[tuple[float, float]]) -> RuntimeWindow | None:
+        """The window of finish brackets ``(last seen running, first seen done)``.
+
+        Each job's finish is taken at the point of its bracket nearest the median
+        of all the brackets' midpoints (the least spread the answers allow), give
+        or take half a bracket: the window runs from the 5th to the 95th
+        percentile of those points (linear interpolation between order
+        statistics), widened by the median half-width. So wide brackets (jobs
+        polled sparsely, before anything was learnt) do not stretch the window of
+        jobs that all take the same time. None with too few brackets.
+        """
+        if len(brackets) < MIN_RUNTIME_SAMPLES:
+            return None
+        centre = statistics.median((low + high) / 2 for low, high in brackets)
+        finishes = sorted(min(max(centre, low), high) for low, high in brackets)
+        half = statistics.median((high - low) / 2 for low, high in brackets)
+        return cls(_quantile(finishes, 0.05) - half, _quantile(finishes, 0.95) + half,
+                   len(brackets))
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    position = q * (len(ordered) - 1)
+    below = int(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
 
 
 class Ledger:
@@ -648,32 +687,35 @@ class Ledger:
             ).fetchone()
         return float(total)
 
-    def expected_runtime(
-        self, *, backend: str, model: str, resolution: str | None, duration: int | None
-    ) -> float | None:
-        """Seconds from submission to finish, learnt from the last 20 alike successes.
+    def runtime_window(
+        self,
+        *,
+        backend: str,
+        model: str,
+        resolution: str | None,
+        duration: int | None,
+        media: bool,
+    ) -> RuntimeWindow | None:
+        """Where the last alike successes finished, in seconds from submission.
 
-        Each success brackets its real finish between the last answer that still
-        said running and the first that said done. The latest "still running" is
-        the answer when it precedes every "done" (jobs of one kind take about the
-        same time); otherwise the median midpoint of the brackets. Old rows with
-        no bracket count by when they were seen done.
+        Alike: same backend, model, resolution, duration, and with or without
+        reference media. Each success brackets its real finish between the last
+        answer that still said running and the first that said done; the window
+        runs from the 5th percentile of the brackets' starts to the 95th of their
+        ends. None with fewer than :data:`MIN_RUNTIME_SAMPLES` successes.
         """
+        media_sql = "media_urls != '[]'" if media else "media_urls = '[]'"
         with self._lock:
             rows = self._connection().execute(
-                "SELECT COALESCE(last_running_at, finished_at) - submitted_at, "
+                "SELECT COALESCE(last_running_at, finished_at) - submitted_at, "  # noqa: S608
                 "finished_at - submitted_at FROM jobs WHERE status = 'succeeded' "
-                "AND backend = ? AND model = ? AND resolution IS ? AND duration IS ? "
+                f"AND backend = ? AND model = ? AND resolution IS ? AND duration IS ? "
+                f"AND {media_sql} "
                 "AND submitted_at IS NOT NULL AND finished_at IS NOT NULL "
                 "ORDER BY finished_at DESC LIMIT ?",
                 (backend, model, resolution, duration, _RUNTIME_SAMPLE),
             ).fetchall()
-        if not rows:
-            return None
-        latest_running = max(float(r[0]) for r in rows)
-        if latest_running <= min(float(r[1]) for r in rows):
-            return latest_running
-        return float(statistics.median((r[0] + r[1]) / 2 for r in rows))
+        return RuntimeWindow.of([(float(low), float(high)) for low, high in rows])
 
     # Internals --------------------------------------------------------------
 

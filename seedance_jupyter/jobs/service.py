@@ -32,6 +32,7 @@ from ..errors import (
     DownloadError,
     OutputExpiredError,
     SeedanceError,
+    WaitTimeoutError,
 )
 from ..paths import notebook_dir, seedance_home
 from ..retry import Backoff
@@ -40,8 +41,8 @@ from ..webhooks import verify_webhook_signature
 from .backend import Backend, resolve_backend
 from .budget import Budget, local_midnight
 from .handle import Job
-from .ledger import JobRecord, Ledger
-from .poller import Poller, Schedule
+from .ledger import JobRecord, Ledger, RuntimeWindow
+from .poller import UNREADABLE_LIMIT, Poller, Schedule
 
 __all__ = [
     "LEASE_MIN_SECONDS", "WEBHOOK_TOKEN_FIELD", "JobService", "ServiceSettings", "Submission",
@@ -98,6 +99,9 @@ class ServiceSettings(Protocol):
     @property
     def max_poll_interval(self) -> float: ...
 
+    @property
+    def poll_latency(self) -> float: ...
+
 
 @dataclass
 class Submission:
@@ -134,13 +138,21 @@ class JobService:
             lambda request_id: self.backend.client.generations.get(request_id, retry=False),
             requests_per_minute=lambda: settings.requests_per_minute,
             schedule=lambda: Schedule(
-                first_check=settings.first_poll_delay, max_interval=settings.max_poll_interval
+                first_check=settings.first_poll_delay, max_interval=settings.max_poll_interval,
+                poll_latency=settings.poll_latency,
             ),
-            expected_runtime=self._expected_runtime,
+            runtime_window=self._runtime_window,
+            by_webhook=self._by_webhook,
+            on_unreadable=lambda job, detail: self._notice(
+                job, messages.STATUS_UNREADABLE.format(count=UNREADABLE_LIMIT, detail=detail)
+            ),
             should_poll=self._take_lease if lease else None,
         )
         #: This service's name on the leases it holds (unique per process and service).
         self.lease_owner = f"{os.getpid()}-{secrets.token_hex(4)}" if lease else None
+        #: Set once a webhook of this backend was applied: jobs that asked for one
+        #: are then polled only as a rare safety check.
+        self.webhooks_arrive = False
         self._jobs: dict[str, Job] = {}
         self._started: dict[str, float] = {}
         self._estimates: dict[str, float] = {}
@@ -435,6 +447,7 @@ class JobService:
         job = self.get_job(state.request_id)
         if not job.done:
             job.update(state)
+        self.webhooks_arrive = True
         return job
 
     def cancel(self, job: Job, on_error: Callable[[str], None] | None = None) -> None:
@@ -456,6 +469,37 @@ class JobService:
         if future is not None:
             future.result()
         return job
+
+    def download_pending(self, job: Job) -> bool:
+        """True while a finished job's video is still to be downloaded."""
+        if job.status != "succeeded" or job.local_path or not job.output_url:
+            return False
+        if job.request_id in self._no_download or not self.settings.download:
+            return False
+        with self._lock:
+            future = self._downloads.get(job.request_id)
+        return future is None or not future.done()
+
+    def unfinished(self) -> list[Job]:
+        """Jobs of this process not yet terminal, or succeeded with their download
+        still to come, in submission order."""
+        return [job for job in list(self._jobs.values())
+                if not job.done or self.download_pending(job)]
+
+    def settle_all(self, timeout: float | None = None) -> list[Job]:
+        """Block until every unfinished job is terminal and downloaded, or ``timeout``
+        seconds passed (for all of them together); the jobs waited for."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        jobs = self.unfinished()
+        for job in jobs:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            with contextlib.suppress(WaitTimeoutError, concurrent.futures.TimeoutError):
+                job.wait(left)
+                future = self._ensure_download(job)
+                if future is not None:
+                    future.result(None if deadline is None
+                                  else max(0.0, deadline - time.monotonic()))
+        return jobs
 
     def on_notice(self, listener: Notice) -> None:
         """Call ``listener(job, text)`` when something about a job needs saying."""
@@ -587,14 +631,18 @@ class JobService:
         self.backend.close()
         self.ledger.close()
 
-    def _expected_runtime(self, job: Job) -> float | None:
+    def _runtime_window(self, job: Job) -> RuntimeWindow | None:
         request = job.request
         if request is None:
             return None
-        return self.ledger.expected_runtime(
-            backend=self.backend.key, model=request.model,
-            resolution=request.resolution, duration=request.duration,
+        return self.ledger.runtime_window(
+            backend=self.backend.key, model=request.model, resolution=request.resolution,
+            duration=request.duration, media=bool(request.media_urls),
         )
+
+    def _by_webhook(self, job: Job) -> bool:
+        request = job.request
+        return self.webhooks_arrive and request is not None and request.webhook_url is not None
 
 
 def state_of(record: JobRecord) -> JobState:

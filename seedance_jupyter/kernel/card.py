@@ -6,7 +6,7 @@ the persistent output (a ``text/html`` + ``text/plain`` bundle with a display
 id) is what the ``.ipynb`` keeps, so it carries the prompt, parameters, cost and
 the video. Both are rendered from one :class:`CardView` snapshot.
 
-Updates come from the poller's threads or the kernel loop, never from the cell
+Updates come from the poller's thread or its workers, never from the cell
 that made the card, so the card changes only widget traits and calls
 ``update_display``: a ``print`` or ``display`` from a callback would land in
 whatever cell happens to be running.
@@ -20,7 +20,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -78,6 +78,15 @@ _CARD_CSS = """
 @keyframes seedance-indeterminate { from { left: -35%; } to { left: 100%; } }
 @media (prefers-reduced-motion: reduce) {
   .seedance-progress .progress-bar { animation: none; opacity: 0.6; } }
+@property --seedance-s { syntax: "<integer>"; inherits: false; initial-value: 0; }
+@property --seedance-m { syntax: "<integer>"; inherits: false; initial-value: 0; }
+.seedance-card .seedance-ticking::after {
+  counter-reset: seedance-m var(--seedance-m) seedance-s var(--seedance-s);
+  content: counter(seedance-m, decimal-leading-zero) ":" counter(seedance-s, decimal-leading-zero);
+  animation: seedance-seconds 60s steps(60) infinite, seedance-minutes 360000s steps(6000);
+  animation-delay: var(--seedance-since); }
+@keyframes seedance-seconds { from { --seedance-s: 0; } to { --seedance-s: 60; } }
+@keyframes seedance-minutes { from { --seedance-m: 0; } to { --seedance-m: 6000; } }
 """
 
 # Inline styles of the saved output: no stylesheet survives there, and GitHub or an
@@ -371,11 +380,15 @@ def _header_html(view: CardView) -> str:
 
 
 def _status_html(view: CardView) -> str:
+    """The status line. While the job runs, its clock ticks in the browser (a CSS
+    animation started ``elapsed`` seconds in), so the kernel sends nothing each second."""
     parts = [f'<span class="seedance-status-word">{_esc(label(view.status))}</span>']
-    if view.elapsed is not None:
-        clock = _clock(view.elapsed)
-        shown = CARD_TOOK.format(elapsed=clock) if view.status in SERVICE_TERMINAL else clock
-        parts.append(f'<span class="seedance-elapsed">{_esc(shown)}</span>')
+    if view.elapsed is not None and view.status in SERVICE_TERMINAL:
+        took = CARD_TOOK.format(elapsed=_clock(view.elapsed))
+        parts.append(f'<span class="seedance-elapsed">{_esc(took)}</span>')
+    elif view.elapsed is not None:
+        parts.append(f'<span class="seedance-elapsed seedance-ticking" '
+                     f'style="--seedance-since:-{int(view.elapsed)}s"></span>')
     parts += [_esc(part) for part in _cost_parts(view)]
     parts.append(
         f'<code class="seedance-request-id">{_esc(view.request_id or CARD_NO_REQUEST_ID)}</code>'
@@ -431,6 +444,7 @@ class JobCard:
         self._shown = False
         self._sent: dict[str, str] | None = None
         self._status_class: str | None = None
+        self._status_steady: str | None = None
         self._embedded: Any = None
         self._embedded_result: Any = None
 
@@ -539,12 +553,6 @@ class JobCard:
             )
             self._sent = bundle
 
-    def tick(self) -> None:
-        """Refresh the elapsed time shown in the widget; the saved output is untouched."""
-        with self._lock:
-            if self._widget is not None and not self.job.done:
-                self._status.value = _status_html(self._view())
-
     def set_notice(self, text: str | None) -> None:
         with self._lock:
             self._notice = text
@@ -596,7 +604,12 @@ class JobCard:
             self.widget.add_class(status_class)
             self._status_class = status_class
         self._header.value = _header_html(view)
-        self._status.value = _status_html(view)
+        # The clock ticks in the browser: the line is sent again only when
+        # something else on it changed, never for the clock alone.
+        steady = _status_html(replace(view, elapsed=None))
+        if steady != self._status_steady:
+            self._status_steady = steady
+            self._status.value = _status_html(view)
         self._progress.layout.display = None if view.is_active else "none"
         detail = _detail_html(view)
         self._detail.value = detail

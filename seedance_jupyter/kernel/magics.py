@@ -6,6 +6,8 @@ requests, the widgets and the emulator load when a command first needs them.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import keyword
 import shlex
@@ -107,6 +109,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
             "cancel": self._cancel,
             "show": self._show,
             "resume": self._resume,
+            "wait": self._wait,
             "reconcile": self._reconcile,
             "spend": self._spend,
             "form": self._form,
@@ -146,7 +149,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
         {{ and }} are literal braces. The cell returns at once with a live job card.
 
         Line form: %seedance models | jobs | status ID | cancel ID | show ID |
-        resume | reconcile ID | spend | form
+        resume | wait [--timeout S] | reconcile ID | spend | form
         """
         if cell is None:
             return self._dispatch_line(line)
@@ -266,6 +269,16 @@ class SeedanceMagics(Magics, SeedanceSettings):
         for job in jobs:
             self.show_card(job)
 
+    def _wait(self, words: list[str]) -> None:
+        """Block until every unfinished job of this kernel is over and downloaded."""
+        timeout = _wait_timeout(words[1:])
+        if self._session is None or not self._session.unfinished():
+            print(messages.WAIT_NOTHING)
+            return
+        session = self._session
+        for job in session.settle_all(timeout):
+            print(_outcome(job, timeout, downloading=session.download_pending(job)))
+
     def _reconcile(self, words: list[str]) -> Job:
         return self.session.reconcile(self._one_id(words))
 
@@ -286,6 +299,22 @@ class SeedanceMagics(Magics, SeedanceSettings):
 
         return SeedanceForm(self.session)
 
+    def say_unfinished(self) -> None:
+        """At exit (kernel shutdown, IPython quitting): one line if paid jobs still run.
+
+        Written to the cell's stream and, in a kernel, to the process's own stdout
+        too (the server's log), since no front end may be listening any more.
+        """
+        if self._session is None:
+            return
+        count = sum(1 for job in self._session.unfinished() if not job.done)
+        if not count:
+            return
+        line = messages.UNFINISHED_AT_EXIT.format(count=count)
+        for stream in {id(s): s for s in (sys.stdout, sys.__stdout__) if s is not None}.values():
+            with contextlib.suppress(ValueError, OSError):  # a closed stream at exit
+                print(line, file=stream, flush=True)
+
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
@@ -302,6 +331,38 @@ def _age(seconds: float) -> str:
     return f"{seconds / 86400:.0f} d"
 
 
+def _wait_timeout(words: list[str]) -> float | None:
+    if not words:
+        return None
+    if len(words) == 2 and words[0] == "--timeout":
+        try:
+            timeout = float(words[1])
+        except ValueError:
+            pass
+        else:
+            if timeout >= 0:
+                return timeout
+    raise UsageError(messages.WAIT_USAGE)
+
+
+def _outcome(job: Job, timeout: float | None, *, downloading: bool) -> str:
+    """One line saying how a waited-for job ended (or that it has not yet)."""
+    if not job.done:
+        return messages.WAIT_STILL.format(
+            request_id=job.request_id, status=job.status, timeout=timeout or 0
+        )
+    if job.status != "succeeded":
+        error = f" ({job.error.code}: {job.error.message})" if job.error else ""
+        return messages.WAIT_ENDED.format(
+            request_id=job.request_id, status=job.status, error=error
+        )
+    if job.local_path:
+        return messages.WAIT_SAVED.format(request_id=job.request_id, path=job.local_path)
+    if downloading:
+        return messages.WAIT_DOWNLOADING.format(request_id=job.request_id, timeout=timeout or 0)
+    return messages.WAIT_SUCCEEDED.format(request_id=job.request_id, url=job.output_url)
+
+
 def load(ipython: Any) -> None:
     """Register the magics, the Job display, and say if earlier jobs are unfinished."""
     magics = SeedanceMagics(shell=ipython, parent=ipython)
@@ -312,6 +373,7 @@ def load(ipython: Any) -> None:
         "seedance_jupyter.jobs.handle", "Job", magics.show_card
     )
     _extension[id(ipython)] = magics
+    atexit.register(magics.say_unfinished)
     unfinished, uncertain = _count_unfinished()
     if unfinished:
         print(messages.UNFINISHED_ON_LOAD.format(count=unfinished), file=sys.stdout)
@@ -325,6 +387,7 @@ def unload(ipython: Any) -> None:
     formatter.pop("seedance_jupyter.jobs.handle.Job", None)
     magics = _extension.pop(id(ipython), None)
     if magics is not None:
+        atexit.unregister(magics.say_unfinished)
         magics.close()
 
 

@@ -1,4 +1,4 @@
-"""What one kernel adds to the jobs service: cards, and their ticking clocks.
+"""What one kernel adds to the jobs service: cards.
 
 The jobs logic lives in :class:`~seedance_jupyter.jobs.service.JobService`;
 this subclass only wires it to the kernel's displays.
@@ -23,7 +23,6 @@ class KernelSession(JobService):
     def __init__(self, settings: ServiceSettings, **kwargs: Any) -> None:
         super().__init__(settings, **kwargs)
         self._cards: list[JobCard] = []
-        self.poller.on_tick = self._tick
         self.on_notice(self._tell_cards)
 
     def card_for(self, job: Job, notice: str | None = None) -> JobCard:
@@ -49,10 +48,6 @@ class KernelSession(JobService):
         for card in self._cards:
             if card.job is job:
                 card.set_notice(text)
-
-    def _tick(self) -> None:
-        for card in list(self._cards):
-            card.tick()
 
     def close(self) -> None:
         for card in self._cards:

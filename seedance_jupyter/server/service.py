@@ -87,6 +87,7 @@ class _WatcherSettings:
     daily_budget_usd: float | None = None
     first_poll_delay: float = 1.0
     max_poll_interval: float = 15.0
+    poll_latency: float = 2.0
 
     @property
     def download_dir(self) -> str:

@@ -37,6 +37,7 @@ class KernelSettings:
     requests_per_minute: float = 240.0
     first_poll_delay: float = 1.0
     max_poll_interval: float = 15.0
+    poll_latency: float = 2.0
 
 
 def status_requests(emulator: Emulator, request_id: str) -> int:
