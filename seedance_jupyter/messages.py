@@ -207,3 +207,30 @@ STATUS_LABELS = {
     "pending": "submitting",
     "submission_uncertain": "submission uncertain",
 }
+
+# Server ---------------------------------------------------------------------
+# The Jupyter server extension's REST, events and webhook answers.
+SERVER_JOB_NOT_FOUND = "No job with request id {request_id!r} is in the ledger."
+SERVER_ROUTE_NOT_FOUND = "No Seedance endpoint at {path!r}."
+SERVER_BAD_LIMIT = "limit: {value!r} is not allowed; give a whole number from 1 to {maximum}."
+SERVER_BAD_CURSOR = "before: {value!r} is not a cursor this server gave out."
+SERVER_BAD_STATUS = (
+    "status: {value!r} is not allowed; use one or more of {choices}, comma-separated."
+)
+SERVER_ALREADY_FINAL = (
+    "Job {request_id} is already {status}; only queued or processing jobs can be cancelled."
+)
+SERVER_OTHER_BACKEND = (
+    "Job {request_id} belongs to {backend}, not to the service this server talks to ({ours})."
+)
+SERVER_CANCEL_FAILED = "The service did not cancel job {request_id} ({detail})."
+SERVER_WEBHOOK_UNSIGNED = (
+    "Webhook refused: this server has no webhook secret (set SEEDANCE_WEBHOOK_SECRET or "
+    "c.SeedanceServerApp.webhook_secret)."
+)
+SERVER_WEBHOOK_BAD_SIGNATURE = "Webhook refused: missing or wrong x-seedance-signature."
+SERVER_WEBHOOK_UNKNOWN_JOB = "Webhook refused: no job in the ledger has this client token."
+SERVER_WEBHOOK_BAD_BODY = "Webhook refused: the body is not a job status ({detail})."
+SERVER_WEBHOOK_OTHER_JOB = (
+    "Webhook refused: it is about job {sent}, but this client token belongs to job {ours}."
+)

@@ -458,7 +458,7 @@ def test_a_version_1_ledger_is_migrated_in_place(tmp_path: Path) -> None:
 def test_database_uses_wal_and_a_schema_version(ledger: Ledger) -> None:
     with sqlite3.connect(ledger.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (3,)
         indexes = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master")}
     assert any("(request_id)" in (sql or "") for sql in indexes)
     assert any("(backend, fingerprint)" in (sql or "") for sql in indexes)
@@ -581,3 +581,36 @@ def test_threads_sharing_one_ledger_lose_nothing(tmp_path: Path) -> None:
             thread.join(60)
         assert errors == []
     _check_all_written(path, names)
+
+
+def test_only_one_owner_holds_a_lease_until_it_runs_out(ledger: Ledger, clock: Clock) -> None:
+    submitted(ledger, "tok-1", "req_1")
+    assert ledger.try_lease("req_1", "kernel", 20)
+    assert not ledger.try_lease("req_1", "server", 20)
+    assert ledger.try_lease("req_1", "kernel", 20)  # the holder renews
+    assert ledger.renew("req_1", "kernel", 20)
+    assert not ledger.renew("req_1", "server", 20)
+    clock.now += 21
+    assert ledger.unleased_unfinished("live") == [ledger.get("req_1")]
+    assert ledger.try_lease("req_1", "server", 20)
+    assert not ledger.renew("req_1", "kernel", 20)
+
+
+def test_a_released_lease_is_free_at_once(ledger: Ledger) -> None:
+    submitted(ledger, "tok-1", "req_1")
+    submitted(ledger, "tok-2", "req_2")
+    assert ledger.try_lease("req_1", "kernel", 20)
+    assert ledger.try_lease("req_2", "kernel", 20)
+    ledger.release("req_1", "server")  # not the holder: nothing happens
+    assert not ledger.try_lease("req_1", "server", 20)
+    ledger.release(None, "kernel")
+    assert ledger.try_lease("req_1", "server", 20)
+    assert ledger.try_lease("req_2", "server", 20)
+
+
+def test_a_lease_changes_nothing_the_change_stream_sees(ledger: Ledger, clock: Clock) -> None:
+    row = submitted(ledger, "tok-1", "req_1")
+    clock.now += 5
+    assert ledger.try_lease("req_1", "kernel", 20)
+    assert ledger.changed_since(row.updated_at) == []
+

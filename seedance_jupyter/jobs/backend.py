@@ -1,15 +1,16 @@
 """Which service the kernel talks to: the real one, an external emulator, or an embedded one.
 
-With neither ``SEEDANCE_BASE_URL`` nor ``SEEDANCE_API_KEY`` set, an emulator is
-started in-process on first use; it keeps its jobs under ``SEEDANCE_HOME`` so a
-restarted kernel can still resume them.
+With neither ``SEEDANCE_BASE_URL`` nor ``SEEDANCE_API_KEY`` set, the emulator
+of ``SEEDANCE_HOME`` is used, started as a detached process on first use: every
+kernel and the Jupyter server share it, and it keeps its jobs under
+``SEEDANCE_HOME`` so a restarted kernel can still resume them.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .. import messages
@@ -44,11 +45,10 @@ class Backend:
     key: str
     label: str
     is_emulator: bool
-    emulator: Any = None
 
     def close(self) -> None:
-        if self.emulator is not None:
-            self.emulator.stop()
+        """Release the client's connections (a shared emulator keeps running)."""
+        self.client.close()
 
 
 def resolve_backend() -> Backend:
@@ -62,13 +62,12 @@ def resolve_backend() -> Backend:
         label = f"emulator at {host}" if client.is_loopback else host
         return Backend(client, key, label, client.is_loopback)
     try:
-        from ..emulator import start
+        from ..emulator.shared import ensure_running
     except ImportError:
         raise SeedanceError(messages.EMULATOR_MISSING, code="emulator_missing") from None
     speed = float(os.environ.get("SEEDANCE_EMULATOR_SPEED", "1.0"))
-    try:
-        emulator = start(speed=speed, state_dir=seedance_home() / "emulator")
-    except ImportError:
-        raise SeedanceError(messages.EMULATOR_MISSING, code="emulator_missing") from None
+    # One emulator process per SEEDANCE_HOME, shared by every kernel and the server;
+    # it outlives this process, so the backend does not stop it.
+    emulator = ensure_running(seedance_home() / "emulator", speed=speed)
     client = Client(api_key=emulator.api_key, base_url=emulator.url)
-    return Backend(client, EMBEDDED_KEY, "emulator", True, emulator)
+    return Backend(client, EMBEDDED_KEY, "emulator", True)

@@ -88,6 +88,13 @@ _MIGRATIONS: tuple[str, ...] = (
     # When a job was last seen still running: with finished_at it brackets the
     # real finish, which is what the poller's schedule learns from.
     "ALTER TABLE jobs ADD COLUMN last_running_at REAL;",
+    # Which process polls the job, until when: exactly one poller per job across
+    # kernels and the server; updated_at feeds the server's change stream.
+    """
+    ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+    ALTER TABLE jobs ADD COLUMN lease_until REAL;
+    CREATE INDEX jobs_updated_at ON jobs (updated_at);
+    """,
 )
 _SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -121,6 +128,8 @@ class JobRecord:
     updated_at: float
     finished_at: float | None
     last_running_at: float | None = None
+    lease_owner: str | None = None
+    lease_until: float | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -473,6 +482,95 @@ class Ledger:
                  "backend": backend},
             )
 
+    def record_delivery(
+        self,
+        client_token: str,
+        *,
+        request_id: str,
+        status: str,
+        output_url: str | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> JobRecord | None:
+        """Store a webhook's final answer on the row of ``client_token``.
+
+        An uncertain submission learns its request id here. A row that is already
+        final is left exactly as it is (a replayed delivery changes nothing), and
+        so is a row with another request id. None if no row has the token.
+        """
+        values = {
+            "token": client_token, "request_id": request_id, "status": _service_status(status),
+            "output_url": output_url, "code": error_code, "message": error_message,
+            "now": self._clock(),
+        }
+        with self._write() as conn:
+            conn.execute(
+                f"UPDATE jobs SET status = :status, updated_at = :now, "  # noqa: S608
+                f"finished_at = CASE WHEN :status IN {_TERMINAL_SQL} "
+                "THEN COALESCE(finished_at, :now) ELSE finished_at END, "
+                "request_id = :request_id, "
+                "submitted_at = COALESCE(submitted_at, created_at), "
+                "output_url = COALESCE(:output_url, output_url), "
+                "error_code = COALESCE(:code, error_code), "
+                "error_message = CASE WHEN :message IS NOT NULL THEN :message "
+                "WHEN status = 'submission_uncertain' THEN NULL ELSE error_message END "
+                "WHERE client_token = :token AND "
+                "(request_id IS NULL OR request_id = :request_id) AND "
+                f"status NOT IN {_TERMINAL_SQL} AND {_MOVES_FORWARD}",
+                values,
+            )
+            row = conn.execute(
+                "SELECT * FROM jobs WHERE client_token = :token", values
+            ).fetchone()
+        return JobRecord._from_row(row) if row is not None else None
+
+    # Leases -----------------------------------------------------------------
+
+    def try_lease(
+        self, request_id: str, owner: str, seconds: float, *, backend: str | None = None
+    ) -> bool:
+        """Take or renew the right to poll this job for ``seconds``; False if another holds it.
+
+        One ``BEGIN IMMEDIATE`` transaction, so of several processes racing for a
+        free or expired lease exactly one wins.
+        """
+        with self._write() as conn:
+            now = self._clock()
+            cursor = conn.execute(
+                "UPDATE jobs SET lease_owner = :owner, lease_until = :until "  # noqa: S608
+                f"WHERE {_newest_with_request_id(backend)} AND (lease_owner IS NULL "
+                "OR lease_owner = :owner OR lease_until IS NULL OR lease_until < :now)",
+                {"owner": owner, "until": now + seconds, "now": now,
+                 "request_id": request_id, "backend": backend},
+            )
+            return cursor.rowcount == 1
+
+    def renew(
+        self, request_id: str, owner: str, seconds: float, *, backend: str | None = None
+    ) -> bool:
+        """Extend a lease ``owner`` still holds; False if it was lost meanwhile."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE jobs SET lease_until = :until "  # noqa: S608
+                f"WHERE {_newest_with_request_id(backend)} AND lease_owner = :owner",
+                {"owner": owner, "until": self._clock() + seconds,
+                 "request_id": request_id, "backend": backend},
+            )
+            return cursor.rowcount == 1
+
+    def release(
+        self, request_id: str | None, owner: str, *, backend: str | None = None
+    ) -> None:
+        """Give up ``owner``'s lease on one job, or on every job when ``request_id`` is None."""
+        where = "lease_owner = :owner"
+        if request_id is not None:
+            where += f" AND {_newest_with_request_id(backend)}"
+        with self._write() as conn:
+            conn.execute(
+                f"UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE {where}",  # noqa: S608
+                {"owner": owner, "request_id": request_id, "backend": backend},
+            )
+
     # Reads ------------------------------------------------------------------
 
     def get(self, request_id: str, *, backend: str | None = None) -> JobRecord | None:
@@ -506,6 +604,49 @@ class Ledger:
             "(:backend IS NULL OR backend = :backend) "
             "ORDER BY created_at DESC, rowid DESC LIMIT :limit",
             {"backend": backend, "limit": limit},
+        )
+
+    def page(
+        self,
+        *,
+        limit: int,
+        before: tuple[float, str] | None = None,
+        statuses: frozenset[str] | None = None,
+        notebook: str | None = None,
+    ) -> list[JobRecord]:
+        """Up to ``limit`` jobs older than the ``(created_at, client_token)`` cursor, newest first.
+
+        ``statuses`` and ``notebook`` (a working directory, as recorded) narrow the list.
+        """
+        where = ["1 = 1"]
+        params: dict[str, Any] = {"limit": limit, "notebook": notebook}
+        if before is not None:
+            where.append("(created_at < :at OR (created_at = :at AND client_token < :token))")
+            params.update(at=before[0], token=before[1])
+        if statuses is not None:
+            names = {f"s{i}": status for i, status in enumerate(sorted(statuses))}
+            where.append(f"status IN ({', '.join(':' + n for n in names)})")
+            params.update(names)
+        if notebook is not None:
+            where.append("notebook = :notebook")
+        return self._select(
+            " AND ".join(where) + " ORDER BY created_at DESC, client_token DESC LIMIT :limit",
+            params,
+        )
+
+    def changed_since(self, since: float) -> list[JobRecord]:
+        """Rows written after ``since`` (their ``updated_at``), oldest change first."""
+        return self._select(
+            "updated_at > :since ORDER BY updated_at, rowid", {"since": since}
+        )
+
+    def unleased_unfinished(self, backend: str) -> list[JobRecord]:
+        """Jobs of ``backend`` the service accepted, not final, that no live process polls."""
+        return self._select(
+            f"status NOT IN {_TERMINAL_SQL} AND request_id IS NOT NULL "
+            "AND backend = :backend AND (lease_until IS NULL OR lease_until < :now) "
+            "ORDER BY created_at, rowid",
+            {"backend": backend, "now": self._clock()},
         )
 
     def spend(self, *, since: float | None = None, backend: str | None = None) -> list[SpendRow]:
@@ -674,8 +815,17 @@ def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
 
 
 def _create_private_file(path: Path) -> None:
-    """Create the folder (0700) and the file (0600) so they are never readable by others."""
+    """Create the folder (0700) and the file (0600) so they are never readable by others.
+
+    An existing file is never opened here: closing any descriptor of a database
+    drops every POSIX lock this process holds on it, under SQLite's other
+    connections (another Ledger of the same process, such as the server's).
+    """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.exists():
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         if os.fstat(fd).st_mode & 0o077:

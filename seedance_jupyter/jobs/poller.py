@@ -189,6 +189,7 @@ class Poller:
         runtime_window: Callable[[Job], RuntimeWindow | None] | None = None,
         by_webhook: Callable[[Job], bool] | None = None,
         on_unreadable: Callable[[Job, str], None] | None = None,
+        should_poll: Callable[[Job], bool] | None = None,
         workers: int = 4,
         clock: Callable[[], float] = time.monotonic,
         seed: int | None = None,
@@ -199,6 +200,9 @@ class Poller:
         self._window = runtime_window
         self._by_webhook = by_webhook
         self._on_unreadable = on_unreadable
+        #: Asked off the loop before each status request; False skips this check
+        #: (another process polls the job). It may update the job itself.
+        self._should_poll = should_poll
         self._clock = clock
         self._rng = random.Random(seed)
         self.budget = _Budget(self._limit(), clock)
@@ -346,7 +350,12 @@ class Poller:
         job = entry.job
         loop = asyncio.get_running_loop()
         try:
-            state = await loop.run_in_executor(self._pool, self._fetch, job.request_id)
+            if self._should_poll is not None and not await loop.run_in_executor(
+                self._pool, self._should_poll, job
+            ):
+                state = job.state
+            else:
+                state = await loop.run_in_executor(self._pool, self._fetch, job.request_id)
         except RateLimitedError as exc:
             self.budget.throttle(self._clock(), exc.retry_after)
             self._reschedule(entry, failed=True)

@@ -13,6 +13,8 @@ import contextlib
 import dataclasses
 import json
 import logging
+import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -42,7 +44,10 @@ from .handle import Job
 from .ledger import JobRecord, Ledger, RuntimeWindow
 from .poller import UNREADABLE_LIMIT, Poller, Schedule
 
-__all__ = ["WEBHOOK_TOKEN_FIELD", "JobService", "ServiceSettings", "Submission"]
+__all__ = [
+    "LEASE_MIN_SECONDS", "WEBHOOK_TOKEN_FIELD", "JobService", "ServiceSettings", "Submission",
+    "state_of",
+]
 
 #: In a ``--webhook`` URL, replaced by the submission's client token.
 WEBHOOK_TOKEN_FIELD = "{token}"  # noqa: S105 - a placeholder, not a secret
@@ -54,6 +59,8 @@ _LEDGER_RETRIES = 8
 #: How long a re-run waits for an identical create POST in flight elsewhere.
 _IN_FLIGHT_WAIT_S = 60.0
 _LEDGER_BACKOFF = Backoff(base=1.0, cap=30.0)
+#: Shortest lease on a job's polling; a lease also outlasts two of the longest poll pauses.
+LEASE_MIN_SECONDS = 20.0
 
 
 class ServiceSettings(Protocol):
@@ -117,7 +124,10 @@ class JobService:
         backend: Backend | None = None,
         ledger: Ledger | None = None,
         folder: Path | None = None,
+        lease: bool = True,
     ) -> None:
+        """``lease``: poll a job only while holding its ledger lease, so across all
+        kernels and the server exactly one process polls (and downloads) each job."""
         self.settings = settings
         self.backend = backend or resolve_backend()
         self.ledger = ledger or Ledger()
@@ -136,7 +146,10 @@ class JobService:
             on_unreadable=lambda job, detail: self._notice(
                 job, messages.STATUS_UNREADABLE.format(count=UNREADABLE_LIMIT, detail=detail)
             ),
+            should_poll=self._take_lease if lease else None,
         )
+        #: This service's name on the leases it holds (unique per process and service).
+        self.lease_owner = f"{os.getpid()}-{secrets.token_hex(4)}" if lease else None
         #: Set once a webhook of this backend was applied: jobs that asked for one
         #: are then polled only as a rare safety check.
         self.webhooks_arrive = False
@@ -151,6 +164,7 @@ class JobService:
         self._cancels = concurrent.futures.ThreadPoolExecutor(2, "seedance-cancel")
         self._fetches = concurrent.futures.ThreadPoolExecutor(2, "seedance-download")
         self._retries = concurrent.futures.ThreadPoolExecutor(1, "seedance-ledger")
+        self._closed = False
 
     @property
     def spent_usd(self) -> float:
@@ -315,21 +329,11 @@ class JobService:
         existing = self._jobs.get(record.request_id)
         if existing is not None:
             return existing
-        error = None
-        if record.error_code is not None:
-            error = JobError(record.error_code, record.error_message or "")
-        state = JobState(
-            request_id=record.request_id,
-            status=record.status if record.status in API_STATUSES else "queued",
-            output_url=record.output_url, error=error, credits_charged=record.credits_charged,
-            model=record.model, prompt=record.prompt, duration=record.duration,
-            aspect_ratio=record.aspect_ratio, resolution=record.resolution,
-        )
         job = Job(
-            self.backend.client.generations, state, request=record.request,
+            self.backend.client.generations, state_of(record), request=record.request,
             client_token=record.client_token,
         )
-        if record.local_path and (self.folder / record.local_path).exists():
+        if self._saved(record):
             job.local_path = record.local_path
         self._adopt(job, record.estimated_usd, record.submitted_at or record.created_at)
         return job
@@ -341,6 +345,12 @@ class JobService:
             self._estimates[job.request_id] = usd
         job.on_change(self._record_change)
         if not job.done:
+            if self.lease_owner is not None:
+                # Claim it before a watcher sees it unpolled; a locked ledger only
+                # defers that to the first status check.
+                with contextlib.suppress(sqlite3.OperationalError):
+                    self.ledger.try_lease(job.request_id, self.lease_owner,
+                                          self._lease_seconds(), backend=self.backend.key)
             age = time.time() - started_at
             self.poller.track(job, submitted_at=time.monotonic() - age, on_done=self._on_done)
         elif job.status == "succeeded" and job.local_path is None:
@@ -512,8 +522,54 @@ class JobService:
             credits_charged=job.credits_charged, last_running_at=job.last_running_at,
         )
 
+    def job_folder(self, request_id: str) -> Path:
+        """The folder a job's relative paths (download_dir, local_path) start from.
+
+        The notebook's folder for a kernel; the server overrides it with the
+        folder the ledger recorded for the job.
+        """
+        return self.folder
+
+    def _saved(self, record: JobRecord | None) -> bool:
+        """True when the row names a downloaded file that is still there."""
+        if record is None or not record.local_path or record.request_id is None:
+            return False
+        return (self.job_folder(record.request_id) / record.local_path).exists()
+
+    # -- leases --------------------------------------------------------------------
+    def _lease_seconds(self) -> float:
+        return max(LEASE_MIN_SECONDS, 2 * self.settings.max_poll_interval + 5.0)
+
+    def _take_lease(self, job: Job) -> bool:
+        """Poller hook: take or renew the job's lease before a status request.
+
+        A job leased by another process is not polled here; a job whose row is
+        already final (a webhook, the server, another kernel) takes the row's state.
+        """
+        assert self.lease_owner is not None
+        leased = self.ledger.try_lease(
+            job.request_id, self.lease_owner, self._lease_seconds(), backend=self.backend.key
+        )
+        record = self.ledger.get(job.request_id, backend=self.backend.key)
+        if record is not None and record.is_terminal:
+            job.update(state_of(record))
+            return False
+        return leased
+
+    def _release(self, job: Job) -> None:
+        if self.lease_owner is not None and not self._closed:
+            self.ledger.release(job.request_id, self.lease_owner, backend=self.backend.key)
+
     def _on_done(self, job: Job) -> None:
-        self._ensure_download(job)
+        if self.lease_owner is not None and not self.ledger.try_lease(
+            job.request_id, self.lease_owner, self._lease_seconds(), backend=self.backend.key
+        ):
+            return  # whoever holds the lease downloads it
+        future = self._ensure_download(job)
+        if future is None:
+            self._release(job)
+        else:
+            future.add_done_callback(lambda _done: self._release(job))
 
     def _ensure_download(self, job: Job) -> concurrent.futures.Future[None] | None:
         if job.status != "succeeded" or not job.output_url:
@@ -530,9 +586,15 @@ class JobService:
     def _download(self, job: Job) -> None:
         from .downloads import download, output_filename
 
-        if job.local_path and (self.folder / job.local_path).exists():
+        folder = self.job_folder(job.request_id)
+        if job.local_path and (folder / job.local_path).exists():
             return
-        dest = self.folder / self.settings.download_dir / output_filename(job.request_id)
+        record = self.ledger.get(job.request_id, backend=self.backend.key)
+        if record is not None and self._saved(record):
+            job.local_path = record.local_path  # another process downloaded it
+            job.notify()
+            return
+        dest = folder / self.settings.download_dir / output_filename(job.request_id)
         for attempt in range(_DOWNLOAD_ATTEMPTS):
             url = job.output_url
             if url is None:
@@ -554,14 +616,18 @@ class JobService:
         else:
             self._notice(job, messages.DOWNLOAD_FAILED.format(detail=failure))
             return
-        job.local_path = _display_path(path, self.folder)
+        job.local_path = _display_path(path, folder)
         self.ledger.record_download(job.request_id, job.local_path)
         job.notify()
 
     def close(self) -> None:
+        """Stop polling and give up every lease, so the server finishes the jobs at once."""
         self.poller.stop()
         for pool in (self._cancels, self._fetches, self._retries):
             pool.shutdown(wait=False, cancel_futures=True)
+        if self.lease_owner is not None:
+            self.ledger.release(None, self.lease_owner)
+        self._closed = True
         self.backend.close()
         self.ledger.close()
 
@@ -577,6 +643,21 @@ class JobService:
     def _by_webhook(self, job: Job) -> bool:
         request = job.request
         return self.webhooks_arrive and request is not None and request.webhook_url is not None
+
+
+def state_of(record: JobRecord) -> JobState:
+    """The service state a ledger row records (a local status reads as ``queued``)."""
+    assert record.request_id is not None
+    error = None
+    if record.error_code is not None:
+        error = JobError(record.error_code, record.error_message or "")
+    return JobState(
+        request_id=record.request_id,
+        status=record.status if record.status in API_STATUSES else "queued",
+        output_url=record.output_url, error=error, credits_charged=record.credits_charged,
+        model=record.model, prompt=record.prompt, duration=record.duration,
+        aspect_ratio=record.aspect_ratio, resolution=record.resolution,
+    )
 
 
 def _with_webhook(request: GenerationRequest, token: str) -> GenerationRequest:

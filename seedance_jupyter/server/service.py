@@ -1,0 +1,362 @@
+"""``ServerJobs``: what the handlers, change stream, webhook and watcher ask of the jobs layer.
+
+Every method is blocking (SQLite, HTTP) and is called from a worker thread. It
+answers wire JSON (:meth:`JobSummary.to_json`, with paths made relative to the
+server's root so ``files/`` can serve them) or raises :class:`Refusal`, which
+the handlers turn into the one error envelope ``{"error": {"code", "message"}}``.
+
+The server's own :class:`~seedance_jupyter.jobs.service.JobService` (for cancels
+and for jobs no kernel polls any more) is built on first use: with no
+``SEEDANCE_API_KEY``/``SEEDANCE_BASE_URL`` that starts the embedded emulator.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from .. import messages
+from ..api.types import JobState
+from ..errors import InvalidRequestError, NotFoundError, SeedanceError
+from ..jobs.backend import Backend, backend_key_from_env, resolve_backend
+from ..jobs.ledger import JobRecord, Ledger
+from ..jobs.service import JobService, state_of
+from ..jobs.summary import JobSummary
+from ..status import RANK
+from ..webhooks import verify_webhook_signature
+
+__all__ = ["MAX_PAGE", "Refusal", "ServerConfig", "ServerJobs"]
+
+#: The largest page ``GET /seedance/api/jobs`` hands out.
+MAX_PAGE = 200
+_DEFAULT_PAGE = 50
+_FILTERABLE = tuple(status for status in RANK if status != "cancelling")
+
+
+class Refusal(Exception):
+    """A request this server will not carry out: an HTTP status, a code and a message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class ServerConfig(Protocol):
+    """The server extension's settings this module reads, at each use."""
+
+    @property
+    def webhook_secret(self) -> str: ...
+
+    @property
+    def budget_usd(self) -> float | None: ...
+
+    @property
+    def daily_budget_usd(self) -> float | None: ...
+
+    @property
+    def download_dir(self) -> str: ...
+
+    @property
+    def requests_per_minute(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class _WatcherSettings:
+    """The server's :class:`ServiceSettings`: it polls and downloads, it never submits."""
+
+    config: ServerConfig
+    default_model: str = "seedance-2.0"
+    default_duration: int = 5
+    default_resolution: str = "720p"
+    default_aspect_ratio: str = "16:9"
+    download: bool = True
+    budget_usd: float | None = None
+    daily_budget_usd: float | None = None
+    first_poll_delay: float = 1.0
+    max_poll_interval: float = 15.0
+    poll_latency: float = 2.0
+
+    @property
+    def download_dir(self) -> str:
+        return self.config.download_dir
+
+    @property
+    def requests_per_minute(self) -> float:
+        return self.config.requests_per_minute
+
+
+class _ServerJobService(JobService):
+    """The jobs service of the server: a job's files go in the folder its kernel ran in."""
+
+    def __init__(self, settings: _WatcherSettings, root_dir: Path, **kwargs: Any) -> None:
+        self._root_dir = root_dir
+        super().__init__(settings, **kwargs)
+
+    def job_folder(self, request_id: str) -> Path:
+        record = self.ledger.get(request_id, backend=self.backend.key)
+        if record is None or not record.notebook:
+            return self._root_dir
+        return Path(record.notebook)
+
+
+class ServerJobs:
+    """The ledger as the server shows it, plus the server's own jobs service."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        *,
+        root_dir: str | os.PathLike[str],
+        ledger: Ledger | None = None,
+        backend: Callable[[], Backend] = resolve_backend,
+    ) -> None:
+        self.config = config
+        self.root_dir = Path(os.path.realpath(root_dir))
+        self.ledger = ledger or Ledger()
+        self._make_backend = backend
+        self._service: JobService | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def service(self) -> JobService:
+        """The server's jobs service, built on first use (it may start an emulator)."""
+        with self._lock:
+            if self._service is None:
+                self._service = _ServerJobService(
+                    _WatcherSettings(self.config), self.root_dir,
+                    backend=self._make_backend(), ledger=Ledger(self.ledger.path),
+                )
+            return self._service
+
+    def close(self) -> None:
+        with self._lock:
+            if self._service is not None:
+                self._service.close()
+                self._service = None
+        self.ledger.close()
+
+    # -- REST ----------------------------------------------------------------------
+    def page(
+        self,
+        *,
+        status: str | None = None,
+        notebook: str | None = None,
+        limit: str | None = None,
+        before: str | None = None,
+    ) -> dict[str, Any]:
+        """``{"jobs": [...], "next": cursor or null}``, newest first."""
+        size = _limit(limit)
+        records = self.ledger.page(
+            limit=size + 1,
+            before=_decode_cursor(before) if before else None,
+            statuses=_statuses(status) if status else None,
+            notebook=self._folder_filter(notebook) if notebook else None,
+        )
+        more = len(records) > size
+        records = records[:size]
+        return {
+            "jobs": [self.wire(record) for record in records],
+            "next": _encode_cursor(records[-1]) if more else None,
+        }
+
+    def job(self, request_id: str) -> dict[str, Any]:
+        return self.wire(self._record(request_id))
+
+    def cancel(self, request_id: str) -> dict[str, Any]:
+        """Cancel through the service; 409 when the job is final or of another backend."""
+        record = self._record(request_id)
+        if record.is_terminal:
+            raise _already_final(request_id, record.status)
+        service = self.service
+        if record.backend != service.backend.key:
+            raise Refusal(409, "conflict", messages.SERVER_OTHER_BACKEND.format(
+                request_id=request_id, backend=record.backend, ours=service.backend.key))
+        job = service.job_from_record(record)
+        try:
+            job.cancel()
+        except InvalidRequestError as exc:
+            job.refresh()
+            if job.done:
+                raise _already_final(request_id, job.status) from exc
+            raise _cancel_failed(request_id, exc) from exc
+        except NotFoundError as exc:
+            raise Refusal(404, "not_found", messages.SERVER_CANCEL_FAILED.format(
+                request_id=request_id, detail=exc.message)) from exc
+        except SeedanceError as exc:
+            raise _cancel_failed(request_id, exc) from exc
+        return self.wire(self._record(request_id, backend=record.backend))
+
+    def spend(self) -> dict[str, Any]:
+        """Today's and this month's estimated USD (possible charges included), by model."""
+        month_start = datetime.combine(date.today().replace(day=1), datetime.min.time())
+        rows = self.ledger.spend(since=month_start.timestamp(), backend=backend_key_from_env())
+        today = date.today().isoformat()
+        by_model: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            entry = by_model.setdefault(
+                row.model, {"model": row.model, "jobs": 0, "usd": 0.0, "credits": 0})
+            entry["jobs"] += row.jobs + row.uncertain_jobs
+            entry["usd"] += row.usd + row.uncertain_usd
+            entry["credits"] += row.credits
+        return {
+            "todayUsd": sum(r.usd + r.uncertain_usd for r in rows if r.day == today),
+            "monthUsd": sum(r.usd + r.uncertain_usd for r in rows),
+            "budgetUsd": self.config.budget_usd,
+            "dailyBudgetUsd": self.config.daily_budget_usd,
+            "byModel": sorted(by_model.values(), key=lambda e: e["model"]),
+        }
+
+    # -- webhook -------------------------------------------------------------------
+    def deliver(self, client_token: str, body: bytes, signature: str | None) -> dict[str, Any]:
+        """A signed webhook for the job of ``client_token``: its state goes into the ledger."""
+        secret = self.config.webhook_secret
+        if not secret:
+            raise Refusal(401, "unauthorized", messages.SERVER_WEBHOOK_UNSIGNED)
+        if not verify_webhook_signature(body, signature, secret):
+            raise Refusal(401, "unauthorized", messages.SERVER_WEBHOOK_BAD_SIGNATURE)
+        record = self.ledger.by_token(client_token)
+        if record is None:
+            raise Refusal(404, "not_found", messages.SERVER_WEBHOOK_UNKNOWN_JOB)
+        state = _delivered_state(body)
+        if record.request_id is not None and record.request_id != state.request_id:
+            raise Refusal(409, "conflict", messages.SERVER_WEBHOOK_OTHER_JOB.format(
+                sent=state.request_id, ours=record.request_id))
+        updated = self.ledger.record_delivery(
+            client_token, request_id=state.request_id, status=state.status,
+            output_url=state.output_url,
+            error_code=state.error.code if state.error else None,
+            error_message=state.error.message if state.error else None,
+        ) or record
+        if updated.status == "succeeded" and not updated.local_path:
+            self._adopt(updated)
+        return self.wire(updated)
+
+    # -- the watcher -----------------------------------------------------------------
+    def adopt_orphans(self) -> int:
+        """Poll (under lease) every unfinished job of our backend that no process polls."""
+        key = backend_key_from_env()
+        orphans = self.ledger.unleased_unfinished(key)
+        for record in orphans:
+            self._adopt(record)
+        return len(orphans)
+
+    def _adopt(self, record: JobRecord) -> None:
+        """Hand a row to the server's service: it polls or downloads it under the lease."""
+        if record.backend != backend_key_from_env() or record.request_id is None:
+            return
+        job = self.service.job_from_record(record)
+        if record.is_terminal:
+            job.update(state_of(record))
+
+    # -- change stream ---------------------------------------------------------------
+    def changes(self, since: float) -> list[tuple[float, str, dict[str, Any]]]:
+        """``(updated_at, client_token, wire)`` of the rows written after ``since``."""
+        return [
+            (record.updated_at, record.client_token, self.wire(record))
+            for record in self.ledger.changed_since(since)
+        ]
+
+    # -- wire ------------------------------------------------------------------------
+    def wire(self, record: JobRecord) -> dict[str, Any]:
+        """The JobSummary JSON of a row, its folder and video relative to the server root."""
+        folder = Path(record.notebook) if record.notebook else self.root_dir
+        summary = JobSummary.from_record(record)
+        return replace(
+            summary,
+            notebook=self._relative(folder) if record.notebook else None,
+            local_path=(
+                self._relative(folder / record.local_path) if record.local_path else None
+            ),
+        ).to_json()
+
+    def _relative(self, path: Path) -> str:
+        resolved = Path(os.path.realpath(path))
+        try:
+            return resolved.relative_to(self.root_dir).as_posix()
+        except ValueError:
+            return str(resolved)
+
+    def _folder_filter(self, notebook: str) -> str:
+        """The working directory recorded for jobs of ``notebook`` (root-relative or absolute)."""
+        path = self.root_dir / notebook
+        if path.suffix == ".ipynb":
+            path = path.parent
+        return os.path.realpath(path)
+
+    def _record(self, request_id: str, *, backend: str | None = None) -> JobRecord:
+        record = self.ledger.get(request_id, backend=backend)
+        if record is None:
+            raise Refusal(404, "not_found",
+                          messages.SERVER_JOB_NOT_FOUND.format(request_id=request_id))
+        return record
+
+
+def _already_final(request_id: str, status: str) -> Refusal:
+    return Refusal(409, "conflict",
+                   messages.SERVER_ALREADY_FINAL.format(request_id=request_id, status=status))
+
+
+def _cancel_failed(request_id: str, exc: SeedanceError) -> Refusal:
+    return Refusal(502, exc.code or "upstream_error", messages.SERVER_CANCEL_FAILED.format(
+        request_id=request_id, detail=exc.message))
+
+
+def _delivered_state(body: bytes) -> JobState:
+    try:
+        payload = json.loads(body)
+        if not isinstance(payload, dict):
+            raise ValueError("not a JSON object")
+        return JobState.from_api(payload)
+    except (ValueError, SeedanceError) as exc:
+        raise Refusal(400, "invalid_request",
+                      messages.SERVER_WEBHOOK_BAD_BODY.format(detail=exc)) from exc
+
+
+def _limit(value: str | None) -> int:
+    if value is None or value == "":
+        return _DEFAULT_PAGE
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= MAX_PAGE:
+        raise Refusal(400, "invalid_request",
+                      messages.SERVER_BAD_LIMIT.format(value=value, maximum=MAX_PAGE))
+    return size
+
+
+def _statuses(value: str) -> frozenset[str]:
+    names = frozenset(part.strip() for part in value.split(",") if part.strip())
+    if not names or not names <= set(_FILTERABLE):
+        raise Refusal(400, "invalid_request", messages.SERVER_BAD_STATUS.format(
+            value=value, choices=", ".join(_FILTERABLE)))
+    return names
+
+
+def _encode_cursor(record: JobRecord) -> str:
+    raw = json.dumps([record.created_at, record.client_token]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, token = json.loads(raw)
+        if isinstance(created_at, (int, float)) and isinstance(token, str):
+            return float(created_at), token
+    except (ValueError, TypeError, binascii.Error):
+        pass
+    raise Refusal(400, "invalid_request", messages.SERVER_BAD_CURSOR.format(value=cursor))

@@ -1,0 +1,183 @@
+"""The REST endpoints: authentication, pages, errors in one envelope, cancel, spend."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from seedance_jupyter.catalog import GenerationRequest
+from seedance_jupyter.emulator import Emulator
+from seedance_jupyter.jobs.ledger import Ledger
+
+from .conftest import Submitter, body, until
+
+JOBS = ("seedance", "api", "jobs")
+
+
+async def refused(fetch: Any, *parts: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    with pytest.raises(HTTPClientError) as caught:
+        await fetch(*parts, **kwargs)
+    response = caught.value.response
+    assert response is not None
+    assert response.headers["Content-Type"].startswith("application/json")
+    return caught.value.code, json.loads(response.body)
+
+
+def pending(ledger: Ledger, token: str, notebook: Path, request_id: str, status: str) -> None:
+    """A ledger row as a kernel in ``notebook`` writes it, for a job the service accepted."""
+    request = GenerationRequest.of(f"job {token}", model="seedance-2.0", duration=5,
+                                   resolution="480p", aspect_ratio="16:9")
+    ledger.claim(client_token=token, backend="http://127.0.0.1:1", request=request, reuse=False,
+                          fingerprint=token, estimated_usd=0.25, notebook=str(notebook))
+    ledger.record_submitted(token, request_id=request_id, status="queued", credits_charged=8)
+    if status != "queued":
+        ledger.record_status(request_id, status=status)
+
+
+async def test_requests_without_a_token_are_refused_with_403(jp_fetch: Any) -> None:
+    code, answer = await refused(jp_fetch, *JOBS, headers={"Authorization": ""})
+    assert code == 403
+    assert answer["error"]["code"] == "forbidden"
+
+
+async def test_a_cookie_authenticated_post_needs_the_xsrf_token(
+    jp_fetch: Any, jp_serverapp: Any
+) -> None:
+    token = jp_serverapp.identity_provider.token
+    login = await jp_fetch("api", "status", params={"token": token}, headers={"Authorization": ""})
+    cookies = "; ".join(
+        value.split(";", 1)[0] for value in login.headers.get_list("Set-Cookie")
+    )
+    assert cookies
+    no_auth = {"Authorization": ""}
+    code, _ = await refused(jp_fetch, *JOBS, "req_x", "cancel", method="POST", body=b"",
+                            headers={**no_auth, "Cookie": cookies})
+    assert code == 403
+    xsrf = "xsrf-token-for-tests"
+    code, answer = await refused(
+        jp_fetch, *JOBS, "req_x", "cancel", method="POST", body=b"",
+        headers={**no_auth, "Cookie": f"{cookies}; _xsrf={xsrf}", "X-XSRFToken": xsrf},
+    )
+    assert code == 404  # past authentication and XSRF: the job is unknown
+    assert answer["error"]["code"] == "not_found"
+
+
+async def test_jobs_are_listed_newest_first_in_pages_with_a_cursor(
+    jp_fetch: Any, ledger: Ledger, notebook_dir: Path
+) -> None:
+    for number in range(5):
+        pending(ledger, f"tok{number}", notebook_dir, f"req_{number}", "queued")
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": "2", **({"before": cursor} if cursor else {})}
+        page = body(await jp_fetch(*JOBS, params=params))
+        assert len(page["jobs"]) <= 2
+        seen += [job["requestId"] for job in page["jobs"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert seen == ["req_4", "req_3", "req_2", "req_1", "req_0"]
+
+
+async def test_jobs_are_filtered_by_status_and_notebook(
+    jp_fetch: Any, ledger: Ledger, notebook_dir: Path, jp_root_dir: Path
+) -> None:
+    other = jp_root_dir / "other"
+    other.mkdir()
+    pending(ledger, "a", notebook_dir, "req_a", "queued")
+    pending(ledger, "b", notebook_dir, "req_b", "succeeded")
+    pending(ledger, "c", other, "req_c", "succeeded")
+    done = body(await jp_fetch(*JOBS, params={"status": "succeeded"}))
+    assert [job["requestId"] for job in done["jobs"]] == ["req_c", "req_b"]
+    mine = body(await jp_fetch(*JOBS, params={"notebook": "project/film.ipynb"}))
+    assert [job["requestId"] for job in mine["jobs"]] == ["req_b", "req_a"]
+    assert {job["notebook"] for job in mine["jobs"]} == {"project"}
+    both = body(await jp_fetch(*JOBS, params={"status": "succeeded", "notebook": "other"}))
+    assert [job["requestId"] for job in both["jobs"]] == ["req_c"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("limit", "0"), ("limit", "lots"), ("limit", "100000"), ("before", "not-a-cursor"),
+     ("status", "finished")],
+)
+async def test_a_bad_query_is_a_400_envelope(jp_fetch: Any, name: str, value: str) -> None:
+    code, answer = await refused(jp_fetch, *JOBS, params={name: value})
+    assert code == 400
+    assert answer["error"]["code"] == "invalid_request"
+    assert name in answer["error"]["message"]
+
+
+async def test_an_unknown_job_is_a_404_envelope(jp_fetch: Any) -> None:
+    code, answer = await refused(jp_fetch, *JOBS, "req_nobody")
+    assert code == 404
+    assert answer["error"]["code"] == "not_found"
+    assert "req_nobody" in answer["error"]["message"]
+
+
+async def test_an_unknown_path_is_a_404_envelope(jp_fetch: Any) -> None:
+    code, answer = await refused(jp_fetch, "seedance", "api", "nothing", "here")
+    assert code == 404
+    assert answer["error"]["code"] == "not_found"
+
+
+async def test_one_job_is_its_summary(jp_fetch: Any, submitter: Submitter) -> None:
+    record = submitter.submit()
+    job = body(await jp_fetch(*JOBS, record.request_id))
+    assert job["requestId"] == record.request_id
+    assert job["clientToken"] == record.client_token
+    assert job["status"] == "queued"
+    assert job["isEmulator"] is True
+    assert job["notebook"] == "project"
+
+
+async def test_cancel_reaches_the_service_and_answers_the_summary(
+    jp_fetch: Any, submitter: Submitter, emulator: Emulator, ledger: Ledger
+) -> None:
+    record = submitter.submit()
+    assert record.request_id is not None
+    job = body(await jp_fetch(*JOBS, record.request_id, "cancel", method="POST", body=b""))
+    assert job["status"] == "cancelled"
+    cancels = [r for r in emulator.requests
+               if r.method == "POST" and r.path.endswith(f"{record.request_id}/cancel")]
+    assert [r.status for r in cancels] == [200]
+    assert emulator.jobs(record.request_id)["status"] == "cancelled"
+    assert await until(lambda: (ledger.get(record.request_id) or record).status == "cancelled")
+
+
+async def test_cancelling_a_final_job_is_a_409_envelope(
+    jp_fetch: Any, submitter: Submitter, ledger: Ledger, emulator: Emulator
+) -> None:
+    record = submitter.submit()
+    assert record.request_id is not None
+    ledger.record_status(record.request_id, status="succeeded")
+    emulator.clear_requests()
+    code, answer = await refused(jp_fetch, *JOBS, record.request_id, "cancel",
+                                 method="POST", body=b"")
+    assert code == 409
+    assert answer["error"]["code"] == "conflict"
+    assert not [r for r in emulator.requests if r.path.endswith("/cancel")]
+
+
+async def test_spend_totals_come_from_the_ledger_with_the_configured_budgets(
+    jp_fetch: Any, submitter: Submitter, extension: Any
+) -> None:
+    extension.budget_usd = 10.0
+    extension.daily_budget_usd = 2.5
+    submitter.submit("one")
+    submitter.submit("two")
+    spend = body(await jp_fetch("seedance", "api", "spend"))
+    assert spend["todayUsd"] == pytest.approx(0.5)
+    assert spend["monthUsd"] == pytest.approx(0.5)
+    assert spend["budgetUsd"] == 10.0
+    assert spend["dailyBudgetUsd"] == 2.5
+    assert spend["byModel"] == [
+        {"model": "seedance-2.0", "jobs": 2, "usd": pytest.approx(0.5),
+         "credits": spend["byModel"][0]["credits"]},
+    ]
+    assert spend["byModel"][0]["credits"] > 0
