@@ -67,6 +67,18 @@ def form(**defaults: Any) -> Any:
     return SeedanceForm(current_session(), **defaults)
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where Jupyter finds the prebuilt lab extension (named as in ``package.json``)."""
+    return [{"src": "labextension", "dest": "seedance-jupyter"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    """The server extension; imported only here, so ``%load_ext`` never loads the server."""
+    from .server.app import SeedanceServerApp
+
+    return [{"module": "seedance_jupyter.server", "app": SeedanceServerApp}]
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics (called by ``%load_ext seedance_jupyter``)."""
     from .magics import load
