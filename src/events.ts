@@ -178,6 +178,11 @@ export class EventStream implements IDisposable {
       this._parser.reset();
       this._setState('open');
       const reader = response.body.getReader();
+      // A fetch body usually errors on abort by itself; a stream handed in need not.
+      const cancel = (): void => {
+        reader.cancel().catch(() => undefined);
+      };
+      inner.signal.addEventListener('abort', cancel, { once: true });
       const decoder = new TextDecoder();
       touch();
       try {
@@ -194,7 +199,8 @@ export class EventStream implements IDisposable {
           }
         }
       } finally {
-        reader.cancel().catch(() => undefined);
+        inner.signal.removeEventListener('abort', cancel);
+        cancel();
       }
       return true;
     } finally {
