@@ -126,10 +126,3 @@ export interface ISpend {
   dailyBudgetUsd: number | null;
   byModel: IModelSpend[];
 }
-
-/** A job's identity across snapshots: the request id once known, else the client token. */
-export function jobKey(
-  job: Pick<IJobSummary, 'requestId' | 'clientToken'>
-): string {
-  return job.requestId ?? `token:${job.clientToken}`;
-}
