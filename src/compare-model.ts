@@ -71,7 +71,9 @@ export class SyncGroup {
     const t = this.time;
     this.seek(t);
     await Promise.all(
-      this.players.filter(p => this._hasFrames(p, t)).map(p => p.play())
+      this.players
+        .filter(p => this._hasFrames(p, t))
+        .map(p => Promise.resolve(p.play()))
     );
   }
 
