@@ -67,8 +67,10 @@ export class SyncGroup {
     }
   }
 
+  /** Play from the bar's position, or from the start when the clock has run out. */
   async play(): Promise<void> {
-    const t = this.time;
+    const end = finite(this.duration);
+    const t = end !== null && this.time >= end ? 0 : this.time;
     this.seek(t);
     await Promise.all(
       this.players

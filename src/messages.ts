@@ -23,6 +23,7 @@ export const MSG = {
   running: 'Running',
   finished: 'Finished',
   allNotebooks: 'All notebooks',
+  showOlder: 'Show older jobs',
   noJobs: 'No jobs yet. Run a %%seedance cell to make one.',
   noVideos: 'No finished videos yet.',
   play: 'Play',

@@ -62,6 +62,15 @@ describe('SyncGroup', () => {
     expect(players.every(p => p.paused)).toBe(true);
   });
 
+  it('plays again from the start once the clock has reached its end', async () => {
+    const players = [new FakePlayer(10), new FakePlayer(6)];
+    const group = new SyncGroup(players);
+    group.seek(10);
+    await group.play();
+    expect(players.map(p => p.currentTime)).toEqual([0, 0]);
+    expect(players.every(p => !p.paused)).toBe(true);
+  });
+
   it('snaps a follower that drifted beyond the snap threshold', () => {
     const master = new FakePlayer(10);
     const follower = new FakePlayer(10);
