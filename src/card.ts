@@ -31,7 +31,7 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
   constructor(private readonly _services: ISeedanceServices) {
     super();
     // tex2jax/mathjax_ignore: prompts and prices contain `$`, which must not be typeset.
-    this.addClass('seedance-card');
+    this.addClass('seedance-lab-card');
     this.addClass('tex2jax_ignore');
     this.addClass('mathjax_ignore');
     this.node.setAttribute('role', 'group');
@@ -114,7 +114,11 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
         this._update(current);
       }
     } catch (error) {
-      setText(this._note, MSG.refreshFailed(reason(error)));
+      const unknown = error instanceof ApiError && error.code === 'not_found';
+      setText(
+        this._note,
+        unknown ? MSG.unknownJob : MSG.refreshFailed(reason(error))
+      );
     }
   }
 

@@ -24,6 +24,7 @@ class Tile {
     });
     this.node.append(
       this._play,
+      this._prompt,
       this._caption,
       el('label', { class: 'seedance-pick' }, [this._pick, 'Compare'])
     );
@@ -43,6 +44,7 @@ class Tile {
     }
     this._play.setAttribute('aria-label', MSG.playJob(job.prompt));
     this._play.title = job.prompt;
+    setText(this._prompt, job.prompt);
     setText(
       this._caption,
       `${formatParams(job)} · ${formatUsd(job.estimatedUsd)}`
@@ -56,6 +58,7 @@ class Tile {
     class: 'seedance-tile-play',
     type: 'button'
   });
+  private readonly _prompt = el('div', { class: 'seedance-tile-prompt' });
   private readonly _caption = el('div', { class: 'seedance-tile-caption' });
   private readonly _pick = el('input', { type: 'checkbox' });
 }

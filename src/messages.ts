@@ -11,6 +11,7 @@ export const MSG = {
   videoLabel: (prompt: string) => `Generated video: ${prompt}`,
   posterAlt: (prompt: string) => `First frame: ${prompt}`,
   videoNotHere: 'The video shows here once it is saved on the Jupyter server.',
+  unknownJob: 'The server has no record of this job: showing the saved state.',
   refreshFailed: (reason: string) =>
     `Showing the saved state; the server did not answer: ${reason}`,
   panelTitle: 'Seedance',
