@@ -14,6 +14,7 @@ import {
 import { CompareView } from './compare';
 import { seedanceIcon } from './icons';
 import { MSG } from './messages';
+import { LOAD_EXT, loadsExtension } from './load-ext';
 import { COMMAND_COMPARE, PANEL_ID } from './panel';
 import type { JobsModel } from './panel-model';
 
@@ -23,14 +24,6 @@ export const CommandIds = {
   openPanel: 'seedance:open-panel',
   compare: COMMAND_COMPARE
 } as const;
-
-const LOAD_EXT = '%load_ext seedance_jupyter';
-const LOADS_EXT = /^\s*%(re)?load_ext\s+seedance_jupyter\b/m;
-
-/** True when some cell of the notebook already loads the extension. */
-export function loadsExtension(sources: readonly string[]): boolean {
-  return sources.some(s => LOADS_EXT.test(s));
-}
 
 function cellSources(panel: NotebookPanel): string[] {
   const cells = panel.content.model?.cells;
