@@ -84,7 +84,7 @@ def serve() -> None:
 
 # -- the three ways to download ------------------------------------------------------------
 def with_package(url: str, dest: Path) -> None:
-    from seedance_jupyter.downloads import download
+    from seedance_jupyter.jobs.downloads import download
 
     download(url, dest)
 
@@ -113,7 +113,7 @@ def measure_memory(way: str, url: str, dest: str) -> None:
     """Run in a fresh process: print the maxrss after imports and after the download (KiB)."""
     import requests  # noqa: F401
 
-    import seedance_jupyter.downloads  # noqa: F401
+    import seedance_jupyter.jobs.downloads  # noqa: F401
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # ru_maxrss never goes down, so growth that stays under the imports' own peak is

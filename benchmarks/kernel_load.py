@@ -39,8 +39,8 @@ from typing import Any
 from jupyter_client.manager import KernelManager
 from tables import table
 
-from seedance_jupyter.client import Client
 from seedance_jupyter.emulator import Emulator, Faults, start
+from seedance_jupyter.jobs.client import Client
 
 SHELL = ("from IPython.core.interactiveshell import InteractiveShell; "
          "s = InteractiveShell.instance()")
@@ -54,7 +54,7 @@ COMMANDS = {
     "import ipywidgets": "import ipywidgets",
 }
 HEAVY = ["requests", "ipywidgets", "av", "numpy", "seedance_jupyter.emulator",
-         "seedance_jupyter.client", "seedance_jupyter.card"]
+         "seedance_jupyter.api.transport", "seedance_jupyter.kernel.card"]
 
 
 def p90(values: list[float]) -> float:

@@ -50,14 +50,15 @@ os.environ["SEEDANCE_HOME"] = _HOME.name
 
 from tables import table  # noqa: E402
 
-from seedance_jupyter.backend import Backend  # noqa: E402
-from seedance_jupyter.client import Client  # noqa: E402
-from seedance_jupyter.config import SeedanceSettings  # noqa: E402
+from seedance_jupyter.api.types import JobState  # noqa: E402
 from seedance_jupyter.emulator import Emulator, Faults, start  # noqa: E402
-from seedance_jupyter.jobs import Job, JobState  # noqa: E402
-from seedance_jupyter.ledger import Ledger  # noqa: E402
-from seedance_jupyter.poller import Poller, Schedule  # noqa: E402
-from seedance_jupyter.session import KernelSession  # noqa: E402
+from seedance_jupyter.jobs.backend import Backend  # noqa: E402
+from seedance_jupyter.jobs.client import Client  # noqa: E402
+from seedance_jupyter.jobs.handle import Job  # noqa: E402
+from seedance_jupyter.jobs.ledger import Ledger  # noqa: E402
+from seedance_jupyter.jobs.poller import Poller, Schedule  # noqa: E402
+from seedance_jupyter.kernel.config import SeedanceSettings  # noqa: E402
+from seedance_jupyter.kernel.session import KernelSession  # noqa: E402
 
 MODEL = "seedance-2.0"
 #: What the session's ledger said when each phase B job was submitted.
@@ -82,7 +83,7 @@ class CountingClient(Client):
         with self._count_lock:
             self.status_requests[request_id] += 1
         sent = time.time()
-        state = super().fetch_state(request_id, retry=retry)
+        state = super().get(request_id, retry=retry)
         with self._count_lock:
             self.answers.setdefault(request_id, []).append((sent, time.time(), state.status))
         return state
@@ -274,7 +275,7 @@ def tracker(
     client = CountingClient(api_key=emu.api_key, base_url=emu.url)
     observer = Observer(name, client)
     observer.poller = Poller(
-        lambda request_id: client.fetch_state(request_id, retry=False),
+        lambda request_id: client.generations.get(request_id, retry=False),
         requests_per_minute=per_minute, schedule=schedule, expected_runtime=expected,
         workers=8,
     )

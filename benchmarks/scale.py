@@ -141,14 +141,14 @@ def pass_latencies(kernels: dict[str, Kernel], count: int) -> dict[str, list[flo
 
 def answer_time(emu: Emulator, request_id: str, count: int = 20) -> float:
     """Median ms of one status GET from this process, through the package's Client."""
-    from seedance_jupyter.client import Client
+    from seedance_jupyter.jobs.client import Client
 
     client = Client(api_key=KEY, base_url=emu.url)
-    client.fetch_state(request_id, retry=False)
+    client.generations.get(request_id, retry=False)
     times = []
     for _ in range(count):
         started = time.perf_counter()
-        client.fetch_state(request_id, retry=False)
+        client.generations.get(request_id, retry=False)
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 

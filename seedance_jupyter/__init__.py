@@ -12,9 +12,9 @@ from .errors import SeedanceError
 from .webhooks import verify_webhook_signature
 
 if TYPE_CHECKING:
-    from .client import Client
-    from .jobs import Job
-    from .session import KernelSession
+    from .jobs.client import Client
+    from .jobs.handle import Job
+    from .kernel.session import KernelSession
 
 __version__ = "0.1.0"
 __all__ = [
@@ -33,11 +33,11 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     """Load the client lazily so ``%load_ext`` does not pay for ``requests``."""
     if name == "Client":
-        from .client import Client
+        from .jobs.client import Client
 
         return Client
     if name == "Job":
-        from .jobs import Job
+        from .jobs.handle import Job
 
         return Job
     raise AttributeError(f"module 'seedance_jupyter' has no attribute {name!r}")
@@ -48,7 +48,7 @@ def current_session() -> KernelSession:
     from IPython import get_ipython
 
     from . import messages
-    from .magics import loaded_magics
+    from .kernel.magics import loaded_magics
 
     magics = loaded_magics(get_ipython())
     if magics is None:
@@ -62,7 +62,7 @@ def form(**defaults: Any) -> Any:
     ``defaults`` preset the controls: prompt, model, duration, aspect_ratio,
     resolution, media_urls, webhook_url, metadata.
     """
-    from .form_widget import SeedanceForm
+    from .kernel.form import SeedanceForm
 
     return SeedanceForm(current_session(), **defaults)
 
@@ -81,12 +81,12 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics (called by ``%load_ext seedance_jupyter``)."""
-    from .magics import load
+    from .kernel.magics import load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    from .magics import unload
+    from .kernel.magics import unload
 
     unload(ipython)

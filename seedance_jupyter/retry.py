@@ -34,10 +34,10 @@ class Backoff:
         """Seconds before attempt ``attempt + 1``; a server's ``Retry-After`` wins, capped."""
         if retry_after is not None:
             return max(0.0, min(retry_after, self.max_retry_after))
-        ceiling = min(self.cap, self.base * 2 ** min(attempt, 62))
+        ceiling = min(self.cap, self.base * 2.0 ** min(attempt, 62))
         if not jitter:
             return ceiling
-        return (rng or random).uniform(0.0, ceiling)
+        return float((rng or random).uniform(0.0, ceiling))
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
 
-from seedance_jupyter.card import CardView, JobCard, render_html, render_text, safe_url
+from seedance_jupyter.api.types import JobError, JobState
 from seedance_jupyter.catalog import GenerationRequest
-from seedance_jupyter.client import Client
-from seedance_jupyter.jobs import Job, JobError, JobState
+from seedance_jupyter.jobs.client import Client
+from seedance_jupyter.jobs.handle import Job
+from seedance_jupyter.kernel.card import CardView, JobCard, render_html, render_text, safe_url
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -506,7 +507,7 @@ def test_tick_changes_the_elapsed_text_without_update_display(
     published: RecordingPublisher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [1005.0]
-    monkeypatch.setattr("seedance_jupyter.card.time.time", lambda: clock[0])
+    monkeypatch.setattr("seedance_jupyter.kernel.card.time.time", lambda: clock[0])
     card = make_card(make_job("processing"), started_at=1000.0)
     card.show()
     shown = len(published.calls)
@@ -522,7 +523,7 @@ def test_finished_card_stops_counting(
     published: RecordingPublisher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [1010.0]
-    monkeypatch.setattr("seedance_jupyter.card.time.time", lambda: clock[0])
+    monkeypatch.setattr("seedance_jupyter.kernel.card.time.time", lambda: clock[0])
     job = make_job("processing")
     card = make_card(job, started_at=1000.0)
     job.update(

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from seedance_jupyter.api.transport import CLIENT_TOKEN_KEY
 from seedance_jupyter.catalog import GenerationRequest
-from seedance_jupyter.client import CLIENT_TOKEN_KEY, Client
 from seedance_jupyter.emulator import Emulator, Faults
 from seedance_jupyter.errors import (
     AmbiguousSubmitError,
@@ -23,13 +23,15 @@ from seedance_jupyter.errors import (
     ValidationError,
     WaitTimeoutError,
 )
+from seedance_jupyter.jobs.client import Client
+from seedance_jupyter.retry import Backoff
 
 FAST = {"duration": 4, "resolution": "480p"}
 
 
 @pytest.fixture
 def client(emulator: Emulator) -> Client:
-    return Client(api_key=emulator.api_key, base_url=emulator.url, backoff_base=0.01)
+    return Client(api_key=emulator.api_key, base_url=emulator.url, backoff=Backoff(base=0.01))
 
 
 def posts(emulator: Emulator) -> list[object]:
@@ -43,14 +45,14 @@ def closed_port() -> int:
 
 
 def test_models_lists_the_emulator_catalogue(client: Client) -> None:
-    ids = [m.id for m in client.models()]
+    ids = [m.id for m in client.models.list()]
     assert ids == ["seedance-2.0", "seedance-2.0-fast", "seedance-1.5-pro"]
-    assert client.catalog().live
+    assert client.models.catalog().live
 
 
 def test_catalog_falls_back_to_documented_models_when_unreachable() -> None:
     client = Client(api_key="k", base_url=f"http://127.0.0.1:{closed_port()}", max_retries=0)
-    catalog = client.catalog()
+    catalog = client.models.catalog()
     assert not catalog.live
     assert catalog.models["seedance-1.5-pro"].durations == (5, 10)
 
@@ -133,7 +135,7 @@ def test_server_side_400_raises_invalid_request_without_retry(
 
 
 def test_invalid_input_never_reaches_the_server(client: Client, emulator: Emulator) -> None:
-    client.models()
+    client.models.list()
     emulator.clear_requests()
     with pytest.raises(ValidationError, match="duration"):
         client.submit("x", model="seedance-1.5-pro", duration=7)
@@ -161,7 +163,7 @@ def test_create_with_lost_answer_is_ambiguous_and_the_job_exists(
 
 def test_create_read_timeout_is_ambiguous(emulator: Emulator) -> None:
     client = Client(api_key=emulator.api_key, base_url=emulator.url, timeout=(2.0, 0.3))
-    client.models()
+    client.models.list()
     emulator.faults = Faults(latency=1.0, routes=("create",))
     with pytest.raises(AmbiguousSubmitError):
         client.submit("x", **FAST)
@@ -177,7 +179,7 @@ def test_create_429_is_retried_after_retry_after(client: Client, emulator: Emula
 
 def test_create_is_retried_when_the_connection_is_refused() -> None:
     client = Client(api_key="k", base_url=f"http://127.0.0.1:{closed_port()}",
-                    max_retries=2, backoff_base=0.01)
+                    max_retries=2, backoff=Backoff(base=0.01))
     with pytest.raises(SeedanceError) as info:
         client.create(client.prepare("x", **FAST))
     assert not isinstance(info.value, AmbiguousSubmitError)

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from seedance_jupyter.backend import Backend
-from seedance_jupyter.client import Client
-from seedance_jupyter.config import SeedanceSettings
 from seedance_jupyter.emulator import Emulator, Faults
 from seedance_jupyter.errors import AmbiguousSubmitError, SeedanceError
-from seedance_jupyter.jobs import Job
-from seedance_jupyter.ledger import Ledger
-from seedance_jupyter.session import KernelSession
+from seedance_jupyter.jobs.backend import Backend
+from seedance_jupyter.jobs.client import Client
+from seedance_jupyter.jobs.handle import Job
+from seedance_jupyter.jobs.ledger import Ledger
+from seedance_jupyter.kernel.config import SeedanceSettings
+from seedance_jupyter.kernel.session import KernelSession
+from seedance_jupyter.retry import Backoff
 from seedance_jupyter.webhooks import sign_webhook_body
 
 from .helpers import WebhookReceiver, eventually
@@ -29,7 +30,8 @@ KEY = "sd2_faults"
 def make_session(url: str, tmp_path: Path) -> KernelSession:
     settings = SeedanceSettings(download_dir=str(tmp_path / "videos"), first_poll_delay=0.2,
                                 max_poll_interval=1.0)
-    backend = Backend(Client(api_key=KEY, base_url=url, backoff_base=0.05), url, "emulator", True)
+    client = Client(api_key=KEY, base_url=url, backoff=Backoff(base=0.05))
+    backend = Backend(client, url, "emulator", True)
     return KernelSession(settings, backend=backend, ledger=Ledger(tmp_path / "ledger.sqlite3"))
 
 
@@ -79,12 +81,12 @@ def test_a_429_storm_slows_polling_and_loses_no_job(
     assert after[0] - limited[0] >= 0.9
 
 
-def test_a_lost_create_answer_is_held_as_uncertain_and_reconciled_by_webhook(
+def test_a_lost_create_answer_is_reconciled_by_the_token_in_its_webhook_url(
     session: KernelSession, emulator: Emulator, receiver: WebhookReceiver
 ) -> None:
     emulator.inject("create", drop=True)
     request = session.prepare("lost answer", duration=4, resolution="480p",
-                              webhook_url=receiver.url)
+                              webhook_url=receiver.url + "/{token}")
     with pytest.raises(AmbiguousSubmitError) as info:
         session.submit(request)
     [row] = session.ledger.unfinished()
@@ -93,11 +95,38 @@ def test_a_lost_create_answer_is_held_as_uncertain_and_reconciled_by_webhook(
     assert len([r for r in emulator.requests if r.method == "POST"]) == 1
     assert eventually(lambda: bool(receiver.received))
     headers, body = receiver.received[0]
-    job = session.apply_webhook(body, headers.get("x-seedance-signature"), SECRET)
+    token = receiver.paths[0].rsplit("/", 1)[-1]
+    job = session.apply_webhook(body, headers.get("x-seedance-signature"), SECRET,
+                                client_token=token)
     reconciled = session.ledger.by_token(info.value.client_token)
     assert reconciled is not None
     assert reconciled.request_id == job.request_id
     assert job.status == "succeeded"
+
+
+def test_a_lost_create_answer_is_reconciled_from_the_dashboard_id_without_metadata(
+    session: KernelSession, emulator: Emulator
+) -> None:
+    emulator.inject("create", drop=True)
+    with pytest.raises(AmbiguousSubmitError) as info:
+        session.submit(session.prepare("seen on the dashboard", duration=4, resolution="480p"))
+    [remote] = emulator.list_jobs()
+    job = session.reconcile(remote["request_id"])
+    reconciled = session.ledger.by_token(info.value.client_token)
+    assert reconciled is not None and reconciled.request_id == job.request_id
+
+
+def test_two_alike_uncertain_submissions_are_never_guessed_between(
+    session: KernelSession, emulator: Emulator
+) -> None:
+    emulator.inject("create", drop=True, times=2)
+    for _ in range(2):
+        with pytest.raises(AmbiguousSubmitError):
+            session.submit(session.prepare("twice lost", duration=4, resolution="480p"),
+                           force_new=True)
+    first = emulator.list_jobs()[0]
+    with pytest.raises(SeedanceError, match="not matched"):
+        session.reconcile(first["request_id"])
 
 
 def test_a_replayed_webhook_changes_nothing(

@@ -12,17 +12,17 @@ from typing import Any
 import ipywidgets
 import pytest
 
-from seedance_jupyter.backend import Backend
-from seedance_jupyter.client import Client
-from seedance_jupyter.config import SeedanceSettings
 from seedance_jupyter.emulator import Emulator
 from seedance_jupyter.emulator.server import RecordedRequest
 from seedance_jupyter.errors import ValidationError
-from seedance_jupyter.form_widget import SeedanceForm
-from seedance_jupyter.ledger import Ledger
-from seedance_jupyter.magics import SeedanceMagics, interpolate
+from seedance_jupyter.jobs.backend import Backend
+from seedance_jupyter.jobs.client import Client
+from seedance_jupyter.jobs.ledger import Ledger
+from seedance_jupyter.kernel.config import SeedanceSettings
+from seedance_jupyter.kernel.form import SeedanceForm
+from seedance_jupyter.kernel.magics import SeedanceMagics, interpolate
+from seedance_jupyter.kernel.session import KernelSession
 from seedance_jupyter.messages import FORM_API_KEY_SET
-from seedance_jupyter.session import KernelSession
 
 from .helpers import eventually
 

@@ -10,15 +10,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from IPython.core.error import UsageError
 
-from seedance_jupyter.backend import Backend
 from seedance_jupyter.catalog import Catalog
-from seedance_jupyter.client import Client
-from seedance_jupyter.config import SeedanceSettings
 from seedance_jupyter.errors import SeedanceError
-from seedance_jupyter.form_widget import SeedanceForm
-from seedance_jupyter.ledger import Ledger
-from seedance_jupyter.magics import SeedanceMagics, interpolate, parse_metadata
-from seedance_jupyter.session import KernelSession
+from seedance_jupyter.jobs.backend import Backend
+from seedance_jupyter.jobs.client import Client
+from seedance_jupyter.jobs.ledger import Ledger
+from seedance_jupyter.kernel.config import SeedanceSettings
+from seedance_jupyter.kernel.form import SeedanceForm
+from seedance_jupyter.kernel.magics import SeedanceMagics, interpolate, parse_metadata
+from seedance_jupyter.kernel.session import KernelSession
 
 CLEAR = (UsageError, SeedanceError)
 PARSER = SeedanceMagics(shell=None)

@@ -157,7 +157,9 @@ def test_the_api_key_is_nowhere_in_the_saved_notebook_or_the_ledger(
     nb.cells = [
         nbformat.v4.new_code_cell(LOAD),
         nbformat.v4.new_code_cell("%%seedance -d 4 -r 480p --wait -o job\na secret-free clip"),
-        nbformat.v4.new_code_cell("job.client"),
+        nbformat.v4.new_code_cell(
+            "import seedance_jupyter\nseedance_jupyter.current_session().backend.client"
+        ),
         nbformat.v4.new_code_cell("%seedance jobs"),
     ]
     NotebookClient(nb, timeout=120, kernel_name="python3",
@@ -198,3 +200,18 @@ def test_a_wait_cell_shows_the_result_without_a_live_widget(
     kinds = [set(m["content"]["data"]) for m in cell.outputs if m["msg_type"] == "display_data"]
     assert kinds
     assert all("application/vnd.jupyter.widget-view+json" not in k for k in kinds)
+
+
+def test_a_cd_during_a_job_does_not_move_the_video_away_from_its_link(
+    kernel: Kernel, service: Emulator, tmp_path: Path
+) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    kernel.execute(LOAD)
+    cell = kernel.execute("%%seedance -d 4 -r 480p -o clip\na heron at dawn")
+    [display_id] = display_ids(cell)
+    kernel.execute("%cd elsewhere")
+    assert kernel.wait_for(has_video_update(display_id, "seedance_outputs/"), timeout=60)
+    path = kernel.execute("print(clip.local_path)").stdout().strip()
+    assert path.startswith("seedance_outputs/")
+    assert (tmp_path / path).is_file()
+    assert not (tmp_path / "elsewhere" / "seedance_outputs").exists()

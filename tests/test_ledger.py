@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from seedance_jupyter import ledger as ledger_module
 from seedance_jupyter.catalog import GenerationRequest
 from seedance_jupyter.errors import SeedanceError
-from seedance_jupyter.ledger import JobRecord, Ledger
+from seedance_jupyter.jobs import ledger as ledger_module
+from seedance_jupyter.jobs.ledger import JobRecord, Ledger
 
 DAY = 86_400.0
 REQUEST = GenerationRequest(prompt="A river at dawn", duration=5, resolution="720p")
@@ -52,10 +52,10 @@ def pending(
     fingerprint: str = "fp",
     usd: float = 0.5,
 ) -> JobRecord:
-    return ledger.record_pending(
+    return ledger.claim(
         client_token=token, backend=backend, request=request,
-        fingerprint=fingerprint, estimated_usd=usd,
-    )
+        fingerprint=fingerprint, estimated_usd=usd, reuse=False,
+    ).record
 
 
 def submitted(ledger: Ledger, token: str, request_id: str, **kw: object) -> JobRecord:
@@ -84,9 +84,9 @@ def test_request_fields_round_trip(ledger: Ledger) -> None:
         aspect_ratio="9:16", duration=6, resolution="1080p",
         webhook_url="https://hook.test/", metadata={"seedance_jupyter_token": "tok", "n": [1]},
     )
-    row = ledger.record_pending(client_token="tok", backend="live", request=request,
-                                fingerprint=request.fingerprint(), estimated_usd=1.2,
-                                notebook="demo.ipynb")
+    row = ledger.claim(client_token="tok", backend="live", request=request,
+                       fingerprint=request.fingerprint(), estimated_usd=1.2,
+                       notebook="demo.ipynb", reuse=False).record
     assert row.media_urls == ("https://x.test/a.png",)
     assert row.metadata == {"seedance_jupyter_token": "tok", "n": [1]}
     assert (row.model, row.aspect_ratio, row.duration, row.resolution) == (
@@ -411,9 +411,9 @@ def test_a_version_1_ledger_is_migrated_in_place(tmp_path: Path) -> None:
         conn.execute("PRAGMA user_version = 1")
     migrated = Ledger(path)
     try:
-        record = migrated.record_pending(
+        record = migrated.claim(
             client_token="t", backend="live", request=GenerationRequest("p"),
-            fingerprint="f", estimated_usd=0.5)
+            fingerprint="f", estimated_usd=0.5, reuse=False).record
         assert record.last_running_at is None
     finally:
         migrated.close()

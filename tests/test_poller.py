@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from seedance_jupyter.client import Client
 from seedance_jupyter.emulator import Emulator
-from seedance_jupyter.jobs import Job
-from seedance_jupyter.poller import Poller, Schedule
+from seedance_jupyter.jobs.client import Client
+from seedance_jupyter.jobs.handle import Job
+from seedance_jupyter.jobs.poller import Poller, Schedule
 
 from .helpers import eventually
 
@@ -26,7 +26,7 @@ def client(emulator: Emulator) -> Client:
 
 
 def poller_for(client: Client, **kw: object) -> Poller:
-    return Poller(lambda rid: client.fetch_state(rid, retry=False), seed=1, **kw)  # type: ignore[arg-type]
+    return Poller(lambda rid: client.generations.get(rid, retry=False), seed=1, **kw)  # type: ignore[arg-type]
 
 
 def status_requests(emulator: Emulator) -> list[float]:
@@ -143,7 +143,7 @@ def test_await_job_is_woken_by_the_poller(client: Client) -> None:
 
 
 def test_the_budget_never_grants_more_than_its_cap_in_any_minute() -> None:
-    from seedance_jupyter.poller import _Budget
+    from seedance_jupyter.jobs.poller import _Budget
 
     now = [0.0]
     budget = _Budget(240, clock=lambda: now[0])

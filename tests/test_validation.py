@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seedance_jupyter.catalog import Catalog, GenerationRequest, media_kind
-from seedance_jupyter.client import Client
 from seedance_jupyter.errors import ValidationError
+from seedance_jupyter.jobs.client import Client
 
 OFFLINE = Client(api_key="k", base_url="http://127.0.0.1:9", max_retries=0)
 OFFLINE._catalog = Catalog.documented()
@@ -95,8 +95,11 @@ def test_random_input_raises_only_validation_error(
               "webhook_url", "metadata"}
     error: ValidationError | None = None
     try:
-        OFFLINE.prepare(prompt, model, media if media is not None else (), ratio, duration,
-                        resolution, webhook, metadata)
+        OFFLINE.prepare(
+            prompt, model=model, media_urls=media if media is not None else (),
+            aspect_ratio=ratio, duration=duration, resolution=resolution,
+            webhook_url=webhook, metadata=metadata,
+        )
     except ValidationError as exc:
         error = exc
     if error is not None:

@@ -22,13 +22,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .errors import NotFoundError, RateLimitedError, SeedanceError
-from .jobs import Job, JobState
+from ..api.types import JobState
+from ..errors import NotFoundError, RateLimitedError, SeedanceError
+from ..retry import Backoff
+from .handle import Job
 
 __all__ = ["Poller", "Schedule"]
 
 T = TypeVar("T")
 _log = logging.getLogger("seedance_jupyter")
+_FAILURE_BACKOFF = Backoff(base=0.25, cap=15.0)
 
 
 @dataclass(frozen=True)
@@ -79,15 +82,27 @@ class _Budget:
     """A token bucket shared by all status requests."""
 
     def __init__(self, per_minute: float, clock: Callable[[], float]) -> None:
-        # The burst plus a minute's refill never exceeds ``per_minute`` in any
-        # 60 s window, so a service that counts per rolling minute is never passed.
-        self.capacity = max(1.0, min(per_minute / 12.0, per_minute / 2.0))
-        self.configured = max(per_minute - self.capacity, 1.0) / 60.0
+        self.per_minute = 0.0
+        self.configure(per_minute)
         self.rate = self.configured
         self.tokens = self.capacity
         self.paused_until = 0.0
         self._clock = clock
         self._stamp = clock()
+
+    def configure(self, per_minute: float) -> None:
+        """Take a new limit (a ``%config`` change); the current slowdown is kept in ratio."""
+        if per_minute == self.per_minute:
+            return
+        old = getattr(self, "configured", None)
+        # The burst plus a minute's refill never exceeds ``per_minute`` in any
+        # 60 s window, so a service that counts per rolling minute is never passed.
+        self.per_minute = per_minute
+        self.capacity = max(1.0, min(per_minute / 12.0, per_minute / 2.0))
+        self.configured = max(per_minute - self.capacity, 1.0) / 60.0
+        if old is not None:
+            self.rate = self.configured * min(1.0, self.rate / old)
+            self.tokens = min(self.tokens, self.capacity)
 
     def _refill(self, now: float) -> None:
         self.tokens = min(self.capacity, self.tokens + (now - self._stamp) * self.rate)
@@ -122,8 +137,8 @@ class Poller:
         self,
         fetch: Callable[[str], JobState],
         *,
-        requests_per_minute: float = 240.0,
-        schedule: Schedule | None = None,
+        requests_per_minute: float | Callable[[], float] = 240.0,
+        schedule: Schedule | Callable[[], Schedule] | None = None,
         expected_runtime: Callable[[Job], float | None] | None = None,
         on_tick: Callable[[], None] | None = None,
         workers: int = 4,
@@ -131,15 +146,16 @@ class Poller:
         seed: int | None = None,
     ) -> None:
         self._fetch = fetch
-        self.schedule = schedule or Schedule()
+        self._schedule = schedule or Schedule()
+        self._per_minute = requests_per_minute
         self._expected = expected_runtime
-        self._on_tick = on_tick
+        #: Called about once a second while jobs are polled (cards tick their clocks).
+        self.on_tick = on_tick
         self._clock = clock
         self._rng = random.Random(seed)
-        self.budget = _Budget(requests_per_minute, clock)
+        self.budget = _Budget(self._limit(), clock)
         self._entries: dict[str, _Entry] = {}
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, "seedance-poll")
-        self._actions = concurrent.futures.ThreadPoolExecutor(workers, "seedance-action")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._task: asyncio.Task[None] | None = None
@@ -147,6 +163,14 @@ class Poller:
         self._lock = threading.Lock()
 
     # -- public ------------------------------------------------------------------
+    @property
+    def schedule(self) -> Schedule:
+        """The schedule as the settings say now."""
+        return self._schedule() if callable(self._schedule) else self._schedule
+
+    def _limit(self) -> float:
+        return self._per_minute() if callable(self._per_minute) else self._per_minute
+
     @property
     def active(self) -> int:
         """How many jobs are being polled."""
@@ -178,10 +202,6 @@ class Poller:
         loop = self._ensure_loop()
         loop.call_soon_threadsafe(self._add, entry)
 
-    def run_blocking(self, fn: Callable[[], T]) -> concurrent.futures.Future[T]:
-        """Run a blocking action (cancel, download) off the loop and off the poll pool."""
-        return self._actions.submit(fn)
-
     def stop(self) -> None:
         """Forget every job and release the threads (on extension unload)."""
         for entry in list(self._entries.values()):
@@ -190,7 +210,6 @@ class Poller:
         if self._loop is not None and self._wakeup is not None:
             self._loop.call_soon_threadsafe(self._wakeup.set)
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._actions.shutdown(wait=False, cancel_futures=True)
 
     # -- loop ----------------------------------------------------------------------
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
@@ -237,6 +256,7 @@ class Poller:
         next_tick = self._clock()
         while self._entries:
             now = self._clock()
+            self.budget.configure(self._limit())
             due = sorted(
                 (e for e in self._entries.values() if not e.in_flight and e.next_at <= now),
                 key=lambda e: e.next_at,
@@ -305,7 +325,7 @@ class Poller:
             rng=self._rng,
         )
         if failed:
-            delay = max(delay, min(self.schedule.max_interval, 0.5 * 2**entry.failures))
+            delay = max(delay, _FAILURE_BACKOFF.delay(entry.failures, jitter=False))
         entry.next_at = max(now + delay, self.budget.paused_until)
 
     def _drop(self, entry: _Entry) -> None:
@@ -320,8 +340,8 @@ class Poller:
                 _log.exception("completion hook for %s failed", entry.job.request_id)
 
     def _tick(self) -> None:
-        if self._on_tick is not None:
+        if self.on_tick is not None:
             try:
-                self._on_tick()
+                self.on_tick()
             except Exception:
                 _log.exception("poller tick failed")

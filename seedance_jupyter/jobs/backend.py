@@ -9,32 +9,19 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from . import messages
-from .errors import SeedanceError
+from .. import messages
+from ..errors import SeedanceError
+from ..paths import seedance_home
 
 if TYPE_CHECKING:
     from .client import Client
 
-__all__ = ["EMBEDDED_KEY", "Backend", "backend_key_from_env", "resolve_backend", "seedance_home"]
+__all__ = ["EMBEDDED_KEY", "Backend", "backend_key_from_env", "resolve_backend"]
 
 EMBEDDED_KEY = "emulator:embedded"
-
-
-def seedance_home() -> Path:
-    """``$SEEDANCE_HOME``, else a ``seedance`` folder in the Jupyter data directory."""
-    env = os.environ.get("SEEDANCE_HOME")
-    if env:
-        return Path(env).expanduser()
-    try:
-        from jupyter_core.paths import jupyter_data_dir
-
-        return Path(jupyter_data_dir()) / "seedance"
-    except ImportError:
-        return Path.home() / ".local" / "share" / "jupyter" / "seedance"
 
 
 def backend_key_from_env() -> str:
@@ -43,7 +30,7 @@ def backend_key_from_env() -> str:
     if base_url:
         return base_url.rstrip("/")
     if os.environ.get("SEEDANCE_API_KEY"):
-        from .client import DEFAULT_BASE_URL
+        from ..api.transport import DEFAULT_BASE_URL
 
         return DEFAULT_BASE_URL
     return EMBEDDED_KEY
@@ -75,7 +62,7 @@ def resolve_backend() -> Backend:
         label = f"emulator at {host}" if client.is_loopback else host
         return Backend(client, key, label, client.is_loopback)
     try:
-        from .emulator import start
+        from ..emulator import start
     except ImportError:
         raise SeedanceError(messages.EMULATOR_MISSING, code="emulator_missing") from None
     speed = float(os.environ.get("SEEDANCE_EMULATOR_SPEED", "1.0"))

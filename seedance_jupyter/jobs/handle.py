@@ -1,7 +1,8 @@
-"""A generation job: its latest known state, change events, cancel, and waiting.
+"""A handle on one remote job: its latest known state, change events, cancel and waiting.
 
-The job knows nothing of IPython: the kernel side subscribes with
-:meth:`Job.on_change` and renders; the poller feeds it with :meth:`Job.update`.
+The job knows nothing of IPython or of the HTTP client: it reads fresh state
+through a small :class:`JobSource`; the kernel side subscribes with
+:meth:`Job.on_change`; the poller and webhooks feed it with :meth:`Job.update`.
 """
 
 from __future__ import annotations
@@ -10,101 +11,30 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, Protocol
 
-from . import messages
-from .errors import MalformedResponseError, RateLimitedError, WaitTimeoutError
+from .. import messages
+from ..api.types import JobError, JobState
+from ..errors import RateLimitedError, SeedanceError, WaitTimeoutError
+from ..retry import Backoff
+from ..status import CANCELLABLE
 
 if TYPE_CHECKING:
-    from .catalog import GenerationRequest
-    from .client import Client
+    from ..catalog import GenerationRequest
 
-__all__ = ["CANCELLABLE", "STATUSES", "TERMINAL", "Job", "JobError", "JobState"]
+__all__ = ["Job", "JobSource"]
 
-STATUSES = ("queued", "processing", "succeeded", "failed", "cancelled")
-TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
-CANCELLABLE = frozenset({"queued", "processing"})
 _log = logging.getLogger("seedance_jupyter")
+_WAIT_BACKOFF = Backoff(base=1.0, cap=30.0)
 
 
-@dataclass(frozen=True)
-class JobError:
-    """The API's ``error`` object of a failed job."""
+class JobSource(Protocol):
+    """Where a job's fresh state comes from: the generations resource, or a fake in tests."""
 
-    code: str
-    message: str
+    def get(self, request_id: str, *, retry: bool = True) -> JobState: ...
 
-
-@dataclass(frozen=True)
-class JobState:
-    """One answer of the status endpoint, parsed and type-checked."""
-
-    request_id: str
-    status: str
-    output_url: str | None = None
-    error: JobError | None = None
-    credits_charged: int | None = None
-    model: str | None = None
-    prompt: str | None = None
-    duration: int | None = None
-    aspect_ratio: str | None = None
-    resolution: str | None = None
-    metadata: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
-    received_at: float = field(default_factory=time.time, compare=False)
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in TERMINAL
-
-    @classmethod
-    def from_api(cls, payload: Mapping[str, Any]) -> JobState:
-        """Parse a status, create, cancel or webhook body; raise on anything off-contract."""
-        try:
-            request_id = _want(payload.get("requestId"), str, "requestId")
-            status = _want(payload.get("status"), str, "status")
-            if status not in STATUSES:
-                raise ValueError(f"unknown status {status[:40]!r}")
-            output = payload.get("output")
-            output_url = None
-            if output is not None:
-                output_url = _want(_want(output, dict, "output").get("url"), str, "output.url")
-            error = payload.get("error")
-            job_error = None
-            if error is not None:
-                error = _want(error, dict, "error")
-                job_error = JobError(
-                    code=str(error.get("code") or "unknown"),
-                    message=str(error.get("message") or ""),
-                )
-            return cls(
-                request_id=request_id,
-                status=status,
-                output_url=output_url,
-                error=job_error,
-                credits_charged=_optional(payload.get("creditsCharged"), int, "creditsCharged"),
-                model=_optional(payload.get("model"), str, "model"),
-                prompt=_optional(payload.get("prompt"), str, "prompt"),
-                duration=_optional(payload.get("duration"), int, "duration"),
-                aspect_ratio=_optional(payload.get("aspectRatio"), str, "aspectRatio"),
-                resolution=_optional(payload.get("resolution"), str, "resolution"),
-                metadata=_optional(payload.get("metadata"), dict, "metadata"),
-            )
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise MalformedResponseError(
-                messages.MALFORMED_RESPONSE.format(detail=str(exc)[:200])
-            ) from None
-
-
-def _want(value: Any, kind: type, name: str) -> Any:
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise TypeError(f"{name} should be {kind.__name__}, got {type(value).__name__}")
-    return value
-
-
-def _optional(value: Any, kind: type, name: str) -> Any:
-    return None if value is None else _want(value, kind, name)
+    def cancel(self, request_id: str) -> JobState: ...
 
 
 Listener = Callable[["Job"], None]
@@ -119,13 +49,13 @@ class Job:
 
     def __init__(
         self,
-        client: Client,
+        source: JobSource,
         state: JobState,
         *,
         request: GenerationRequest | None = None,
         client_token: str | None = None,
     ) -> None:
-        self.client = client
+        self.source = source
         self.request = request
         self.client_token = client_token
         self.local_path: str | None = None
@@ -180,7 +110,7 @@ class Job:
                 old.is_terminal and state.status != old.status
             ):
                 return False
-            merged = _merge(old, state)
+            merged = old.merged(state)
             changed = merged != old
             if merged.is_terminal and not old.is_terminal:
                 self.last_running_at = old.received_at
@@ -214,18 +144,24 @@ class Job:
     # -- actions -------------------------------------------------------------
     def refresh(self) -> Job:
         """Fetch the current state from the service."""
-        self.update(self.client.fetch_state(self.request_id))
+        self.update(self.source.get(self.request_id))
         return self
 
     def cancel(self) -> Job:
         """Cancel the remote job (queued or processing only)."""
-        self.update(self.client.cancel_state(self.request_id))
+        self.update(self.source.cancel(self.request_id))
         return self
 
     def wait(self, timeout: float | None = None, *, max_interval: float = 5.0) -> Job:
-        """Block until the job is terminal, polling with a growing interval."""
+        """Block until the job is terminal; ``timeout`` bounds the whole wait.
+
+        While a poller watches the job, waiting only listens; otherwise it sends
+        one un-retried status request at a time, backing off on errors and on
+        ``Retry-After``, never past the deadline.
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
         interval = 1.0
+        failures = 0
         while not self.done:
             pause = interval
             if deadline is not None:
@@ -235,13 +171,19 @@ class Job:
                 pause = min(pause, left)
             with self._changed:
                 finished = self._changed.wait_for(lambda: self.done, timeout=pause)
-            if finished:
-                break
-            try:
-                self.refresh()
-            except RateLimitedError as exc:
-                interval = max(interval, min(exc.retry_after or max_interval, 120.0))
+            if finished or self.watched:
                 continue
+            try:
+                self.update(self.source.get(self.request_id, retry=False))
+            except RateLimitedError as exc:
+                interval = _WAIT_BACKOFF.delay(failures, exc.retry_after)
+                failures += 1
+                continue
+            except SeedanceError:
+                interval = max(interval, _WAIT_BACKOFF.delay(failures, jitter=False))
+                failures += 1
+                continue
+            failures = 0
             interval = min(interval * 1.5, max_interval)
         return self
 
@@ -294,23 +236,3 @@ class Job:
         if request is not None:
             details = f" {request.model} {request.duration or '?'}s {request.resolution or ''}"
         return f"<Job {self.request_id} {self.status}{details.rstrip()}>"
-
-
-def _merge(old: JobState, new: JobState) -> JobState:
-    """Keep fields the new answer leaves out (cancel answers carry only id and status)."""
-    return JobState(
-        request_id=new.request_id,
-        status=new.status,
-        output_url=new.output_url if new.output_url is not None else old.output_url,
-        error=new.error if new.error is not None else old.error,
-        credits_charged=(
-            new.credits_charged if new.credits_charged is not None else old.credits_charged
-        ),
-        model=new.model or old.model,
-        prompt=new.prompt if new.prompt is not None else old.prompt,
-        duration=new.duration if new.duration is not None else old.duration,
-        aspect_ratio=new.aspect_ratio or old.aspect_ratio,
-        resolution=new.resolution or old.resolution,
-        metadata=new.metadata if new.metadata is not None else old.metadata,
-        received_at=new.received_at,
-    )

@@ -7,6 +7,7 @@ requests, the widgets and the emulator load when a command first needs them.
 from __future__ import annotations
 
 import json
+import keyword
 import shlex
 import string
 import sys
@@ -19,11 +20,12 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from . import messages
+from .. import messages
+from ..paths import notebook_dir
 from .config import SeedanceSettings
 
 if TYPE_CHECKING:
-    from .jobs import Job
+    from ..jobs.handle import Job
     from .session import KernelSession
     from .tables import Table
 
@@ -95,6 +97,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self._session: KernelSession | None = None
+        # Read at load, before a %cd can move it: videos land beside the notebook.
+        self._folder = notebook_dir()
         self._shown: dict[int, int] = {}
         self._line_handlers: dict[str, Callable[[list[str]], Any]] = {
             "models": self._models,
@@ -114,7 +118,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
         if self._session is None:
             from .session import KernelSession
 
-            self._session = KernelSession(self)
+            self._session = KernelSession(self, folder=self._folder)
         return self._session
 
     # -- the magic -------------------------------------------------------------------
@@ -154,6 +158,10 @@ class SeedanceMagics(Magics, SeedanceSettings):
         except ValueError as exc:
             raise UsageError(f"%%seedance: {exc}") from None
         ns = self.seedance.parser.parse_args(tokens)
+        if ns.output is not None and (
+            not ns.output.isidentifier() or keyword.iskeyword(ns.output)
+        ):
+            raise UsageError(messages.BAD_OUTPUT_NAME.format(name=ns.output))
         return CellArgs(
             model=ns.model, duration=ns.duration, aspect_ratio=ns.aspect_ratio,
             resolution=ns.resolution, media=tuple(ns.media), webhook=ns.webhook,
@@ -212,7 +220,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
     def _models(self, words: list[str]) -> Table:
         from .tables import Table
 
-        catalog = self.session.backend.client.catalog()
+        catalog = self.session.backend.client.models.catalog()
         rows = []
         for info in catalog.models.values():
             prices = ", ".join(f"{r} ${p:g}/s" for r, p in info.usd_per_second.items())
@@ -274,7 +282,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
                         ("day", "model", "jobs", "credits", "usd", "uncertain"), rows)
 
     def _form(self, words: list[str]) -> Any:
-        from .form_widget import SeedanceForm
+        from .form import SeedanceForm
 
         return SeedanceForm(self.session)
 
@@ -301,17 +309,20 @@ def load(ipython: Any) -> None:
     if magics not in ipython.configurables:
         ipython.configurables.append(magics)
     ipython.display_formatter.ipython_display_formatter.for_type_by_name(
-        "seedance_jupyter.jobs", "Job", magics.show_card
+        "seedance_jupyter.jobs.handle", "Job", magics.show_card
     )
     _extension[id(ipython)] = magics
-    unfinished = _count_unfinished()
+    unfinished, uncertain = _count_unfinished()
     if unfinished:
         print(messages.UNFINISHED_ON_LOAD.format(count=unfinished), file=sys.stdout)
+    if uncertain:
+        print(messages.UNCERTAIN_ON_LOAD.format(count=uncertain), file=sys.stdout)
 
 
 def unload(ipython: Any) -> None:
     """Stop the session and forget the Job display, so nothing outlives the extension."""
-    ipython.display_formatter.ipython_display_formatter.pop("seedance_jupyter.jobs.Job", None)
+    formatter = ipython.display_formatter.ipython_display_formatter
+    formatter.pop("seedance_jupyter.jobs.handle.Job", None)
     magics = _extension.pop(id(ipython), None)
     if magics is not None:
         magics.close()
@@ -325,12 +336,15 @@ def loaded_magics(ipython: Any) -> SeedanceMagics | None:
     return _extension.get(id(ipython)) if ipython is not None else None
 
 
-def _count_unfinished() -> int:
-    from .backend import backend_key_from_env
-    from .ledger import Ledger
+def _count_unfinished() -> tuple[int, int]:
+    """Unfinished jobs with a request id, and submissions that may have been charged."""
+    from ..jobs.backend import backend_key_from_env
+    from ..jobs.ledger import Ledger
 
     ledger = Ledger()
     try:
-        return sum(1 for r in ledger.unfinished(backend_key_from_env()) if r.request_id)
+        rows = ledger.unfinished(backend_key_from_env())
     finally:
         ledger.close()
+    with_id = sum(1 for r in rows if r.request_id)
+    return with_id, len(rows) - with_id

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
-from . import messages
-from .catalog import (
+from .. import messages
+from ..catalog import (
     MAX_MEDIA_URLS,
     GenerationRequest,
     ModelInfo,
@@ -34,8 +34,8 @@ from .catalog import (
     check_webhook_url,
     invalid_field,
 )
-from .errors import SeedanceError, ValidationError
-from .messages import (
+from ..errors import SeedanceError, ValidationError
+from ..messages import (
     ALLOWED_PROMPT,
     FORM_ADVANCED,
     FORM_API_KEY_HINT,
@@ -132,7 +132,7 @@ class SeedanceForm:
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         self._session = session
-        self._catalog = session.backend.client.catalog()
+        self._catalog = session.backend.client.models.catalog()
         self._lock = threading.RLock()
         self._submitting = False
         self._worker: threading.Thread | None = None

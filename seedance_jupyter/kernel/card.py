@@ -19,7 +19,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -27,8 +27,8 @@ from urllib.parse import unquote, urlsplit
 import ipywidgets
 from IPython.display import display, update_display
 
-from .jobs import CANCELLABLE, TERMINAL, Job
-from .messages import (
+from ..jobs.handle import Job
+from ..messages import (
     CARD_BACKEND,
     CARD_CANCEL_FAILED,
     CARD_CANCEL_LABEL,
@@ -49,24 +49,10 @@ from .messages import (
     TEXT_SUMMARY,
     TEXT_VIDEO,
 )
+from ..status import CANCELLABLE, FINAL, SERVICE_TERMINAL, label
 
 __all__ = ["CardView", "JobCard", "render_html", "render_text", "safe_url"]
 
-# User-facing text (to move into messages.py).
-STATUS_LABELS: Mapping[str, str] = {
-    "pending": "submitting",
-    "queued": "queued",
-    "processing": "processing",
-    "succeeded": "succeeded",
-    "failed": "failed",
-    "cancelled": "cancelled",
-    "submission_uncertain": "submission uncertain",
-    "rejected": "rejected",
-    "cancelling": "cancelling",
-}
-
-#: Statuses after which the Cancel button is hidden, not only disabled.
-_FINAL = TERMINAL | {"rejected"}
 _HEADER_PROMPT_CHARS = 300
 _TEXT_PROMPT_CHARS = 120
 _log = logging.getLogger("seedance_jupyter")
@@ -237,10 +223,6 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-def _status_label(status: str) -> str:
-    return STATUS_LABELS.get(status, status)
-
-
 def _params(view: CardView) -> list[str]:
     parts = [view.model] if view.model else []
     if view.duration is not None:
@@ -292,8 +274,8 @@ def render_html(view: CardView) -> str:
     if view.media_urls:
         links = ", ".join(_link(url) for url in view.media_urls)
         rows.append(f'<div style="{_MUTED_STYLE}">{_esc(CARD_MEDIA)}: {links}</div>')
-    status_parts = [f"<b>{_esc(_status_label(status))}</b>"]
-    if view.elapsed is not None and status in TERMINAL:
+    status_parts = [f"<b>{_esc(label(status))}</b>"]
+    if view.elapsed is not None and status in SERVICE_TERMINAL:
         status_parts.append(_esc(CARD_TOOK.format(elapsed=_clock(view.elapsed))))
     status_parts += [_esc(part) for part in _cost_parts(view)]
     status_parts.append(
@@ -331,7 +313,7 @@ def render_text(view: CardView) -> str:
     """The saved output's plain text: what a terminal, nbval or a diff sees."""
     summary = TEXT_SUMMARY.format(
         request_id=view.request_id or f"({CARD_NO_REQUEST_ID})",
-        status=_status_label(view.status),
+        status=label(view.status),
         emulator=TEXT_EMULATOR if view.is_emulator else "",
     )
     segments = [summary]
@@ -389,10 +371,10 @@ def _header_html(view: CardView) -> str:
 
 
 def _status_html(view: CardView) -> str:
-    parts = [f'<span class="seedance-status-word">{_esc(_status_label(view.status))}</span>']
+    parts = [f'<span class="seedance-status-word">{_esc(label(view.status))}</span>']
     if view.elapsed is not None:
         clock = _clock(view.elapsed)
-        shown = CARD_TOOK.format(elapsed=clock) if view.status in TERMINAL else clock
+        shown = CARD_TOOK.format(elapsed=clock) if view.status in SERVICE_TERMINAL else clock
         parts.append(f'<span class="seedance-elapsed">{_esc(shown)}</span>')
     parts += [_esc(part) for part in _cost_parts(view)]
     parts.append(
@@ -504,7 +486,7 @@ class JobCard:
             view = self._view()
             self._update_widget(view)
             bundle = _bundle(view)
-            if live and view.status not in _FINAL:
+            if live and view.status not in FINAL:
                 display(  # type: ignore[no-untyped-call]
                     self.widget, display_id=self.widget_display_id
                 )
@@ -542,7 +524,7 @@ class JobCard:
                     self._embedded_result.outputs = outputs
             if not self._shown:
                 return
-            if self._widget_shown and view.status in _FINAL:
+            if self._widget_shown and view.status in FINAL:
                 update_display(  # type: ignore[no-untyped-call]
                     {"text/plain": ""}, raw=True, display_id=self.widget_display_id
                 )
@@ -620,7 +602,7 @@ class JobCard:
         self._detail.value = detail
         self._detail.layout.display = None if detail else "none"
         self.cancel_button.disabled = not (view.is_active and self.job.can_cancel)
-        self.cancel_button.layout.display = "none" if view.status in _FINAL else None
+        self.cancel_button.layout.display = "none" if view.status in FINAL else None
 
     def _clicked(self, _button: Any) -> None:
         """Disable at once and call ``on_cancel`` once, however fast the clicks come."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
 from traitlets.config import Configurable
 
-from .catalog import ASPECT_RATIOS, RESOLUTIONS
+from ..catalog import ASPECT_RATIOS, RESOLUTIONS
 
 __all__ = ["SeedanceSettings"]
 

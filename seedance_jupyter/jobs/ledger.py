@@ -8,6 +8,7 @@ status changes are guarded in SQL so a late answer can never move a job back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -20,16 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .backend import seedance_home
-from .catalog import GenerationRequest
-from .errors import SeedanceError
+from ..catalog import GenerationRequest
+from ..errors import SeedanceError
+from ..paths import seedance_home
+from ..status import FINAL, LOCAL_STATUSES, RANK
 
-__all__ = ["TERMINAL_STATUSES", "JobRecord", "Ledger", "SpendRow"]
+__all__ = ["Claim", "JobRecord", "Ledger", "SpendRow"]
 
-#: Statuses after which nothing about the job changes any more.
-TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled", "rejected"})
-# Statuses only this client gives; the service's answers must never claim them.
-_LOCAL_STATUSES = frozenset({"pending", "submission_uncertain", "rejected"})
 
 _BUSY_TIMEOUT_S = 10.0
 _RUNTIME_SAMPLE = 20
@@ -40,25 +38,17 @@ _NEWER_SCHEMA = (
 _NO_SUCH_ROW = "no ledger row has client token {token!r}"
 _NOT_A_SERVICE_STATUS = "{status!r} is a status only the ledger itself sets"
 
-# Order of a job's life; a status only ever moves to a higher rank (or repeats).
-# Statuses the service may add later rank with "processing": still in flight.
-_RANK = {
-    "pending": 0, "submission_uncertain": 1, "queued": 2, "processing": 3,
-    "succeeded": 4, "failed": 4, "cancelled": 4, "rejected": 4,
-}
-
-
 def _rank_sql(expr: str) -> str:
-    cases = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in _RANK.items())
-    return f"(CASE {expr} {cases} ELSE {_RANK['processing']} END)"
+    cases = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in RANK.items())
+    return f"(CASE {expr} {cases} ELSE {RANK['processing']} END)"
 
 
 def _in_sql(statuses: frozenset[str]) -> str:
     return "(" + ", ".join(f"'{s}'" for s in sorted(statuses)) + ")"
 
 
-_TERMINAL_SQL = _in_sql(TERMINAL_STATUSES)
-_NOT_REUSABLE_SQL = _in_sql(TERMINAL_STATUSES - {"succeeded"})
+_TERMINAL_SQL = _in_sql(FINAL)
+_NOT_REUSABLE_SQL = _in_sql(FINAL - {"succeeded"})
 _MOVES_FORWARD = f"(status = :status OR {_rank_sql(':status')} > {_rank_sql('status')})"
 
 _MIGRATIONS: tuple[str, ...] = (
@@ -132,7 +122,16 @@ class JobRecord:
 
     @property
     def is_terminal(self) -> bool:
-        return self.status in TERMINAL_STATUSES
+        return self.status in FINAL
+
+    @property
+    def request(self) -> GenerationRequest:
+        """The create request this row recorded."""
+        return GenerationRequest(
+            prompt=self.prompt, model=self.model, media_urls=self.media_urls,
+            aspect_ratio=self.aspect_ratio, duration=self.duration,
+            resolution=self.resolution, webhook_url=self.webhook_url, metadata=self.metadata,
+        )
 
     @classmethod
     def _from_row(cls, row: sqlite3.Row) -> JobRecord:
@@ -141,6 +140,14 @@ class JobRecord:
         if values["metadata"] is not None:
             values["metadata"] = json.loads(values["metadata"])
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What :meth:`Ledger.claim` found or wrote: an identical job to reuse, or a new row."""
+
+    record: JobRecord
+    reused: bool
 
 
 @dataclass(frozen=True)
@@ -175,18 +182,84 @@ class Ledger:
         self.path = Path(path) if path is not None else self.default_path()
         self._clock = clock
         self._lock = threading.RLock()
+        #: Where an unreadable ledger file was moved before a fresh one was started.
+        self.moved_aside: Path | None = None
+        self._conn: sqlite3.Connection | None = None
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            if not _is_corrupt(exc):
+                raise
+            self.close()
+            self.moved_aside = self._move_aside()
+            self._open()
+        self.merge_journal()
+
+    def _open(self) -> None:
         _create_private_file(self.path)
         # timeout= is SQLite's busy timeout: wait for another kernel's write, do not fail.
-        self._conn: sqlite3.Connection | None = sqlite3.connect(
+        self._conn = sqlite3.connect(
             self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
         try:
             self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            (mode,) = self._conn.execute("PRAGMA journal_mode").fetchone()
+            if mode != "wal":
+                self._conn.execute("PRAGMA journal_mode = WAL")
             self._migrate()
         except BaseException:
             self.close()
             raise
+
+    def _move_aside(self) -> Path:
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(self._clock())}")
+        os.replace(self.path, aside)
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(f"{self.path}{suffix}", f"{aside}{suffix}")
+        return aside
+
+    @property
+    def journal_path(self) -> Path:
+        """Append-only file for request ids the database could not take (locked, disk full)."""
+        return self.path.with_name(self.path.name + ".journal")
+
+    def journal_submitted(
+        self, client_token: str, *, request_id: str, status: str, credits_charged: int | None
+    ) -> None:
+        """Keep a paid job's request id in a plain file when the database refuses it."""
+        line = json.dumps({
+            "client_token": client_token, "request_id": request_id, "status": status,
+            "credits_charged": credits_charged,
+        })
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (line + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def merge_journal(self) -> int:
+        """Write journalled request ids into the database, then drop the journal."""
+        try:
+            lines = self.journal_path.read_text().splitlines()
+        except FileNotFoundError:
+            return 0
+        merged = 0
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                self.record_submitted(
+                    entry["client_token"], request_id=entry["request_id"],
+                    status=entry["status"], credits_charged=entry["credits_charged"],
+                )
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn last line of a crash: nothing to recover from it
+            except sqlite3.Error:
+                return merged  # still locked or full: the journal stays for next time
+            merged += 1
+        self.journal_path.unlink()
+        return merged
 
     @staticmethod
     def default_path() -> Path:
@@ -207,7 +280,7 @@ class Ledger:
 
     # Writes -----------------------------------------------------------------
 
-    def record_pending(
+    def claim(
         self,
         *,
         client_token: str,
@@ -216,8 +289,56 @@ class Ledger:
         fingerprint: str,
         estimated_usd: float,
         notebook: str | None = None,
-    ) -> JobRecord:
-        """Write the row before the POST, so a crash mid-request leaves a trace."""
+        reuse: bool = True,
+        check_budget: Callable[[float], None] | None = None,
+        day_start: float | None = None,
+    ) -> Claim:
+        """Reuse an identical job, or check the daily budget and write a pending row.
+
+        All in one ``BEGIN IMMEDIATE`` transaction, so of N identical submissions
+        racing from any number of kernels and threads exactly one claims a row
+        (and may POST), and racing submissions can never overrun a budget: the
+        estimate is reserved by the pending row itself. ``check_budget(spent)``
+        raises to refuse; it sees every non-rejected row since ``day_start``.
+        """
+        with self._write() as conn:
+            if reuse:
+                row = conn.execute(
+                    "SELECT * FROM jobs WHERE backend = :backend AND "  # noqa: S608
+                    f"fingerprint = :fingerprint AND status NOT IN {_NOT_REUSABLE_SQL} "
+                    "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                    {"backend": backend, "fingerprint": fingerprint},
+                ).fetchone()
+                if row is not None:
+                    return Claim(JobRecord._from_row(row), reused=True)
+            if check_budget is not None and day_start is not None:
+                (spent,) = conn.execute(
+                    "SELECT COALESCE(SUM(estimated_usd), 0.0) "
+                    "FROM jobs WHERE status != 'rejected' AND created_at >= :since "
+                    "AND backend = :backend",
+                    {"since": day_start, "backend": backend},
+                ).fetchone()
+                check_budget(float(spent))
+            self._insert_pending(
+                conn, client_token=client_token, backend=backend, request=request,
+                fingerprint=fingerprint, estimated_usd=estimated_usd, notebook=notebook,
+            )
+            row = conn.execute(
+                "SELECT * FROM jobs WHERE client_token = ?", (client_token,)
+            ).fetchone()
+        return Claim(JobRecord._from_row(row), reused=False)
+
+    def _insert_pending(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        client_token: str,
+        backend: str,
+        request: GenerationRequest,
+        fingerprint: str,
+        estimated_usd: float,
+        notebook: str | None,
+    ) -> None:
         now = self._clock()
         metadata = dict(request.metadata) if request.metadata is not None else None
         row = {
@@ -232,9 +353,7 @@ class Ledger:
         }
         columns = ", ".join(row)
         placeholders = ", ".join(f":{name}" for name in row)
-        with self._write() as conn:
-            conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({placeholders})", row)  # noqa: S608
-        return self._require(client_token, self.by_token(client_token))
+        conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({placeholders})", row)  # noqa: S608
 
     def record_submitted(
         self, client_token: str, *, request_id: str, status: str, credits_charged: int | None
@@ -436,6 +555,10 @@ class Ledger:
             conn.execute("COMMIT")
 
     def _migrate(self) -> None:
+        """Take the write lock only when there is something to migrate."""
+        (version,) = self._connection().execute("PRAGMA user_version").fetchone()
+        if version == _SCHEMA_VERSION:
+            return
         with self._write() as conn:
             (version,) = conn.execute("PRAGMA user_version").fetchone()
             if version > _SCHEMA_VERSION:
@@ -488,7 +611,7 @@ class Ledger:
 
 def _service_status(status: str) -> str:
     """Refuse a local status in a service answer: "rejected" would hide a paid job."""
-    if status in _LOCAL_STATUSES:
+    if status in LOCAL_STATUSES:
         raise ValueError(_NOT_A_SERVICE_STATUS.format(status=status))
     return status
 
@@ -500,6 +623,12 @@ def _newest_with_request_id(backend: str | None) -> str:
         "rowid = (SELECT rowid FROM jobs WHERE request_id = :request_id"  # noqa: S608
         f"{scope} ORDER BY created_at DESC, rowid DESC LIMIT 1)"
     )
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """An unreadable file (not a lock or a full disk, which pass)."""
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text
 
 
 def _create_private_file(path: Path) -> None:

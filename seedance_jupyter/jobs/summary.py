@@ -1,0 +1,131 @@
+"""``JobSummary``: one frozen view of a job, shared by the card, the tables, REST and TypeScript.
+
+Built from a ledger row (what every process can see) and, when one is at hand,
+a live job's newer state; ``to_json()`` is the wire shape, camelCase like the
+API, mirrored by ``src/types.ts``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..api.types import JobError, JobState
+from ..catalog import is_loopback_url
+from ..status import label
+from .backend import EMBEDDED_KEY
+from .ledger import JobRecord
+
+__all__ = ["JobSummary"]
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """Everything a person is shown about one job, in one place."""
+
+    request_id: str | None
+    client_token: str
+    status: str
+    model: str
+    prompt: str
+    duration: int | None
+    aspect_ratio: str | None
+    resolution: str | None
+    media_urls: tuple[str, ...]
+    estimated_usd: float
+    credits_charged: int | None
+    backend: str
+    is_emulator: bool
+    notebook: str | None
+    created_at: float
+    submitted_at: float | None
+    finished_at: float | None
+    local_path: str | None
+    output_url: str | None
+    error: JobError | None
+    notice: str | None = None
+    poster_data_uri: str | None = None
+
+    @property
+    def status_label(self) -> str:
+        return label(self.status)
+
+    @classmethod
+    def from_record(cls, record: JobRecord, *, is_emulator: bool | None = None) -> JobSummary:
+        """The summary of a ledger row; ``is_emulator`` defaults to what the backend key says."""
+        error = None
+        if record.error_code is not None or (
+            record.status in ("failed", "rejected", "submission_uncertain")
+            and record.error_message
+        ):
+            error = JobError(record.error_code or record.status, record.error_message or "")
+        return cls(
+            request_id=record.request_id,
+            client_token=record.client_token,
+            status=record.status,
+            model=record.model,
+            prompt=record.prompt,
+            duration=record.duration,
+            aspect_ratio=record.aspect_ratio,
+            resolution=record.resolution,
+            media_urls=record.media_urls,
+            estimated_usd=record.estimated_usd,
+            credits_charged=record.credits_charged,
+            backend=record.backend,
+            is_emulator=(
+                record.backend == EMBEDDED_KEY or is_loopback_url(record.backend)
+                if is_emulator is None else is_emulator
+            ),
+            notebook=record.notebook,
+            created_at=record.created_at,
+            submitted_at=record.submitted_at,
+            finished_at=record.finished_at,
+            local_path=record.local_path,
+            output_url=record.output_url,
+            error=error,
+        )
+
+    def with_state(self, state: JobState) -> JobSummary:
+        """This summary updated by a newer answer of the service (a live job's state)."""
+        return replace(
+            self,
+            request_id=state.request_id,
+            status=state.status,
+            output_url=state.output_url or self.output_url,
+            error=state.error or self.error,
+            credits_charged=(
+                state.credits_charged if state.credits_charged is not None
+                else self.credits_charged
+            ),
+            finished_at=(
+                self.finished_at or state.received_at if state.is_terminal else self.finished_at
+            ),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire shape (REST, the MIME bundle, the events stream)."""
+        return {
+            "requestId": self.request_id,
+            "clientToken": self.client_token,
+            "status": self.status,
+            "statusLabel": self.status_label,
+            "model": self.model,
+            "prompt": self.prompt,
+            "duration": self.duration,
+            "aspectRatio": self.aspect_ratio,
+            "resolution": self.resolution,
+            "mediaUrls": list(self.media_urls),
+            "estimatedUsd": self.estimated_usd,
+            "creditsCharged": self.credits_charged,
+            "backend": self.backend,
+            "isEmulator": self.is_emulator,
+            "notebook": self.notebook,
+            "createdAt": self.created_at,
+            "submittedAt": self.submitted_at,
+            "finishedAt": self.finished_at,
+            "localPath": self.local_path,
+            "outputUrl": self.output_url,
+            "posterDataUri": self.poster_data_uri,
+            "error": self.error.to_json() if self.error else None,
+            "notice": self.notice,
+        }
