@@ -14,7 +14,7 @@ import {
 import { CompareView } from './compare';
 import { seedanceIcon } from './icons';
 import { MSG } from './messages';
-import { LOAD_EXT, loadsExtension } from './load-ext';
+import { LOAD_EXT, loadsExtension, SILENT_LOAD } from './load-ext';
 import { COMMAND_COMPARE, PANEL_ID } from './panel';
 import type { JobsModel } from './panel-model';
 
@@ -61,6 +61,19 @@ async function ensureLoaded(panel: NotebookPanel): Promise<void> {
   }
 }
 
+/** Load the extension in the notebook's kernel quietly (see SILENT_LOAD). */
+async function loadInKernel(panel: NotebookPanel): Promise<void> {
+  await panel.sessionContext.ready;
+  const kernel = panel.sessionContext.session?.kernel;
+  if (kernel) {
+    await kernel.requestExecute({
+      code: SILENT_LOAD,
+      silent: true,
+      store_history: false
+    }).done;
+  }
+}
+
 export function addCommands(
   app: JupyterFrontEnd,
   model: JobsModel,
@@ -103,6 +116,7 @@ export function addCommands(
         return;
       }
       await ensureLoaded(panel);
+      await loadInKernel(panel);
       await insertBelow(panel, '%seedance form', true);
     }
   });

@@ -96,6 +96,8 @@ export interface IJobSummary {
   notebook: string | null;
   /** Unix seconds. */
   createdAt: number;
+  /** Unix seconds; sent by the server beside the fixed contract, so optional here. */
+  submittedAt?: number | null;
   /** Unix seconds. */
   finishedAt: number | null;
   /** Relative to the Jupyter server root, servable through `files/`. */
