@@ -45,7 +45,10 @@ export const MSG = {
   month: 'This month',
   ofBudget: (spent: string, budget: string) => `${spent} of ${budget}`,
   overBudget: 'over budget',
-  disconnected: 'Live updates paused: reconnecting…',
+  disconnected: (why: string | null) =>
+    why
+      ? `Live updates paused (${why}): reconnecting…`
+      : 'Live updates paused: reconnecting…',
   statusBar: (running: number, today: string) =>
     running > 0
       ? `Seedance: ${running} running · ${today} today`

@@ -203,8 +203,12 @@ export class SeedancePanel extends Widget implements IJobActions {
     this._render();
   }
 
-  private _onConnection(_: EventStream, state: ConnectionState): void {
+  private _onConnection(events: EventStream, state: ConnectionState): void {
     setVisible(this._connection, state === 'waiting');
+    setText(
+      this._connection,
+      MSG.disconnected(events.lastError?.message ?? null)
+    );
   }
 
   /** Coalesce bursts of events into one render per frame, and none while hidden. */
@@ -298,7 +302,7 @@ export class SeedancePanel extends Widget implements IJobActions {
   private readonly _connection = el(
     'div',
     { class: 'seedance-note', role: 'status' },
-    [MSG.disconnected]
+    []
   );
   private readonly _tabJobs = el(
     'button',
