@@ -67,6 +67,11 @@ def form(**defaults: Any) -> Any:
     return SeedanceForm(current_session(), **defaults)
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where Jupyter finds the prebuilt lab extension (named as in ``package.json``)."""
+    return [{"src": "labextension", "dest": "seedance-jupyter"}]
+
+
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     """The server extension; imported only here, so ``%load_ext`` never loads the server."""
     from .server.app import SeedanceServerApp

@@ -1,0 +1,234 @@
+import { cardView, elapsedSeconds, mergeJob, sameJob } from '../card-model';
+import { formatAge, formatElapsed, formatParams, formatUsd } from '../format';
+import { STATUSES, type Status } from '../types';
+import { job } from './fixtures';
+
+const BASE = '/user/ann/';
+const created = 1_700_000_000;
+const at = (seconds: number): number => (created + seconds) * 1000;
+
+describe('formatting', () => {
+  it('formats elapsed time as a clock', () => {
+    expect([0, 7, 65, 600, 3723, -3].map(formatElapsed)).toEqual([
+      '0:00',
+      '0:07',
+      '1:05',
+      '10:00',
+      '1:02:03',
+      '0:00'
+    ]);
+  });
+
+  it('formats ages, money and parameters', () => {
+    expect([2, 42, 300, 7200, 200000].map(formatAge)).toEqual([
+      'just now',
+      '42 s ago',
+      '5 min ago',
+      '2 h ago',
+      '2 d ago'
+    ]);
+    expect([0, 0.004, 0.5, 12].map(formatUsd)).toEqual([
+      '$0.00',
+      '$0.004',
+      '$0.50',
+      '$12.00'
+    ]);
+    expect(formatParams(job())).toBe('seedance-2.0 · 5 s · 16:9 · 720p');
+    expect(formatParams(job({ duration: null, aspectRatio: null }))).toBe(
+      'seedance-2.0 · 720p'
+    );
+  });
+});
+
+describe('elapsed time', () => {
+  it('ticks from createdAt to now while the job runs', () => {
+    const running = job({ status: 'processing', createdAt: created });
+    expect(elapsedSeconds(running, at(12.5))).toBeCloseTo(12.5);
+    expect(cardView(running, at(75), BASE).elapsed).toBe('1:15');
+    expect(cardView(running, at(75), BASE).ticking).toBe(true);
+  });
+
+  it('stops at finishedAt once final, whatever the clock says', () => {
+    const done = job({
+      status: 'succeeded',
+      createdAt: created,
+      finishedAt: created + 42
+    });
+    expect(cardView(done, at(9999), BASE).elapsed).toBe('0:42');
+    expect(cardView(done, at(9999), BASE).ticking).toBe(false);
+  });
+
+  it('shows no time for a final job that never recorded its end', () => {
+    expect(
+      cardView(job({ status: 'failed', finishedAt: null }), at(5), BASE).elapsed
+    ).toBe('');
+  });
+});
+
+describe('what the card shows per status', () => {
+  const expected: Record<
+    Status,
+    { progress: boolean; cancel: boolean; ticking: boolean }
+  > = {
+    pending: { progress: true, cancel: false, ticking: true },
+    submission_uncertain: { progress: false, cancel: false, ticking: true },
+    queued: { progress: true, cancel: true, ticking: true },
+    processing: { progress: true, cancel: true, ticking: true },
+    cancelling: { progress: true, cancel: false, ticking: true },
+    succeeded: { progress: false, cancel: false, ticking: false },
+    failed: { progress: false, cancel: false, ticking: false },
+    cancelled: { progress: false, cancel: false, ticking: false },
+    rejected: { progress: false, cancel: false, ticking: false }
+  };
+
+  it.each(STATUSES)('%s', status => {
+    const view = cardView(
+      job({ status, finishedAt: created + 1 }),
+      at(3),
+      BASE
+    );
+    expect({
+      progress: view.showProgress,
+      cancel: view.showCancel,
+      ticking: view.ticking
+    }).toEqual(expected[status]);
+  });
+
+  it('has no Cancel without a request id, even when the status allows it', () => {
+    expect(
+      cardView(job({ status: 'queued', requestId: null }), at(1), BASE)
+        .showCancel
+    ).toBe(false);
+  });
+
+  it('shows the error with its code, the notice, the cost and credits', () => {
+    const view = cardView(
+      job({
+        status: 'failed',
+        error: { code: 'internal_error', message: 'Render crashed' },
+        notice: 'Budget nearly spent',
+        estimatedUsd: 0.75,
+        creditsCharged: 64
+      }),
+      at(1),
+      BASE
+    );
+    expect(view.error).toBe('Render crashed (internal_error)');
+    expect(view.notice).toBe('Budget nearly spent');
+    expect(view.cost).toBe('est. $0.75');
+    expect(view.credits).toBe('64 credits');
+    expect(
+      cardView(job({ creditsCharged: null }), at(1), BASE).credits
+    ).toBeNull();
+  });
+
+  it('falls back to the status word when the label is empty', () => {
+    expect(
+      cardView(
+        job({ status: 'submission_uncertain', statusLabel: '' }),
+        at(1),
+        BASE
+      ).statusLabel
+    ).toBe('submission uncertain');
+  });
+});
+
+describe('the video in the card', () => {
+  it('plays the downloaded copy through files/, names it, and uses the poster', () => {
+    const view = cardView(
+      job({
+        status: 'succeeded',
+        localPath: 'seedance outputs/req 1.mp4',
+        outputUrl: 'https://cdn.example.com/req_1.mp4',
+        posterDataUri: 'data:image/png;base64,AAAA'
+      }),
+      at(1),
+      BASE
+    );
+    expect(view.video).toEqual({
+      src: '/user/ann/files/seedance%20outputs/req%201.mp4',
+      label: 'Generated video: A paper boat'
+    });
+    expect(view.poster).toBe('data:image/png;base64,AAAA');
+    expect(view.videoNote).toBeNull();
+  });
+
+  it('uses an https output URL when nothing was downloaded', () => {
+    const view = cardView(
+      job({ status: 'succeeded', outputUrl: 'https://cdn.example.com/a.mp4' }),
+      at(1),
+      BASE
+    );
+    expect(view.video?.src).toBe('https://cdn.example.com/a.mp4');
+  });
+
+  it.each([
+    'http://127.0.0.1:8123/videos/req_1.mp4',
+    'http://localhost:8000/a.mp4',
+    'https://localhost/a.mp4',
+    'https://127.0.0.1/a.mp4',
+    'https://[::1]/a.mp4',
+    'http://cdn.example.com/a.mp4',
+    'javascript:alert(1)'
+  ])('never plays %s, and says the video is not here yet', outputUrl => {
+    const view = cardView(job({ status: 'succeeded', outputUrl }), at(1), BASE);
+    expect(view.video).toBeNull();
+    expect(view.videoNote).not.toBeNull();
+  });
+
+  it('shows no video before success, even when a path is known', () => {
+    const view = cardView(
+      job({ status: 'processing', localPath: 'a.mp4' }),
+      at(1),
+      BASE
+    );
+    expect(view.video).toBeNull();
+    expect(view.videoNote).toBeNull();
+  });
+
+  it('refuses posters that would make the page fetch something', () => {
+    const remote = job({ posterDataUri: 'https://tracker.example.com/p.png' });
+    const svg = job({ posterDataUri: 'data:image/svg+xml;base64,AAAA' });
+    expect(cardView(remote, at(1), BASE).poster).toBeNull();
+    expect(cardView(svg, at(1), BASE).poster).toBeNull();
+  });
+});
+
+describe('merging snapshots', () => {
+  it('never moves a status backwards', () => {
+    const done = job({ status: 'succeeded', localPath: 'a.mp4' });
+    expect(mergeJob(done, job({ status: 'processing' }))).toBe(done);
+  });
+
+  it('takes a newer status and keeps filled-in fields the newer snapshot lacks', () => {
+    const merged = mergeJob(
+      job({
+        status: 'succeeded',
+        localPath: 'a.mp4',
+        posterDataUri: 'data:image/png;base64,A'
+      }),
+      job({
+        status: 'succeeded',
+        localPath: null,
+        posterDataUri: null,
+        notice: 'n'
+      })
+    );
+    expect(merged.localPath).toBe('a.mp4');
+    expect(merged.posterDataUri).toBe('data:image/png;base64,A');
+    expect(merged.notice).toBe('n');
+    expect(
+      mergeJob(job({ status: 'queued' }), job({ status: 'processing' })).status
+    ).toBe('processing');
+  });
+
+  it('learns the request id of a job first known by its client token', () => {
+    const pending = job({ requestId: null, status: 'pending' });
+    const queued = job({ requestId: 'req_7', status: 'queued' });
+    expect(sameJob(pending, queued)).toBe(true);
+    expect(mergeJob(pending, queued).requestId).toBe('req_7');
+    expect(
+      sameJob(job({ requestId: 'req_1' }), job({ requestId: 'req_2' }))
+    ).toBe(false);
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * What a job card shows, as plain data: the widget (card.ts) only puts this on
+ * the page, so every rule here is testable without a DOM.
+ */
+import { formatElapsed, formatParams, formatUsd } from './format';
+import { posterSource, videoSource } from './media';
+import { MSG } from './messages';
+import {
+  isCancellable,
+  isFinal,
+  statusRank,
+  type IJobSummary,
+  type Status
+} from './types';
+
+export interface ICardView {
+  prompt: string;
+  params: string;
+  status: Status;
+  statusLabel: string;
+  /** Empty when a final job never recorded when it finished. */
+  elapsed: string;
+  /** The elapsed clock still runs: re-render every second. */
+  ticking: boolean;
+  /** An indeterminate bar: the service reports no percentage, so none is shown. */
+  showProgress: boolean;
+  showCancel: boolean;
+  cost: string;
+  credits: string | null;
+  isEmulator: boolean;
+  error: string | null;
+  notice: string | null;
+  video: { src: string; label: string } | null;
+  poster: string | null;
+  /** Said when a job succeeded but the browser has nothing it may play yet. */
+  videoNote: string | null;
+}
+
+const IN_FLIGHT: ReadonlySet<string> = new Set<Status>([
+  'pending',
+  'queued',
+  'processing',
+  'cancelling'
+]);
+
+/** Seconds since `createdAt`: to now while running, to `finishedAt` once final. */
+export function elapsedSeconds(
+  job: Pick<IJobSummary, 'status' | 'createdAt' | 'finishedAt'>,
+  nowMs: number
+): number | null {
+  if (isFinal(job.status)) {
+    return job.finishedAt === null ? null : job.finishedAt - job.createdAt;
+  }
+  return nowMs / 1000 - job.createdAt;
+}
+
+export function cardView(
+  job: IJobSummary,
+  nowMs: number,
+  baseUrl: string
+): ICardView {
+  const elapsed = elapsedSeconds(job, nowMs);
+  const src = videoSource(job, baseUrl);
+  const poster = posterSource(job);
+  return {
+    prompt: job.prompt,
+    params: formatParams(job),
+    status: job.status,
+    statusLabel: job.statusLabel || job.status.replace(/_/g, ' '),
+    elapsed: elapsed === null ? '' : formatElapsed(elapsed),
+    ticking: !isFinal(job.status),
+    showProgress: IN_FLIGHT.has(job.status),
+    showCancel: job.requestId !== null && isCancellable(job.status),
+    cost: MSG.estimate(formatUsd(job.estimatedUsd)),
+    credits:
+      job.creditsCharged === null ? null : MSG.credits(job.creditsCharged),
+    isEmulator: job.isEmulator,
+    error: job.error ? `${job.error.message} (${job.error.code})` : null,
+    notice: job.notice,
+    video: src ? { src, label: MSG.videoLabel(job.prompt) } : null,
+    poster,
+    videoNote: job.status === 'succeeded' && !src ? MSG.videoNotHere : null
+  };
+}
+
+/** Fields that are only ever filled in: a later snapshot without them must not erase them. */
+const STICKY = [
+  'requestId',
+  'creditsCharged',
+  'finishedAt',
+  'localPath',
+  'outputUrl',
+  'posterDataUri'
+] as const;
+
+/**
+ * Combine what we had with a snapshot that may be older (a GET answer overtaken
+ * by an event): a status never moves backwards and filled-in fields stay filled.
+ */
+export function mergeJob(
+  current: IJobSummary | null,
+  incoming: IJobSummary
+): IJobSummary {
+  if (!current) {
+    return incoming;
+  }
+  if (statusRank(incoming.status) < statusRank(current.status)) {
+    return current;
+  }
+  const merged: IJobSummary = { ...incoming };
+  for (const field of STICKY) {
+    if (merged[field] === null && current[field] !== null) {
+      (merged as unknown as Record<string, unknown>)[field] = current[field];
+    }
+  }
+  return merged;
+}
+
+/** True when `update` is about the same job as `job` (by request id or client token). */
+export function sameJob(
+  job: Pick<IJobSummary, 'requestId' | 'clientToken'>,
+  update: Pick<IJobSummary, 'requestId' | 'clientToken'>
+): boolean {
+  if (job.requestId !== null && update.requestId !== null) {
+    return job.requestId === update.requestId;
+  }
+  return job.clientToken === update.clientToken;
+}

@@ -1,0 +1,272 @@
+/**
+ * The MIME renderer's widget: one live job card. It starts from the output's
+ * saved JobSummary, asks the server for the current state, then follows the
+ * event stream, so a reopened notebook shows the job as it is now. Cancel is a
+ * REST call to the server, so it works while the kernel is busy or gone.
+ */
+import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { Signal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
+
+import { ApiError } from './client';
+import { cardView, mergeJob, sameJob, type ICardView } from './card-model';
+import { el, setText, setVisible } from './dom';
+import type { ConnectionState, EventStream } from './events';
+import { MSG } from './messages';
+import { reason, type ISeedanceServices } from './services';
+import { JOB_MIME_TYPE, type IJobSummary } from './types';
+
+function isJobSummary(value: unknown): value is IJobSummary {
+  const v = value as Partial<IJobSummary> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.clientToken === 'string' &&
+    typeof v.status === 'string' &&
+    typeof v.createdAt === 'number'
+  );
+}
+
+export class JobCard extends Widget implements IRenderMime.IRenderer {
+  constructor(private readonly _services: ISeedanceServices) {
+    super();
+    // tex2jax/mathjax_ignore: prompts and prices contain `$`, which must not be typeset.
+    this.addClass('seedance-lab-card');
+    this.addClass('tex2jax_ignore');
+    this.addClass('mathjax_ignore');
+    this.node.setAttribute('role', 'group');
+    this.node.setAttribute('aria-label', 'Seedance job');
+    this._cancel.addEventListener('click', () => {
+      void this._onCancel();
+    });
+    this.node.append(
+      el('div', { class: 'seedance-card-header' }, [this._prompt, this._badge]),
+      this._params,
+      el('div', { class: 'seedance-card-status' }, [
+        this._status,
+        this._elapsed,
+        this._cost,
+        this._credits
+      ]),
+      this._progress,
+      el('div', { class: 'seedance-card-actions' }, [
+        this._cancel,
+        this._cancelError
+      ]),
+      this._error,
+      this._notice,
+      this._media,
+      this._note
+    );
+  }
+
+  async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
+    const data = model.data[JOB_MIME_TYPE];
+    if (!isJobSummary(data)) {
+      setText(this._note, 'This output is not a Seedance job.');
+      return;
+    }
+    const first = this._job === null;
+    this._job = mergeJob(this._job, data);
+    this._render();
+    if (first) {
+      const events = this._services.events;
+      events.jobChanged.connect(this._onEvent, this);
+      events.stateChanged.connect(this._onConnection, this);
+      await this._refresh();
+    }
+  }
+
+  override dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    window.clearInterval(this._timer);
+    Signal.clearData(this);
+    super.dispose();
+  }
+
+  private _onEvent(_: EventStream, job: IJobSummary): void {
+    if (this._job && sameJob(this._job, job)) {
+      this._update(job);
+    }
+  }
+
+  private _onConnection(_: EventStream, state: ConnectionState): void {
+    if (state === 'open') {
+      void this._refresh();
+    }
+  }
+
+  /** The server's current state of the job, which may have moved on since the save. */
+  private async _refresh(): Promise<void> {
+    const job = this._job;
+    if (!job) {
+      return;
+    }
+    try {
+      const current =
+        job.requestId !== null
+          ? await this._services.client.getJob(job.requestId)
+          : await this._services.client.findByClientToken(job.clientToken);
+      setText(this._note, '');
+      if (current) {
+        this._update(current);
+      }
+    } catch (error) {
+      const unknown = error instanceof ApiError && error.code === 'not_found';
+      setText(
+        this._note,
+        unknown ? MSG.unknownJob : MSG.refreshFailed(reason(error))
+      );
+    }
+  }
+
+  private async _onCancel(): Promise<void> {
+    const id = this._job?.requestId;
+    if (!id) {
+      return;
+    }
+    this._cancel.disabled = true;
+    setText(this._cancel, MSG.cancelling);
+    setText(this._cancelError, '');
+    try {
+      this._update(await this._services.client.cancelJob(id));
+    } catch (error) {
+      // 409: it finished meanwhile; the fresh state says how.
+      if (!(error instanceof ApiError && error.httpStatus === 409)) {
+        setText(this._cancelError, MSG.cancelFailed(reason(error)));
+      }
+      await this._refresh();
+    } finally {
+      this._cancel.disabled = false;
+      setText(this._cancel, MSG.cancel);
+    }
+  }
+
+  private _update(job: IJobSummary): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._job = mergeJob(this._job, job);
+    this._render();
+  }
+
+  private _render(): void {
+    if (!this._job) {
+      return;
+    }
+    const view = cardView(this._job, Date.now(), this._services.baseUrl);
+    setText(this._prompt, view.prompt);
+    setVisible(this._badge, view.isEmulator);
+    setText(this._params, view.params);
+    setText(this._status, view.statusLabel);
+    this.node.dataset.status = view.status;
+    setText(this._elapsed, view.elapsed);
+    setText(this._cost, view.cost);
+    setText(this._credits, view.credits ?? '');
+    setVisible(this._credits, view.credits !== null);
+    setVisible(this._progress, view.showProgress);
+    this._progress.setAttribute('aria-valuetext', view.statusLabel);
+    setVisible(this._cancel, view.showCancel);
+    if (this._job.requestId) {
+      this._cancel.setAttribute(
+        'aria-label',
+        MSG.cancelJob(this._job.requestId)
+      );
+    }
+    setText(this._error, view.error ?? '');
+    setVisible(this._error, view.error !== null);
+    setText(this._notice, view.notice ?? '');
+    setVisible(this._notice, view.notice !== null);
+    this._renderMedia(view);
+    this._syncTimer(view.ticking);
+  }
+
+  /** Replace the media only when its source changes, so playback is not interrupted. */
+  private _renderMedia(view: ICardView): void {
+    const key = `${view.video?.src ?? ''}|${view.poster ?? ''}|${view.videoNote ?? ''}`;
+    if (key === this._mediaKey) {
+      return;
+    }
+    this._mediaKey = key;
+    this._media.replaceChildren();
+    if (view.video) {
+      const video = el('video', {
+        class: 'seedance-video',
+        src: view.video.src,
+        controls: '',
+        preload: 'metadata',
+        playsinline: '',
+        'aria-label': view.video.label
+      });
+      if (view.poster) {
+        video.poster = view.poster;
+      }
+      this._media.append(video);
+    } else if (view.poster) {
+      this._media.append(
+        el('img', {
+          class: 'seedance-poster',
+          src: view.poster,
+          alt: MSG.posterAlt(view.prompt)
+        })
+      );
+    }
+    if (view.videoNote) {
+      this._media.append(
+        el('p', { class: 'seedance-video-note' }, [view.videoNote])
+      );
+    }
+  }
+
+  private _syncTimer(ticking: boolean): void {
+    if (ticking && !this._timer) {
+      this._timer = window.setInterval(() => {
+        this._render();
+      }, 1000);
+    } else if (!ticking && this._timer) {
+      window.clearInterval(this._timer);
+      this._timer = 0;
+    }
+  }
+
+  private _job: IJobSummary | null = null;
+  private _timer = 0;
+  private _mediaKey = '';
+  private readonly _prompt = el('span', { class: 'seedance-prompt' });
+  private readonly _badge = el('span', { class: 'seedance-badge' }, [
+    MSG.emulator
+  ]);
+  private readonly _params = el('div', { class: 'seedance-params' });
+  private readonly _status = el('span', {
+    class: 'seedance-status',
+    role: 'status',
+    'aria-live': 'polite'
+  });
+  private readonly _elapsed = el('span', { class: 'seedance-elapsed' });
+  private readonly _cost = el('span', { class: 'seedance-cost' });
+  private readonly _credits = el('span', { class: 'seedance-credits' });
+  private readonly _progress = el(
+    'div',
+    {
+      class: 'seedance-progress',
+      role: 'progressbar',
+      'aria-label': MSG.progress
+    },
+    [el('div', { class: 'seedance-progress-bar' })]
+  );
+  private readonly _cancel = el(
+    'button',
+    {
+      class: 'jp-Button jp-mod-styled jp-mod-warn seedance-cancel',
+      type: 'button'
+    },
+    [MSG.cancel]
+  );
+  private readonly _cancelError = el('span', { class: 'seedance-error' });
+  private readonly _error = el('div', { class: 'seedance-error' });
+  private readonly _notice = el('div', { class: 'seedance-notice' });
+  private readonly _media = el('div', { class: 'seedance-media' });
+  private readonly _note = el('div', { class: 'seedance-note' });
+}

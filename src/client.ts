@@ -1,0 +1,132 @@
+/**
+ * The server extension's REST API. All HTTP goes through one injected `Fetcher`
+ * (in Lab: `ServerConnection.makeRequest`, see connection.ts; in tests: a fake),
+ * and every non-2xx answer becomes an `ApiError` in one place.
+ */
+import type { IJobPage, IJobSummary, ISpend, Status } from './types';
+
+/** Fetch a path relative to the server's base URL (no leading slash). */
+export type Fetcher = (path: string, init?: RequestInit) => Promise<Response>;
+
+const API = 'seedance/api';
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly httpStatus: number
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Build the error from the server's envelope `{"error": {"code", "message"}}`. */
+export async function errorFromResponse(response: Response): Promise<ApiError> {
+  const text = await response.text().catch(() => '');
+  let code = `http_${response.status}`;
+  let message = text.trim() || response.statusText || `HTTP ${response.status}`;
+  try {
+    const body = JSON.parse(text) as unknown;
+    const error = (body as { error?: unknown } | null)?.error;
+    if (error && typeof error === 'object') {
+      const { code: c, message: m } = error as {
+        code?: unknown;
+        message?: unknown;
+      };
+      if (typeof c === 'string') {
+        code = c;
+      }
+      if (typeof m === 'string') {
+        message = m;
+      }
+    }
+  } catch {
+    // Not JSON (a proxy's HTML page, say): keep the status and the text.
+  }
+  return new ApiError(code, message, response.status);
+}
+
+export interface IListQuery {
+  status?: Status;
+  notebook?: string;
+  limit?: number;
+  before?: string;
+}
+
+export class SeedanceClient {
+  constructor(private readonly _fetch: Fetcher) {}
+
+  /** One page of jobs, newest first. */
+  listJobs(query: IListQuery = {}): Promise<IJobPage> {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') {
+        params.set(name, String(value));
+      }
+    }
+    const search = params.toString();
+    return this._json<IJobPage>(`${API}/jobs${search ? `?${search}` : ''}`);
+  }
+
+  getJob(requestId: string): Promise<IJobSummary> {
+    return this._json<IJobSummary>(
+      `${API}/jobs/${encodeURIComponent(requestId)}`
+    );
+  }
+
+  cancelJob(requestId: string): Promise<IJobSummary> {
+    return this._json<IJobSummary>(
+      `${API}/jobs/${encodeURIComponent(requestId)}/cancel`,
+      { method: 'POST' }
+    );
+  }
+
+  getSpend(): Promise<ISpend> {
+    return this._json<ISpend>(`${API}/spend`);
+  }
+
+  /**
+   * A job not yet known by request id (its create POST is in flight or uncertain),
+   * found by walking the newest pages of the list.
+   */
+  async findByClientToken(
+    clientToken: string,
+    maxPages = 3
+  ): Promise<IJobSummary | null> {
+    let before: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const result = await this.listJobs({ limit: 100, before });
+      const job = result.jobs.find(j => j.clientToken === clientToken);
+      if (job) {
+        return job;
+      }
+      if (result.next === null) {
+        return null;
+      }
+      before = result.next;
+    }
+    return null;
+  }
+
+  /** Open the server-sent events stream; the caller reads the body. */
+  async openEvents(signal: AbortSignal): Promise<Response> {
+    const response = await this._fetch(`${API}/events`, {
+      headers: { Accept: 'text/event-stream' },
+      cache: 'no-store',
+      signal
+    });
+    if (!response.ok) {
+      throw await errorFromResponse(response);
+    }
+    return response;
+  }
+
+  private async _json<T>(path: string, init?: RequestInit): Promise<T> {
+    const response = await this._fetch(path, init);
+    if (!response.ok) {
+      throw await errorFromResponse(response);
+    }
+    return (await response.json()) as T;
+  }
+}

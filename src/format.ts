@@ -1,0 +1,55 @@
+/** How numbers and times read in the card, the panel and the status bar. */
+import type { IJobSummary } from './types';
+
+/** `0:07`, `12:05`, `1:02:03`: a clock, because it ticks. */
+export function formatElapsed(seconds: number): string {
+  const total = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** `just now`, `42 s ago`, `5 min ago`, `3 h ago`, `2 d ago`. */
+export function formatAge(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 5) {
+    return 'just now';
+  }
+  if (s < 60) {
+    return `${s} s ago`;
+  }
+  if (s < 3600) {
+    return `${Math.floor(s / 60)} min ago`;
+  }
+  if (s < 86400) {
+    return `${Math.floor(s / 3600)} h ago`;
+  }
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+/** Cents, except for sub-cent amounts, which would otherwise read as free. */
+export function formatUsd(usd: number): string {
+  if (usd > 0 && usd < 0.01) {
+    return `$${usd.toFixed(3)}`;
+  }
+  return `$${usd.toFixed(2)}`;
+}
+
+/** `seedance-2.0 · 5 s · 16:9 · 720p`, skipping what the job left to the defaults. */
+export function formatParams(
+  job: Pick<IJobSummary, 'model' | 'duration' | 'aspectRatio' | 'resolution'>
+): string {
+  const parts = [job.model];
+  if (job.duration !== null) {
+    parts.push(`${job.duration} s`);
+  }
+  if (job.aspectRatio) {
+    parts.push(job.aspectRatio);
+  }
+  if (job.resolution) {
+    parts.push(job.resolution);
+  }
+  return parts.join(' · ');
+}

@@ -1,0 +1,96 @@
+/**
+ * Seedance in JupyterLab 4 and Notebook 7. Only the rendermime registry is
+ * required; the sidebar, status bar, palette, notebook toolbar and layout
+ * restorer are used when the app has them.
+ */
+import {
+  ILayoutRestorer,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { CommandToolbarButton, ICommandPalette } from '@jupyterlab/apputils';
+import type { DocumentRegistry } from '@jupyterlab/docregistry';
+import {
+  INotebookTracker,
+  type INotebookModel,
+  type NotebookPanel
+} from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { IStatusBar } from '@jupyterlab/statusbar';
+
+import { addCommands, CommandIds } from './commands';
+import { createServices } from './connection';
+import { JobsFeed } from './feed';
+import { JobsModel } from './panel-model';
+import { SeedancePanel } from './panel';
+import { jobRendererFactory, RENDERER_RANK } from './renderer';
+import { SeedanceStatus } from './statusbar';
+
+const CATEGORY = 'Seedance';
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'seedance-jupyter:plugin',
+  description:
+    'Seedance job cards, the jobs panel with gallery and compare, and spend in the status bar.',
+  autoStart: true,
+  requires: [IRenderMimeRegistry],
+  optional: [INotebookTracker, ICommandPalette, IStatusBar, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
+    tracker: INotebookTracker | null,
+    palette: ICommandPalette | null,
+    statusBar: IStatusBar | null,
+    restorer: ILayoutRestorer | null
+  ) => {
+    const services = createServices();
+    rendermime.addFactory(jobRendererFactory(services), RENDERER_RANK);
+
+    const model = new JobsModel(services.baseUrl);
+    const feed = new JobsFeed(services, model);
+    addCommands(app, model, services.baseUrl, tracker);
+    model.changed.connect(() => {
+      app.commands.notifyCommandChanged(CommandIds.compare);
+    });
+
+    const panel = new SeedancePanel(services, feed, app.commands);
+    app.shell.add(panel, 'left', { rank: 900 });
+    restorer?.add(panel, panel.id);
+
+    if (statusBar) {
+      statusBar.registerStatusItem('seedance-jupyter:status', {
+        item: new SeedanceStatus(model, () => {
+          void app.commands.execute(CommandIds.openPanel);
+        }),
+        align: 'left',
+        rank: 50
+      });
+    }
+
+    if (palette) {
+      for (const command of Object.values(CommandIds)) {
+        palette.addItem({ command, category: CATEGORY });
+      }
+    }
+
+    const toolbarButton: DocumentRegistry.IWidgetExtension<
+      NotebookPanel,
+      INotebookModel
+    > = {
+      createNew: nbPanel => {
+        const button = new CommandToolbarButton({
+          commands: app.commands,
+          id: CommandIds.insertCell,
+          label: ''
+        });
+        nbPanel.toolbar.insertAfter('cellType', 'seedance-insert-cell', button);
+        return button;
+      }
+    };
+    app.docRegistry.addWidgetExtension('Notebook', toolbarButton);
+
+    services.events.start();
+  }
+};
+
+export default [plugin];

@@ -1,0 +1,159 @@
+/**
+ * The panel's job list. Items are kept by client token and updated in place,
+ * so an event never steals keyboard focus from a button someone is on.
+ */
+import { el, KeyedChildren, setText, setVisible } from './dom';
+import { formatAge, formatParams, formatUsd } from './format';
+import { videoSource } from './media';
+import { MSG } from './messages';
+import type { IJobActions } from './actions';
+import type { JobsModel } from './panel-model';
+import { isCancellable, type IJobSummary } from './types';
+
+class JobItem {
+  readonly node = el('li', { class: 'seedance-job' });
+
+  constructor(
+    private _job: IJobSummary,
+    private readonly _actions: IJobActions
+  ) {
+    this._cancel.addEventListener('click', () => {
+      this._cancel.disabled = true;
+      void this._actions.cancel(this._job).finally(() => {
+        this._cancel.disabled = false;
+      });
+    });
+    this._play.addEventListener('click', () => {
+      this._actions.play(this._job);
+    });
+    this._notebook.addEventListener('click', () => {
+      if (this._job.notebook) {
+        this._actions.openNotebook(this._job.notebook);
+      }
+    });
+    this._copy.addEventListener('click', () => {
+      const id = this._job.requestId;
+      if (id) {
+        void this._actions.copyId(id).then(() => {
+          setText(this._copy, MSG.copied);
+          window.setTimeout(() => {
+            setText(this._copy, MSG.copyId);
+          }, 1500);
+        });
+      }
+    });
+    this._pick.addEventListener('change', () => {
+      if (!this._actions.toggleSelected(this._job)) {
+        this._pick.checked = false;
+      }
+    });
+    this.node.append(
+      el('div', { class: 'seedance-job-top' }, [this._status, this._prompt]),
+      this._params,
+      this._meta,
+      this._error,
+      el('div', { class: 'seedance-job-actions' }, [
+        this._notebook,
+        this._cancel,
+        this._play,
+        this._copy,
+        el('label', { class: 'seedance-pick' }, [this._pick, 'Compare'])
+      ])
+    );
+  }
+
+  update(job: IJobSummary, nowMs: number, model: JobsModel): void {
+    this._job = job;
+    this.node.dataset.status = job.status;
+    setText(this._status, job.statusLabel || job.status);
+    setText(this._prompt, job.prompt);
+    this._prompt.title = job.prompt;
+    setText(this._params, formatParams(job));
+    const credits =
+      job.creditsCharged === null
+        ? ''
+        : ` · ${MSG.credits(job.creditsCharged)}`;
+    setText(
+      this._meta,
+      `${formatUsd(job.estimatedUsd)}${credits} · ${formatAge(nowMs / 1000 - job.createdAt)}`
+    );
+    setText(
+      this._error,
+      job.error ? `${job.error.message} (${job.error.code})` : ''
+    );
+    setVisible(this._error, job.error !== null);
+
+    setVisible(this._notebook, job.notebook !== null);
+    setText(this._notebook, job.notebook ?? '');
+    this._notebook.setAttribute(
+      'aria-label',
+      MSG.openNotebook(job.notebook ?? '')
+    );
+
+    setVisible(
+      this._cancel,
+      job.requestId !== null && isCancellable(job.status)
+    );
+    this._cancel.setAttribute('aria-label', MSG.cancelJob(job.requestId ?? ''));
+
+    const playable = videoSource(job, model.baseUrl) !== null;
+    setVisible(this._play, playable);
+    this._play.setAttribute('aria-label', MSG.playJob(job.prompt));
+
+    setVisible(this._copy, job.requestId !== null);
+    this._copy.setAttribute('aria-label', MSG.copyIdOf(job.requestId ?? ''));
+
+    setVisible(this._pick.parentElement as HTMLElement, playable);
+    this._pick.checked = model.isSelected(job.clientToken);
+    this._pick.setAttribute('aria-label', MSG.selectForCompare(job.prompt));
+  }
+
+  private readonly _status = el('span', { class: 'seedance-job-status' });
+  private readonly _prompt = el('span', { class: 'seedance-job-prompt' });
+  private readonly _params = el('div', { class: 'seedance-job-params' });
+  private readonly _meta = el('div', { class: 'seedance-job-meta' });
+  private readonly _error = el('div', { class: 'seedance-error' });
+  private readonly _notebook = el('button', {
+    class: 'seedance-link',
+    type: 'button'
+  });
+  private readonly _cancel = el(
+    'button',
+    { class: 'jp-Button jp-mod-styled jp-mod-warn', type: 'button' },
+    [MSG.cancel]
+  );
+  private readonly _play = el(
+    'button',
+    { class: 'jp-Button jp-mod-styled', type: 'button' },
+    [MSG.play]
+  );
+  private readonly _copy = el(
+    'button',
+    { class: 'jp-Button jp-mod-styled', type: 'button' },
+    [MSG.copyId]
+  );
+  private readonly _pick = el('input', { type: 'checkbox' });
+}
+
+export class JobList {
+  readonly node = el('ul', {
+    class: 'seedance-job-list',
+    'aria-label': 'Seedance jobs'
+  });
+
+  constructor(actions: IJobActions) {
+    this._items = new KeyedChildren(
+      this.node,
+      job => job.clientToken,
+      job => new JobItem(job, actions)
+    );
+  }
+
+  render(jobs: IJobSummary[], model: JobsModel, nowMs: number): void {
+    this._items.render(jobs, (item, job) => {
+      item.update(job, nowMs, model);
+    });
+  }
+
+  private readonly _items: KeyedChildren<IJobSummary, JobItem>;
+}

@@ -1,0 +1,63 @@
+/** User-facing text of the lab extension, in one place. */
+export const MSG = {
+  cancel: 'Cancel',
+  cancelJob: (id: string) => `Cancel job ${id}`,
+  cancelFailed: (reason: string) => `Cancel failed: ${reason}`,
+  cancelling: 'Cancelling…',
+  progress: 'Generating the video',
+  estimate: (usd: string) => `est. ${usd}`,
+  credits: (n: number) => `${n} credits`,
+  emulator: 'emulator',
+  videoLabel: (prompt: string) => `Generated video: ${prompt}`,
+  posterAlt: (prompt: string) => `First frame: ${prompt}`,
+  videoNotHere: 'The video shows here once it is saved on the Jupyter server.',
+  unknownJob: 'The server has no record of this job: showing the saved state.',
+  refreshFailed: (reason: string) =>
+    `Showing the saved state; the server did not answer: ${reason}`,
+  panelTitle: 'Seedance',
+  panelCaption: 'Seedance jobs, gallery and compare',
+  jobsTab: 'Jobs',
+  galleryTab: 'Gallery',
+  statusFilter: 'Filter by status',
+  notebookFilter: 'Filter by notebook',
+  allStatuses: 'All statuses',
+  running: 'Running',
+  finished: 'Finished',
+  allNotebooks: 'All notebooks',
+  showOlder: 'Show older jobs',
+  noJobs: 'No jobs yet. Run a %%seedance cell to make one.',
+  noVideos: 'No finished videos yet.',
+  play: 'Play',
+  playJob: (prompt: string) => `Play: ${prompt}`,
+  closePlayer: 'Close the player',
+  copyId: 'Copy id',
+  copyIdOf: (id: string) => `Copy request id ${id}`,
+  copied: 'Copied',
+  openNotebook: (path: string) => `Open notebook ${path}`,
+  selectForCompare: (prompt: string) => `Select for compare: ${prompt}`,
+  compare: (n: number) => `Compare (${n})`,
+  compareHint: 'Pick 2 to 4 finished videos to compare.',
+  compareTitle: 'Seedance compare',
+  playAll: 'Play all',
+  pauseAll: 'Pause all',
+  position: 'Position',
+  today: 'Today',
+  month: 'This month',
+  ofBudget: (spent: string, budget: string) => `${spent} of ${budget}`,
+  overBudget: 'over budget',
+  disconnected: (why: string | null) =>
+    why
+      ? `Live updates paused (${why}): reconnecting…`
+      : 'Live updates paused: reconnecting…',
+  statusBar: (running: number, today: string) =>
+    running > 0
+      ? `Seedance: ${running} running · ${today} today`
+      : `Seedance: ${today} today`,
+  statusBarTitle: 'Seedance jobs: click to open the panel',
+  placeholderPrompt:
+    'A paper boat drifting down a rain gutter, macro lens, golden hour',
+  insertCell: 'Insert a Seedance cell',
+  openForm: 'Open the Seedance form',
+  openPanel: 'Show the Seedance panel',
+  compareCommand: 'Compare the selected Seedance takes'
+} as const;

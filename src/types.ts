@@ -1,0 +1,130 @@
+/**
+ * The server extension's REST contract, mirrored from `seedance_jupyter/status.py`
+ * and the server's JobSummary. Field names are the wire names (camelCase).
+ */
+
+/** The MIME type the kernel puts in a card's display data. */
+export const JOB_MIME_TYPE = 'application/vnd.seedance.job+json';
+
+export type Status =
+  | 'pending'
+  | 'submission_uncertain'
+  | 'queued'
+  | 'processing'
+  | 'cancelling'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'rejected';
+
+export const STATUSES: readonly Status[] = [
+  'pending',
+  'submission_uncertain',
+  'queued',
+  'processing',
+  'cancelling',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'rejected'
+];
+
+const FINAL: ReadonlySet<string> = new Set<Status>([
+  'succeeded',
+  'failed',
+  'cancelled',
+  'rejected'
+]);
+const CANCELLABLE: ReadonlySet<string> = new Set<Status>([
+  'queued',
+  'processing'
+]);
+
+/**
+ * The order of a job's life, as in `status.py`'s RANK: a status only moves forward,
+ * so an older snapshot arriving late never undoes a newer one.
+ */
+const RANK: Readonly<Record<Status, number>> = {
+  pending: 0,
+  submission_uncertain: 1,
+  queued: 2,
+  processing: 3,
+  cancelling: 3,
+  succeeded: 4,
+  failed: 4,
+  cancelled: 4,
+  rejected: 4
+};
+
+/** True once nothing about the job can change any more. */
+export function isFinal(status: string): boolean {
+  return FINAL.has(status);
+}
+
+/** True when the service lets a client cancel a job in this status. */
+export function isCancellable(status: string): boolean {
+  return CANCELLABLE.has(status);
+}
+
+/** Statuses the service may add later rank with `processing` (still in flight). */
+export function statusRank(status: string): number {
+  return (
+    (RANK as Record<string, number | undefined>)[status] ?? RANK.processing
+  );
+}
+
+export interface IJobError {
+  code: string;
+  message: string;
+}
+
+export interface IJobSummary {
+  requestId: string | null;
+  clientToken: string;
+  status: Status;
+  statusLabel: string;
+  model: string;
+  prompt: string;
+  duration: number | null;
+  aspectRatio: string | null;
+  resolution: string | null;
+  mediaUrls: string[];
+  estimatedUsd: number;
+  creditsCharged: number | null;
+  backend: string;
+  isEmulator: boolean;
+  notebook: string | null;
+  /** Unix seconds. */
+  createdAt: number;
+  /** Unix seconds; sent by the server beside the fixed contract, so optional here. */
+  submittedAt?: number | null;
+  /** Unix seconds. */
+  finishedAt: number | null;
+  /** Relative to the Jupyter server root, servable through `files/`. */
+  localPath: string | null;
+  outputUrl: string | null;
+  posterDataUri: string | null;
+  error: IJobError | null;
+  notice: string | null;
+}
+
+export interface IJobPage {
+  jobs: IJobSummary[];
+  /** Cursor to pass as `before` for the next (older) page. */
+  next: string | null;
+}
+
+export interface IModelSpend {
+  model: string;
+  jobs: number;
+  usd: number;
+  credits: number;
+}
+
+export interface ISpend {
+  todayUsd: number;
+  monthUsd: number;
+  budgetUsd: number | null;
+  dailyBudgetUsd: number | null;
+  byModel: IModelSpend[];
+}
