@@ -41,7 +41,7 @@ export function notebookLink(notebook: string): INotebookLink {
   const path = notebook === '.' ? '' : notebook.replace(/^\.\//, '');
   return {
     path,
-    label: path === '' ? '/' : path,
+    label: path === '' ? 'root folder' : path,
     isFolder: !path.endsWith('.ipynb'),
     linkable: !path.startsWith('/')
   };
