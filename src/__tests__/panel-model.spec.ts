@@ -225,7 +225,7 @@ describe('where a job came from', () => {
     });
     expect(notebookLink('.')).toMatchObject({
       path: '',
-      label: '/',
+      label: 'root folder',
       isFolder: true
     });
     expect(notebookLink('./a/b.ipynb')).toMatchObject({
