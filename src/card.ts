@@ -110,15 +110,18 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
           ? await this._services.client.getJob(job.requestId)
           : await this._services.client.findByClientToken(job.clientToken);
       setText(this._note, '');
+      this._unknown = false;
       if (current) {
         this._update(current);
       }
     } catch (error) {
-      const unknown = error instanceof ApiError && error.code === 'not_found';
+      // A job the server has no record of cannot be cancelled through it either.
+      this._unknown = error instanceof ApiError && error.code === 'not_found';
       setText(
         this._note,
-        unknown ? MSG.unknownJob : MSG.refreshFailed(reason(error))
+        this._unknown ? MSG.unknownJob : MSG.refreshFailed(reason(error))
       );
+      this._render();
     }
   }
 
@@ -168,7 +171,7 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     setVisible(this._credits, view.credits !== null);
     setVisible(this._progress, view.showProgress);
     this._progress.setAttribute('aria-valuetext', view.statusLabel);
-    setVisible(this._cancel, view.showCancel);
+    setVisible(this._cancel, view.showCancel && !this._unknown);
     if (this._job.requestId) {
       this._cancel.setAttribute(
         'aria-label',
@@ -232,6 +235,7 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
   }
 
   private _job: IJobSummary | null = null;
+  private _unknown = false;
   private _timer = 0;
   private _mediaKey = '';
   private readonly _prompt = el('span', { class: 'seedance-prompt' });

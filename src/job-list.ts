@@ -7,7 +7,7 @@ import { formatAge, formatParams, formatUsd } from './format';
 import { videoSource } from './media';
 import { MSG } from './messages';
 import type { IJobActions } from './actions';
-import type { JobsModel } from './panel-model';
+import { notebookLink, type JobsModel } from './panel-model';
 import { isCancellable, type IJobSummary } from './types';
 
 class JobItem {
@@ -28,7 +28,7 @@ class JobItem {
     });
     this._notebook.addEventListener('click', () => {
       if (this._job.notebook) {
-        this._actions.openNotebook(this._job.notebook);
+        this._actions.openOrigin(notebookLink(this._job.notebook));
       }
     });
     this._copy.addEventListener('click', () => {
@@ -83,12 +83,18 @@ class JobItem {
     );
     setVisible(this._error, job.error !== null);
 
-    setVisible(this._notebook, job.notebook !== null);
-    setText(this._notebook, job.notebook ?? '');
-    this._notebook.setAttribute(
-      'aria-label',
-      MSG.openNotebook(job.notebook ?? '')
-    );
+    const origin = job.notebook === null ? null : notebookLink(job.notebook);
+    setVisible(this._notebook, origin !== null);
+    if (origin) {
+      setText(this._notebook, origin.label);
+      this._notebook.disabled = !origin.linkable;
+      this._notebook.setAttribute(
+        'aria-label',
+        origin.isFolder
+          ? MSG.showFolder(origin.label)
+          : MSG.openNotebook(origin.label)
+      );
+    }
 
     setVisible(
       this._cancel,

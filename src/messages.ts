@@ -34,6 +34,7 @@ export const MSG = {
   copyIdOf: (id: string) => `Copy request id ${id}`,
   copied: 'Copied',
   openNotebook: (path: string) => `Open notebook ${path}`,
+  showFolder: (path: string) => `Show folder ${path} in the file browser`,
   selectForCompare: (prompt: string) => `Select for compare: ${prompt}`,
   compare: (n: number) => `Compare (${n})`,
   compareHint: 'Pick 2 to 4 finished videos to compare.',

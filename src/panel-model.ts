@@ -24,6 +24,29 @@ export const NO_FILTER: IJobFilter = { status: 'all', notebook: null };
 export const COMPARE_MIN = 2;
 export const COMPARE_MAX = 4;
 
+export interface INotebookLink {
+  /** Relative to the server root; '' is the root itself. */
+  path: string;
+  label: string;
+  isFolder: boolean;
+  /** False for a folder outside the server root, which Jupyter cannot open. */
+  linkable: boolean;
+}
+
+/**
+ * Where a job came from. The server names the notebook when it knows it and
+ * otherwise the notebook's folder (a kernel does not know its notebook's file).
+ */
+export function notebookLink(notebook: string): INotebookLink {
+  const path = notebook === '.' ? '' : notebook.replace(/^\.\//, '');
+  return {
+    path,
+    label: path === '' ? 'root folder' : path,
+    isFolder: !path.endsWith('.ipynb'),
+    linkable: !path.startsWith('/')
+  };
+}
+
 export function matches(job: IJobSummary, filter: IJobFilter): boolean {
   if (filter.notebook !== null && job.notebook !== filter.notebook) {
     return false;

@@ -20,6 +20,7 @@ import { MSG } from './messages';
 import {
   spendView,
   type IJobFilter,
+  type INotebookLink,
   type JobsModel,
   type StatusFilter
 } from './panel-model';
@@ -146,8 +147,17 @@ export class SeedancePanel extends Widget implements IJobActions {
     this._playerVideo.focus();
   }
 
-  openNotebook(path: string): void {
-    void this._commands.execute('docmanager:open', { path });
+  openOrigin(link: INotebookLink): void {
+    if (!link.linkable) {
+      return;
+    }
+    if (!link.isFolder) {
+      void this._commands.execute('docmanager:open', { path: link.path });
+    } else if (this._commands.hasCommand('filebrowser:go-to-path')) {
+      void this._commands.execute('filebrowser:go-to-path', {
+        path: link.path
+      });
+    }
   }
 
   copyId(requestId: string): Promise<void> {

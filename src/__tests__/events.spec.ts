@@ -1,7 +1,7 @@
 import { ApiError } from '../client';
 import { backoffDelay, EventStream, type ConnectionState } from '../events';
 import type { IJobSummary, ISpend } from '../types';
-import { job, streamResponse } from './fixtures';
+import { job, streamResponse, until } from './fixtures';
 
 type Step = Response | Error | 'hang';
 
@@ -25,11 +25,21 @@ function scripted(steps: Step[]): {
   return { open, opened: () => count };
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) {
-    await new Promise(resolve => setTimeout(resolve, 1));
-  }
-  expect(condition()).toBe(true);
+/** A stream that does not wait between attempts but records each wait it was asked for. */
+function recordingDelays(open: (signal: AbortSignal) => Promise<Response>): {
+  stream: EventStream;
+  delays: number[];
+} {
+  const delays: number[] = [];
+  const stream = new EventStream({
+    open,
+    backoff: noJitter,
+    sleep: ms => {
+      delays.push(ms);
+      return Promise.resolve();
+    }
+  });
+  return { stream, delays };
 }
 
 function collect(stream: EventStream): {
@@ -103,15 +113,7 @@ describe('EventStream', () => {
       hold: true
     });
     const { open, opened } = scripted([first, second]);
-    const delays: number[] = [];
-    const stream = new EventStream({
-      open,
-      backoff: noJitter,
-      sleep: ms => {
-        delays.push(ms);
-        return Promise.resolve();
-      }
-    });
+    const { stream, delays } = recordingDelays(open);
     const seen = collect(stream);
     stream.start();
     await until(() => seen.jobs.length === 2);
@@ -138,15 +140,7 @@ describe('EventStream', () => {
       streamResponse([': keepalive\n\n']),
       new Error('network down')
     ]);
-    const delays: number[] = [];
-    const stream = new EventStream({
-      open,
-      backoff: noJitter,
-      sleep: ms => {
-        delays.push(ms);
-        return Promise.resolve();
-      }
-    });
+    const { stream, delays } = recordingDelays(open);
     stream.start();
     await until(() => delays.length === 5);
     expect(delays).toEqual([1000, 2000, 4000, 1000, 1000]);
@@ -156,15 +150,7 @@ describe('EventStream', () => {
 
   it('honours the server retry advice when it is longer', async () => {
     const { open } = scripted([streamResponse(['retry: 5000\n\n'])]);
-    const delays: number[] = [];
-    const stream = new EventStream({
-      open,
-      backoff: noJitter,
-      sleep: ms => {
-        delays.push(ms);
-        return Promise.resolve();
-      }
-    });
+    const { stream, delays } = recordingDelays(open);
     stream.start();
     await until(() => delays.length === 1);
     expect(delays).toEqual([5000]);

@@ -3,7 +3,7 @@ import { EventStream } from '../events';
 import { JobsFeed } from '../feed';
 import { JobsModel } from '../panel-model';
 import type { ISpend } from '../types';
-import { job, jsonResponse, streamResponse } from './fixtures';
+import { job, jsonResponse, streamResponse, until } from './fixtures';
 
 const spend: ISpend = {
   todayUsd: 1,
@@ -12,13 +12,6 @@ const spend: ISpend = {
   dailyBudgetUsd: null,
   byModel: []
 };
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) {
-    await new Promise(resolve => setTimeout(resolve, 1));
-  }
-  expect(condition()).toBe(true);
-}
 
 describe('JobsFeed', () => {
   it('loads the list and spend on connect, then applies events to the model', async () => {

@@ -59,3 +59,11 @@ export function jsonResponse(body: unknown, status = 200): Response {
     headers: { 'Content-Type': 'application/json' }
   });
 }
+
+/** Wait (500 turns of the timer queue at most) until `condition` holds, then assert it. */
+export async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) {
+    await new Promise(resolve => setTimeout(resolve, 1));
+  }
+  expect(condition()).toBe(true);
+}

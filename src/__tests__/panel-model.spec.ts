@@ -1,4 +1,10 @@
-import { COMPARE_MAX, JobsModel, matches, spendView } from '../panel-model';
+import {
+  COMPARE_MAX,
+  JobsModel,
+  matches,
+  notebookLink,
+  spendView
+} from '../panel-model';
 import { job } from './fixtures';
 
 const done = (token: string, createdAt: number, extra = {}) =>
@@ -201,5 +207,34 @@ describe('spend', () => {
     });
     expect(m.spend?.monthUsd).toBe(2);
     expect(signals).toBe(1);
+  });
+});
+
+describe('where a job came from', () => {
+  it('opens a notebook path, and shows a folder (the root too) in the file browser', () => {
+    expect(notebookLink('work/demo.ipynb')).toEqual({
+      path: 'work/demo.ipynb',
+      label: 'work/demo.ipynb',
+      isFolder: false,
+      linkable: true
+    });
+    expect(notebookLink('work')).toMatchObject({
+      path: 'work',
+      isFolder: true,
+      linkable: true
+    });
+    expect(notebookLink('.')).toMatchObject({
+      path: '',
+      label: 'root folder',
+      isFolder: true
+    });
+    expect(notebookLink('./a/b.ipynb')).toMatchObject({
+      path: 'a/b.ipynb',
+      isFolder: false
+    });
+  });
+
+  it('does not link a folder outside the server root', () => {
+    expect(notebookLink('/home/ann/elsewhere').linkable).toBe(false);
   });
 });
