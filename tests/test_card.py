@@ -8,7 +8,6 @@ import threading
 from dataclasses import replace
 from typing import Any
 
-import comm
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,6 +22,8 @@ from seedance_jupyter.jobs.summary import JobSummary
 from seedance_jupyter.kernel.card import JOB_MIME, WIDGET_MIME, JobCard
 from seedance_jupyter.kernel.card_render import render_html, render_text, safe_url, status_html
 from seedance_jupyter.kernel.video import VideoSource
+
+from .widget_comm import install_dummy_comm
 
 
 # -- helpers -------------------------------------------------------------------
@@ -104,31 +105,9 @@ class RecordingPublisher(DisplayPublisher):
         return [c for c in self.calls if not c["update"]]
 
 
-class DummyComm:
-    """Stands in for a kernel comm, as ipywidgets' own tests do; records state syncs."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.comm_id = "comm-" + str(id(self))
-        self.kernel = "Truthy"
-        self.messages: list[Any] = []
-        self.closed = False
-
-    def open(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def on_msg(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def send(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
-        self.messages.append(data)
-
-    def close(self, *args: Any, **kwargs: Any) -> None:
-        self.closed = True
-
-
 @pytest.fixture(autouse=True)
 def dummy_comm(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(comm, "create_comm", lambda **kwargs: DummyComm())
+    install_dummy_comm(monkeypatch)
 
 
 @pytest.fixture

@@ -688,3 +688,24 @@ def test_styles_use_theme_variables_not_fixed_colours(form: SeedanceForm) -> Non
 
     assert "var(--jp-error-color1)" in css
     assert not re.search(r"#[0-9a-fA-F]{3,6}\b|rgb\(", css)
+
+
+def test_displaying_the_form_shows_the_form_then_its_job_list(
+    form: SeedanceForm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.display import display
+
+    shell = InteractiveShell.instance()
+    sent: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    monkeypatch.setattr(
+        shell.display_pub, "publish",
+        lambda data, metadata=None, *args, transient=None, **kwargs: sent.append((data, transient)),
+    )
+
+    display(form)
+
+    (shown, _), (jobs, transient) = sent
+    assert shown[WIDGET_MIME]["model_id"] == form.widget.model_id
+    assert transient == {"display_id": form.jobs_display_id}
+    assert jobs == {"text/plain": ""}
