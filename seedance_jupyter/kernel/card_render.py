@@ -193,7 +193,7 @@ def header_html(summary: JobSummary) -> str:
         links = ", ".join(_link(url) for url in summary.media_urls)
         rows.append(f'<div class="seedance-media" style="{_MUTED_STYLE}">'
                     f"{esc(CARD_MEDIA)}: {links}</div>")
-    return root("seedance-header", "".join(rows))
+    return root("seedance-header", "\n".join(rows))
 
 
 def status_html(summary: JobSummary, now: float | None = None) -> str:
@@ -219,7 +219,7 @@ def detail_html(summary: JobSummary) -> str:
     if summary.error is not None:
         error = CARD_ERROR.format(code=summary.error.code, message=summary.error.message)
         rows.append(f'<div class="seedance-error" style="{_ERROR_STYLE}">{esc(error)}</div>')
-    return root("seedance-detail", "".join(rows)) if rows else ""
+    return root("seedance-detail", "\n".join(rows)) if rows else ""
 
 
 def progress_html() -> str:
@@ -236,9 +236,10 @@ def render_html(summary: JobSummary, video: VideoSource | None = None) -> str:
     A running job's card does not change with the clock: its run time appears
     once it is over.
     """
-    inner = header_html(summary) + status_html(summary) + detail_html(summary)
+    parts = [header_html(summary), status_html(summary), detail_html(summary)]
     if video is not None:
-        inner += _video_html(summary, video)
+        parts.append(_video_html(summary, video))
+    inner = "\n".join(part for part in parts if part)
     classes = f"seedance-result seedance-status-{esc(summary.status)}"
     return root(classes, inner, style=_BOX_STYLE)
 

@@ -188,8 +188,7 @@ def test_form_shows_cost_then_submits_chosen_settings_to_a_playing_video(lab: La
     lab.wait_for("(b) => !b.disabled", submit.element_handle(), timeout=10_000,
                  what="Submit enabled", detail=reason.inner_text)
     submit.click()
-    jobs = form.locator(".seedance-jobs").element_handle()
-    card_status(lab, jobs, "queued|processing", timeout=JOB_MS)
+    card_status(lab, root, "queued|processing", timeout=JOB_MS)
     lab.shot("form", cell, doc="form.png")
 
     bodies = [r.body for r in lab.server.emulator.requests
@@ -200,7 +199,7 @@ def test_form_shows_cost_then_submits_chosen_settings_to_a_playing_video(lab: La
                                                    "resolution")}
     assert sent == {"model": model, "duration": 4, "aspectRatio": "1:1", "resolution": "480p"}
 
-    state = playing_video(lab, jobs)
+    state = playing_video(lab, root)
     lab.shot("form-finished", cell)
     assert_plays(state, frame_size("480p", "1:1"))
 
@@ -245,3 +244,44 @@ def test_saved_video_still_plays_after_kernel_shutdown_and_reload(lab: Lab) -> N
     assert f"/files/{src}" in reopened["currentSrc"], reopened
     assert reopened["readyState"] >= 1, reopened
     assert abs(reopened["duration"] - 4) <= 0.2, reopened
+
+
+# Contrast of an element's text (or border, for a button) against its background, as WCAG 2.
+JS_CONTRAST = """(el) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  let node = el, bg = 'rgba(0, 0, 0, 0)';
+  while (node && /rgba\\(0, 0, 0, 0\\)|transparent/.test(bg)) {
+    bg = getComputedStyle(node).backgroundColor; node = node.parentElement;
+  }
+  const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(rgb(bg))];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+def test_dollar_amounts_in_a_prompt_render_literally(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 4 -r 480p --wait\nA $5 and $10 bill on a table"])
+    lab.run_all()
+    root = lab.cell(1).element_handle()
+    card_status(lab, root, r"\bsucceeded\b", timeout=JOB_MS)
+    prompt = lab.cell(1).locator(".seedance-prompt").first
+    assert "A $5 and $10 bill on a table" in prompt.inner_text()
+    assert lab.cell(1).locator("mjx-container, .MathJax").count() == 0
+
+
+def test_the_emulator_badge_and_cancel_button_meet_aa_contrast(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 15 -r 480p\nA slow tide, for a contrast check"])
+    lab.run_all()
+    cell = lab.cell(1)
+    lab.wait_for(
+        "(root) => !!root.querySelector('.seedance-card .seedance-cancel:not([disabled])')",
+        cell.element_handle(), timeout=JOB_MS, what="the live card",
+    )
+    badge = cell.locator(".seedance-card .seedance-badge").first.element_handle()
+    cancel = cell.locator(".seedance-card .seedance-cancel").first.element_handle()
+    assert lab.page.evaluate(JS_CONTRAST, badge) >= 4.5
+    assert lab.page.evaluate(JS_CONTRAST, cancel) >= 4.5
+    cancel.click()
