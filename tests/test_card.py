@@ -253,6 +253,7 @@ def test_the_player_carries_the_poster_and_falls_back_to_it_where_video_is_strip
     assert video is not None
     assert attrs(video.group(0), "poster") == [poster]
     assert attrs(video.group(1), "src") == [poster]
+    assert "Video file not found here: seedance_outputs/req_ab12.mp4" in video.group(1)
 
 
 def test_a_poster_that_is_not_an_inline_jpeg_is_left_out() -> None:

@@ -29,6 +29,7 @@ from ..messages import (
     CARD_RUNNING,
     CARD_TOOK,
     CARD_VIDEO_LABEL,
+    CARD_VIDEO_MISSING,
     TEXT_EMULATOR,
     TEXT_PROMPT,
     TEXT_SUMMARY,
@@ -247,8 +248,8 @@ def render_html(summary: JobSummary, video: VideoSource | None = None) -> str:
 def _video_html(summary: JobSummary, video: VideoSource) -> str:
     """The player, or the poster and one line where there is none.
 
-    The poster and the line are also the player's fallback content, which shows
-    where a sanitizer removes ``<video>`` and keeps what is inside it (GitHub).
+    The poster and a line naming the file are also the player's fallback content,
+    which shows where a sanitizer removes ``<video>`` and keeps what is inside it.
     """
     poster = summary.poster_data_uri if _is_inline_jpeg(summary.poster_data_uri) else None
     still = (
@@ -265,9 +266,11 @@ def _video_html(summary: JobSummary, video: VideoSource) -> str:
         shown = "" if video.missing else f'<div class="seedance-video-location">{where}</div>'
         return root("seedance-video", still + shown + note)
     poster_attr = f' poster="{esc(poster)}"' if poster else ""
+    elsewhere = esc(CARD_VIDEO_MISSING.format(name=video.location))
     player = (
         f'<video src="{esc(src)}"{poster_attr} controls preload="metadata" playsinline '
-        f'aria-label="{esc(_video_label(summary))}" style="{_VIDEO_STYLE}">{still}</video>'
+        f'aria-label="{esc(_video_label(summary))}" style="{_VIDEO_STYLE}">'
+        f"{still}<div>{elsewhere}</div></video>"
     )
     download = f"<div>{_link(video.location, CARD_DOWNLOAD, download=True)}</div>"
     return root("seedance-video", player + download + note)

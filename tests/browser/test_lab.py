@@ -285,3 +285,47 @@ def test_the_emulator_badge_and_cancel_button_meet_aa_contrast(lab: Lab) -> None
     assert lab.page.evaluate(JS_CONTRAST, badge) >= 4.5
     assert lab.page.evaluate(JS_CONTRAST, cancel) >= 4.5
     cancel.click()
+
+
+def test_a_missing_video_shows_the_poster_and_names_the_file(lab: Lab) -> None:
+    lab.open([
+        LOAD,
+        "%%seedance -d 4 -r 480p --wait -o clip\nA paper lantern, then its file goes away",
+        "import os\nos.remove(clip.local_path)\n%seedance show {clip.request_id}",
+    ])
+    lab.run_all()
+    shown = lab.cell(2).element_handle()
+    lab.wait_for("(root) => !!root.querySelector('.seedance-result')", shown, timeout=JOB_MS,
+                 what="the card of the missing video")
+    card = lab.cell(2).locator(".seedance-result").first
+    poster = card.locator("img").first
+    assert poster.get_attribute("src").startswith("data:image/jpeg;base64,")
+    assert lab.page.evaluate("(img) => img.complete && img.naturalWidth > 0",
+                             poster.element_handle())
+    assert card.locator("video").count() == 0
+    assert "Video file not found here: seedance_outputs/" in card.inner_text()
+
+
+def test_an_untrusted_copy_keeps_the_cards_border_and_badge(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 4 -r 480p --wait\nA card opened from an untrusted copy"])
+    lab.run_all()
+    card_status(lab, lab.cell(1).element_handle(), r"\bsucceeded\b", timeout=JOB_MS)
+    lab.save()
+    copy = nbformat.read(str(lab.path), as_version=4)
+    lab.server.shut_down(lab.notebook)
+    copy.metadata["copied_from"] = "elsewhere"  # a copy this server never signed
+    nbformat.write(copy, str(lab.path))
+
+    lab.open()
+    card = lab.cell(1).locator(".seedance-result").first
+    card.wait_for(timeout=30_000)
+    style = lab.page.evaluate(
+        "(el) => { const b = el.querySelector('.seedance-badge'); const c = getComputedStyle(el);"
+        " const s = getComputedStyle(b); return [c.borderTopWidth, c.borderTopStyle,"
+        " s.backgroundColor, s.color]; }",
+        card.element_handle(),
+    )
+    assert style == ["1px", "solid", "rgb(255, 224, 178)", "rgb(78, 38, 0)"]
+    assert not lab.page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.content.model.cells.get(1).trusted"
+    )
