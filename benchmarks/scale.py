@@ -1,13 +1,17 @@
-"""500 jobs in flight in one real kernel, and how much a finished job adds to a saved notebook.
+"""1,000 jobs in flight in one real kernel, and how much a finished job adds to a saved notebook.
 
 1. An emulator runs in this process (rate limit 1,000,000/min, so it never answers 429),
    then a real IPython kernel (jupyter_client) with SEEDANCE_BASE_URL/SEEDANCE_API_KEY/
    SEEDANCE_HOME pointing at it. In the kernel: ``%load_ext seedance_jupyter``,
    ``%config SeedanceMagics.requests_per_minute = 240``, the session is created, and
-   then one cell submits 500 jobs through ``KernelSession.submit`` (no card is shown).
+   then one cell submits 1,000 jobs through ``KernelSession.submit``, and cells of 20
+   show a live card for each (``show_card``: a widget per job, as ``%%seedance`` cells
+   do).
 
    Measured, each against a baseline taken in the same kernel, in the same run:
 
+   * the widget comm messages the kernel sends (iopub ``comm_msg``) in that window,
+     while no job changes status: each card's elapsed clock ticks in the browser;
    * the kernel process's CPU time (utime+stime of /proc/<pid>/stat) over a 60 s window
      right after the submitting cell returned, as % of one core, against a 60 s window
      with the extension loaded, the session created and 0 jobs;
@@ -21,8 +25,8 @@
      interleaved with L's, and the paired ratio (L/R with jobs) / (L/R before) cancels
      the machine's drift between the two moments.
 
-   The jobs are slow (speed 0.02: 50 s queued, then processing until 150 s after
-   creation, well past the end of the measurement) and the emulator is started with
+   The jobs are slow (speed 0.005: 200 s queued, then processing until 600 s after
+   creation, so no status changes during the measurement) and the emulator is started with
    ``Faults(fail_rate=1.0)`` so it renders no video. Rendering starts as soon as a
    job is created, not when it is due (about 1.4 s of CPU per 4 s 480p video here:
    500 of them would keep both render threads, so both cores of a 2-core machine,
@@ -163,6 +167,14 @@ for _i in range({jobs}):
                            force_new=True).job)
 print(round(_time.perf_counter() - _t0, 3))
 """
+#: Cards go out in cells of CARDS_PER_CELL: each sends about 20 widget models and two
+#: displays, and more than ~1,000 iopub messages per cell overflow ZMQ's default
+#: high-water mark while the harness waits for the shell reply (the idle is lost).
+CARDS = """\
+for _job in _jobs[{start}:{end}]:
+    _m.show_card(_job)
+"""
+CARDS_PER_CELL = 20
 
 
 SETUP = f"""\
@@ -172,13 +184,14 @@ SETUP = f"""\
 SESSION = """\
 import seedance_jupyter
 _s = seedance_jupyter.current_session()
+_m = get_ipython().magics_manager.registry['SeedanceMagics']
 _s.prepare('warm up', duration=4, resolution='480p')
 print(_s.poller.budget.configured * 60, _s.poller.budget.capacity)
 """
 
 
 def scale(tmp: Path, jobs: int, window: float, pings: int) -> dict[str, Any]:
-    emu = start(api_key=KEY, speed=0.02, output_dir=tmp / "emu-scale",
+    emu = start(api_key=KEY, speed=0.005, output_dir=tmp / "emu-scale",
                 rate_limit_per_minute=1_000_000, faults=Faults(fail_rate=1.0))
     env = {"SEEDANCE_BASE_URL": emu.url, "SEEDANCE_API_KEY": KEY,
            "IPYTHONDIR": str(tmp / "ipython")}
@@ -216,10 +229,20 @@ def scale(tmp: Path, jobs: int, window: float, pings: int) -> dict[str, Any]:
         out = check(kernel, SUBMIT.format(jobs=jobs), timeout=600).split()
         r["submit_s_kernel"] = float(out[0])
         r["submit_s"] = time.time() - started
+        print(f"showing {jobs} live cards...", flush=True)
+        started = time.time()
+        for first in range(0, jobs, CARDS_PER_CELL):
+            check(kernel, CARDS.format(start=first, end=first + CARDS_PER_CELL), timeout=120)
+        r["cards_s"] = time.time() - started
         print(f"loaded: {window:.0f} s window with {jobs} jobs in flight...", flush=True)
+        kernel.drain(2)  # the cards' displays and widget models, sent by the cell
+        seen_before = len(kernel.iopub)
         t0, c0, w0 = time.time(), cpu_seconds(pid), time.monotonic()
-        time.sleep(window)
+        kernel.drain(window)  # records iopub while it waits
         r["cpu_loaded"] = 100 * (cpu_seconds(pid) - c0) / (time.monotonic() - w0)
+        traffic = kernel.iopub[seen_before:]
+        r["comm_msgs"] = sum(1 for m in traffic if m["msg_type"] == "comm_msg")
+        r["iopub_msgs"] = len(traffic)
         t1 = time.time()
         r["rss_jobs"] = rss_mib(pid)
         r["threads_jobs"] = proc_status(pid, "Threads")
@@ -267,13 +290,17 @@ def report_scale(r: dict[str, Any]) -> None:
     print(f"\n## {n} jobs in flight in one kernel (budget {BUDGET} status requests/min)\n")
     print(f"submitting {n} jobs: {r['submit_s']:.1f} s "
           f"({r['submit_s_kernel']:.1f} s in the cell, {1000 * r['submit_s_kernel'] / n:.1f} ms "
-          f"per job); {r['creates']} creates received; budget read back in the kernel: "
+          f"per job); showing their live cards: {r['cards_s']:.1f} s; "
+          f"{r['creates']} creates received; budget read back in the kernel: "
           f"{r['budget_in_kernel']:g}/min, token bucket capacity {r['bucket_capacity']:g}; "
           f"one status answer of the emulator, from this process: {r['answer_ms']:.1f} ms "
           f"(median of 20)\n")
     print(table(
         ["measure", "0 jobs (same-run baseline)", f"{n} jobs in flight", "ratio"],
         [
+            [f"widget comm messages sent per second ({r['window']:.0f} s window, "
+             f"{r['iopub_msgs']} iopub messages in all)", "",
+             f"{r['comm_msgs'] / r['window']:.2f}", ""],
             [f"kernel CPU, % of one core ({r['window']:.0f} s window)",
              f"{r['cpu_idle']:.2f} %", f"{r['cpu_loaded']:.2f} %",
              ratio(r["cpu_loaded"], r["cpu_idle"])],
@@ -389,7 +416,7 @@ def report_growth(g: dict[int, dict[str, Any]]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=500)
+    parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--pings", type=int, default=30)
     parser.add_argument("--skip-notebook", action="store_true")

@@ -10,10 +10,13 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 from urllib.parse import urlsplit
+
+from typing_extensions import Unpack
 
 from . import messages
 from .errors import MalformedResponseError, ValidationError
@@ -27,6 +30,7 @@ __all__ = [
     "GenerationRequest",
     "MediaKind",
     "ModelInfo",
+    "RequestFields",
     "invalid_field",
     "is_loopback_url",
     "media_kind",
@@ -83,9 +87,7 @@ class ModelInfo:
                 durations=tuple(_typed(d, int) for d in entry["durations"]),
                 aspect_ratios=tuple(_typed(a, str) for a in entry["aspectRatios"]),
                 resolutions=tuple(_typed(r, str) for r in entry["resolutions"]),
-                usd_per_second={
-                    _typed(k, str): float(_typed(v, (int, float))) for k, v in prices.items()
-                },
+                usd_per_second={_typed(k, str): _price(v) for k, v in prices.items()},
                 type=str(entry.get("type", "video_generation")),
                 mode=str(entry.get("mode", "image_to_video")),
             )
@@ -95,6 +97,14 @@ class ModelInfo:
                 messages.MALFORMED_RESPONSE.format(detail=detail)
             ) from None
         return info
+
+
+def _price(value: Any) -> float:
+    """A price that can guard a budget: finite and above zero (NaN, 0 or -1 would not)."""
+    price = float(_typed(value, (int, float)))
+    if not math.isfinite(price) or price <= 0:
+        raise ValueError(f"price {value!r} is not a positive number")
+    return price
 
 
 def _typed(value: Any, kind: type | tuple[type, ...]) -> Any:
@@ -138,6 +148,18 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+class RequestFields(TypedDict, total=False):
+    """The optional fields of a create request, as keyword arguments (one signature)."""
+
+    model: str
+    media_urls: Iterable[str]
+    aspect_ratio: str | None
+    duration: int | None
+    resolution: str | None
+    webhook_url: str | None
+    metadata: Mapping[str, Any] | None
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """A create request, validated and ready to price, record and send."""
@@ -165,26 +187,16 @@ class GenerationRequest:
         return body
 
     @classmethod
-    def of(
-        cls,
-        prompt: str,
-        *,
-        model: str = "seedance-2.0",
-        media_urls: Iterable[str] = (),
-        aspect_ratio: str | None = None,
-        duration: int | None = None,
-        resolution: str | None = None,
-        webhook_url: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> GenerationRequest:
+    def of(cls, prompt: str, **fields: Unpack[RequestFields]) -> GenerationRequest:
         """A request from loose values (any iterable of URLs); validate it before use."""
-        urls: Any = media_urls
-        if not isinstance(media_urls, (str, bytes)) and isinstance(media_urls, Iterable):
-            urls = tuple(media_urls)
+        urls: Any = fields.get("media_urls", ())
+        if not isinstance(urls, (str, bytes)) and isinstance(urls, Iterable):
+            urls = tuple(urls)
         return cls(
-            prompt=prompt, model=model, media_urls=urls, aspect_ratio=aspect_ratio,
-            duration=duration, resolution=resolution, webhook_url=webhook_url,
-            metadata=metadata,
+            prompt=prompt, model=fields.get("model", "seedance-2.0"), media_urls=urls,
+            aspect_ratio=fields.get("aspect_ratio"), duration=fields.get("duration"),
+            resolution=fields.get("resolution"), webhook_url=fields.get("webhook_url"),
+            metadata=fields.get("metadata"),
         )
 
     def with_metadata(self, extra: Mapping[str, Any]) -> GenerationRequest:
@@ -232,6 +244,12 @@ class Catalog:
         """Raise :class:`ValidationError` naming the first bad field, else return the request."""
         if not isinstance(request.prompt, str) or not request.prompt.strip():
             raise invalid_field("prompt", request.prompt, messages.ALLOWED_PROMPT)
+        try:
+            request.prompt.encode("utf-8")
+        except UnicodeEncodeError:
+            raise invalid_field(
+                "prompt", request.prompt, messages.ALLOWED_PROMPT_TEXT
+            ) from None
         info = self.model(request.model)
         if request.duration is not None:
             self._check_duration(info, request.duration)

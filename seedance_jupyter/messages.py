@@ -12,6 +12,9 @@ ALLOWED_MODEL = "use one of {choices}"
 ALLOWED_DURATION = "{model} accepts {choices} seconds"
 ALLOWED_CHOICE = "use one of {choices}"
 ALLOWED_PROMPT = "the prompt must contain some text"
+ALLOWED_PROMPT_TEXT = (
+    "text that can be sent as UTF-8 (it holds a lone surrogate, e.g. half of an emoji)"
+)
 ALLOWED_MEDIA_COUNT = "give between 1 and {maximum} media URLs, or none for text-to-video"
 ALLOWED_MEDIA_URL = (
     "use a public https:// URL ending in a known extension ({extensions})"
@@ -33,6 +36,15 @@ AMBIGUOUS_SUBMIT = (
 )
 WAIT_TIMEOUT = "Job {request_id} was still {status} after {timeout:g} s."
 NETWORK_FAILED = "Could not reach {base_url} ({detail})."
+BAD_API_KEY = (
+    "The API key contains spaces, line breaks or control characters inside it, so it "
+    "cannot be sent; nothing was sent. Check SEEDANCE_API_KEY (surrounding whitespace is fine)."
+)
+CREATE_BUSY = (
+    "The service is rate limiting new jobs: waited {waited:.0f} s for a slot and would need "
+    "{retry:.0f} s more. Nothing was created or charged; run the cell again later."
+)
+WAITING_FOR_SLOT = "The service is busy (rate limited): waiting {seconds:.0f} s for a slot..."
 NO_API_KEY = (
     "No API key: set SEEDANCE_API_KEY, or leave both SEEDANCE_API_KEY and "
     "SEEDANCE_BASE_URL unset to use the local emulator."
@@ -54,13 +66,38 @@ UNCERTAIN_EXISTS = (
     "An identical earlier submission is uncertain (client token {token}): it may have been "
     "charged. Not resubmitting; check the dashboard, then add --new to submit anyway."
 )
+CREATE_ANSWER_UNREAD = (
+    "The service accepted and charged this job, but part of its answer was off-contract "
+    "({detail}); the job is tracked by its request id."
+)
+LEDGER_WRITE_FAILED = (
+    "Warning: the ledger could not record paid job {request_id} (locked or disk full). "
+    "It is tracked in this kernel, kept in {journal}, and written to the ledger as soon "
+    "as it allows; keep this request id."
+)
 UNFINISHED_ON_LOAD = (
     "{count} unfinished Seedance job(s) from an earlier session: "
     "%seedance resume re-attaches them."
 )
+UNCERTAIN_ON_LOAD = (
+    "{count} earlier submission(s) may have been charged without an answer (the kernel "
+    "stopped mid-request): %seedance jobs lists them; %seedance reconcile REQUEST_ID matches "
+    "one to a job seen on the dashboard; --new submits again (and pays again)."
+)
 AGO = "{age} ago"
 RESUMED = "Re-attached {count} unfinished job(s)."
 NOTHING_TO_RESUME = "No unfinished jobs to resume."
+WAIT_USAGE = "Usage: %seedance wait [--timeout SECONDS]"
+WAIT_NOTHING = "No unfinished jobs in this kernel."
+WAIT_SAVED = "{request_id}: succeeded, saved to {path}"
+WAIT_SUCCEEDED = "{request_id}: succeeded, video at {url}"
+WAIT_ENDED = "{request_id}: {status}{error}"
+WAIT_STILL = "{request_id}: still {status} after {timeout:g} s"
+WAIT_DOWNLOADING = "{request_id}: succeeded, download not finished after {timeout:g} s"
+UNFINISHED_AT_EXIT = (
+    "{count} Seedance job(s) still running (paid): %seedance resume in a new session "
+    "picks them up."
+)
 BUDGET_SESSION = (
     "Budget: this job costs about ${usd:.2f}, but only ${left:.2f} of this session's "
     "${budget:.2f} is left; nothing was sent. Raise %config SeedanceMagics.budget_usd to go on."
@@ -72,22 +109,29 @@ BUDGET_DAILY = (
 UNKNOWN_JOB = "No job {request_id!r} in this ledger or on the service."
 UNKNOWN_SUBCOMMAND = (
     "Unknown subcommand {name!r}; use one of: models, jobs, status ID, cancel ID, show ID, "
-    "resume, reconcile ID, spend, form."
+    "resume, wait [--timeout S], reconcile ID, spend, form."
 )
 MISSING_ID = "%seedance {name} needs a request id, e.g. %seedance {name} req_123."
 UNDEFINED_VARIABLE = (
     "prompt: {{{name}}} names no variable of the notebook; define it, or write {{{{ and }}}} "
     "for literal braces."
 )
+BAD_OUTPUT_NAME = (
+    "-o/--output takes a Python variable name, not {name!r}; nothing was sent."
+)
 BAD_PLACEHOLDER = (
     "prompt: {field!r} is not a variable name; use {{name}}, or {{{{ and }}}} for literal braces."
 )
 BAD_METADATA_JSON = "metadata: {value} is not valid JSON ({detail}); give a JSON object."
 CANCEL_FAILED = "Cancel failed: {detail}"
+OUTPUT_NOT_REFRESHED = (
+    "The video's link expired and a fresh one could not be fetched ({detail}); "
+    "%seedance show ID tries again."
+)
 DOWNLOAD_FAILED = "Download failed, the video stays at its URL: {detail}"
 NOT_OURS = (
-    "Job {request_id} carries no client token of this ledger, so it is not matched to an "
-    "uncertain submission."
+    "Job {request_id} is not matched to an uncertain submission: it carries no client token "
+    "of this ledger, and not exactly one uncertain submission has its prompt and settings."
 )
 WEBHOOK_REJECTED = "Webhook rejected: missing or wrong x-seedance-signature, or not a JSON body."
 LOAD_EXTENSION_FIRST = "Load the extension first: %load_ext seedance_jupyter"

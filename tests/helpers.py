@@ -25,12 +25,14 @@ class WebhookReceiver:
     def __init__(self, statuses: Iterable[int] = ()) -> None:
         self.statuses = list(statuses)
         self.received: list[tuple[Message, bytes]] = []
+        self.paths: list[str] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.received.append((self.headers, body))
+                receiver.paths.append(self.path)
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

@@ -392,7 +392,6 @@ def test_cancel_enabled_only_while_queued_or_processing(
 def test_a_card_never_shown_live_opens_no_widget(published: RecordingPublisher) -> None:
     card = JobCard(make_job("processing"), summary_of, on_cancel=lambda _job: None)
     card.show(live=False)
-    card.tick()
     assert card._widget is None
     assert [WIDGET_MIME not in call["data"] for call in published.calls] == [True]
 
@@ -559,27 +558,37 @@ def test_render_before_show_sends_nothing(published: RecordingPublisher) -> None
     assert published.calls == []
 
 
-def test_tick_changes_the_elapsed_text_without_update_display(
+def test_a_running_clock_ticks_in_the_browser_from_the_elapsed_time(
+    published: RecordingPublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("seedance_jupyter.kernel.card.time.time", lambda: 1072.0)
+    card = make_card(make_job("processing"))
+    card.show()
+    assert 'class="seedance-elapsed seedance-ticking" style="--seedance-since:-72s"' in (
+        card._status.value)
+    assert "@keyframes seedance-seconds" in card._style.value
+
+
+def test_a_card_sends_no_widget_message_while_its_status_stays_the_same(
     published: RecordingPublisher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [1005.0]
     monkeypatch.setattr("seedance_jupyter.kernel.card.time.time", lambda: clock[0])
-    card = make_card(make_job("processing"))
+    job = make_job("processing")
+    card = make_card(job)
     card.show()
-    shown = len(published.calls)
-    assert "00:05" in card._status.value
-    clock[0] = 1072.0
-    card.tick()
-    assert "01:12" in card._status.value
-    assert len(published.calls) == shown
-    assert any("01:12" in str(m) for m in card._status.comm.messages)
+    widgets = [card.widget, *card.widget.children, card._progress.layout, card._detail.layout,
+               card.cancel_button.layout]
+    before = [len(w.comm.messages) for w in widgets]
+    for second in range(1, 30):
+        clock[0] = 1005.0 + second
+        job.update(JobState(request_id="req_ab12", status="processing", received_at=clock[0]))
+        card.render()
+    assert [len(w.comm.messages) for w in widgets] == before
+    assert published.updates() == []
 
 
-def test_finished_card_stops_counting(
-    published: RecordingPublisher, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    clock = [1010.0]
-    monkeypatch.setattr("seedance_jupyter.kernel.card.time.time", lambda: clock[0])
+def test_finished_card_stops_counting(published: RecordingPublisher) -> None:
     job = make_job("processing")
     card = make_card(job)
     job.update(
@@ -587,9 +596,8 @@ def test_finished_card_stops_counting(
             request_id="req_ab12", status="failed", received_at=1030.0, error=JobError("e", "m")
         )
     )
-    clock[0] = 5000.0
-    card.tick()
     assert "took 00:30" in card._status.value
+    assert "seedance-ticking" not in card._status.value
 
 
 def test_notice_appears_in_both_views(published: RecordingPublisher) -> None:
@@ -617,7 +625,6 @@ def test_callbacks_never_print(
     card = make_card(job)
     card.show()
     job.update(JobState(request_id="req_ab12", status="processing"))
-    card.tick()
     job.update(JobState(request_id="req_ab12", status="succeeded", output_url="https://x/v.mp4"))
     assert capsys.readouterr().out == ""
     assert len(published.new_displays()) == 1

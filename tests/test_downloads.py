@@ -33,6 +33,7 @@ class Route:
     ranges: bool = True
     content_length: bool = True
     truncate_after: int | None = None  # close after this many body bytes, once
+    content_type: str = "application/octet-stream"
 
     @property
     def size(self) -> int:
@@ -40,6 +41,8 @@ class Route:
 
     def pieces(self, start: int) -> Iterator[bytes]:
         """The body from ``start``, in slices of ``data``, never all of it at once."""
+        if not self.data:
+            return
         block, offset = divmod(start, len(self.data))
         yield self.data[offset:]
         for _ in range(block + 1, self.repeat):
@@ -88,6 +91,7 @@ def _handler(state: FileServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Accept-Ranges", "bytes")
             if status == 206:
                 self.send_header("Content-Range", f"bytes {start}-{route.size - 1}/{route.size}")
+            self.send_header("Content-Type", route.content_type)
             if route.content_length:
                 self.send_header("Content-Length", str(route.size - start))
             self.end_headers()
@@ -120,7 +124,9 @@ def server() -> Iterator[FileServer]:
         thread.join()
 
 
-VIDEO = os.urandom(300_000)
+#: An ISO media file starts with an ``ftyp`` box; the rest may be anything.
+MP4_HEAD = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+VIDEO = MP4_HEAD + os.urandom(300_000)
 
 
 def test_full_download_equals_served_bytes_with_owner_only_mode(
@@ -259,7 +265,7 @@ def test_write_failure_raises_download_error(server: FileServer, tmp_path: Path)
 def test_large_download_memory_does_not_grow_with_size(
     server: FileServer, tmp_path: Path
 ) -> None:
-    server.routes["/big.mp4"] = Route(os.urandom(MB), repeat=200)
+    server.routes["/big.mp4"] = Route(MP4_HEAD + os.urandom(MB - len(MP4_HEAD)), repeat=200)
     rss_before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
     try:
@@ -273,14 +279,62 @@ def test_large_download_memory_does_not_grow_with_size(
     assert rss_growth < 50 * MB
 
 
+def test_a_plain_request_id_is_the_file_name() -> None:
+    assert output_filename("req_1234567890") == "req_1234567890.mp4"
+
+
+@pytest.mark.parametrize("request_id", ["../etc/pass wd", "a-b.c", "ünï", "req\u0000x"])
+def test_an_unsafe_request_id_becomes_a_safe_name_with_a_hash(request_id: str) -> None:
+    assert re.fullmatch(r"[A-Za-z0-9_-]+-[0-9a-f]{10}\.mp4", output_filename(request_id))
+
+
+def test_ids_that_differ_only_in_unsafe_characters_get_different_files() -> None:
+    assert output_filename("req/1") != output_filename("req:1")
+    assert output_filename("req/1") != output_filename("req_1")
+
+
+def test_an_empty_id_still_names_a_file() -> None:
+    assert re.fullmatch(r"video-[0-9a-f]{10}\.mp4", output_filename(""))
+
+
 @pytest.mark.parametrize(
-    ("request_id", "name"),
+    ("body", "content_type"),
     [
-        ("req_1234567890", "req_1234567890.mp4"),
-        ("../etc/pass wd", "___etc_pass_wd.mp4"),
-        ("a-b.c", "a-b_c.mp4"),
-        ("", "video.mp4"),
+        (b"<html><body>Access denied</body></html>", "text/html"),
+        (b'{"error": "expired"}', "application/json"),
+        (b"", "video/mp4"),
     ],
 )
-def test_output_filename_is_safe(request_id: str, name: str) -> None:
-    assert output_filename(request_id) == name
+def test_an_answer_that_is_not_a_video_is_refused_and_nothing_is_kept(
+    server: FileServer, tmp_path: Path, body: bytes, content_type: str
+) -> None:
+    server.routes["/v.mp4"] = Route(body, content_type=content_type)
+    with pytest.raises(DownloadError, match="not a video"):
+        download(server.url("/v.mp4"), tmp_path / "v.mp4")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_declared_video_type_is_accepted_without_an_ftyp_box(
+    server: FileServer, tmp_path: Path
+) -> None:
+    body = b"\x00\x00\x00\x08free" + os.urandom(1000)
+    server.routes["/v.mp4"] = Route(body, content_type="video/mp4")
+    assert download(server.url("/v.mp4"), tmp_path / "v.mp4").read_bytes() == body
+
+
+def test_a_body_over_the_cap_is_refused_and_its_part_removed(
+    server: FileServer, tmp_path: Path
+) -> None:
+    server.routes["/v.mp4"] = Route(VIDEO, content_length=False)
+    with pytest.raises(DownloadError, match="cap"):
+        download(server.url("/v.mp4"), tmp_path / "v.mp4", max_bytes=100_000)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_reading(
+    server: FileServer, tmp_path: Path
+) -> None:
+    server.routes["/v.mp4"] = Route(VIDEO)
+    with pytest.raises(DownloadError, match="cap"):
+        download(server.url("/v.mp4"), tmp_path / "v.mp4", max_bytes=100_000)
+    assert list(tmp_path.iterdir()) == []

@@ -7,6 +7,7 @@ import hmac
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -19,73 +20,11 @@ import numpy as np
 import pytest
 import requests
 
-from seedance_jupyter.emulator import Emulator, Faults, start
+from seedance_jupyter.emulator import Emulator, Faults
 
+from .emulator import api
+from .emulator.api import API, SHORT, T2V
 from .helpers import WebhookReceiver
-
-API = "/api/open/v1"
-T2V = {"model": "seedance-2.0", "prompt": "A river at dawn", "duration": 5, "resolution": "720p"}
-SHORT = {"model": "seedance-2.0", "prompt": "A short clip", "duration": 4, "resolution": "480p"}
-
-
-def _auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def _create(emu: Emulator, body: dict[str, Any], key: str | None = None) -> requests.Response:
-    return requests.post(
-        f"{emu.url}{API}/video/generations", json=body, headers=_auth(key or emu.api_key),
-        timeout=10,
-    )
-
-
-def _status(emu: Emulator, request_id: str, key: str | None = None) -> requests.Response:
-    return requests.get(
-        f"{emu.url}{API}/video/generations/{request_id}", headers=_auth(key or emu.api_key),
-        timeout=10,
-    )
-
-
-def _cancel(emu: Emulator, request_id: str) -> requests.Response:
-    return requests.post(
-        f"{emu.url}{API}/video/generations/{request_id}/cancel", headers=_auth(emu.api_key),
-        timeout=10,
-    )
-
-
-def _wait_for(check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"gave up after {timeout} s")
-
-
-def _finished(emu: Emulator, request_id: str) -> dict[str, Any]:
-    def terminal() -> dict[str, Any] | None:
-        body: dict[str, Any] = _status(emu, request_id).json()
-        return body if body["status"] in ("succeeded", "failed", "cancelled") else None
-
-    result: dict[str, Any] = _wait_for(terminal)
-    return result
-
-
-@pytest.fixture
-def own_emulator(tmp_path: Path) -> Iterator[Callable[..., Emulator]]:
-    """Start emulators with custom settings; all are stopped at the end."""
-    started: list[Emulator] = []
-
-    def make(**settings: Any) -> Emulator:
-        settings.setdefault("output_dir", tmp_path / f"out{len(started)}")
-        emu = start(**settings)
-        started.append(emu)
-        return emu
-
-    yield make
-    for emu in started:
-        emu.stop()
 
 
 @pytest.fixture
@@ -115,7 +54,7 @@ def test_models_lists_three_models_with_prices_without_a_key(emulator: Emulator)
 
 def test_create_answers_queued_and_charges_40_credits_for_5s_720p(emulator: Emulator) -> None:
     before = emulator.credits()
-    answer = _create(emulator, T2V)
+    answer = api.create(emulator, T2V)
     assert answer.status_code == 200
     body = answer.json()
     assert body["success"] is True
@@ -126,26 +65,25 @@ def test_create_answers_queued_and_charges_40_credits_for_5s_720p(emulator: Emul
 
 
 def test_omitted_fields_default_to_5s_720p_16_9(emulator: Emulator) -> None:
-    answer = _create(emulator, {"model": "seedance-2.0", "prompt": "Defaults"})
+    answer = api.create(emulator, {"model": "seedance-2.0", "prompt": "Defaults"})
     assert answer.json()["creditsCharged"] == 40
-    status = _status(emulator, answer.json()["requestId"]).json()
-    assert (status["duration"], status["resolution"], status["aspectRatio"]) == (5, "720p", "16:9")
+    job = emulator.jobs(answer.json()["requestId"])
+    assert (job["duration"], job["resolution"], job["aspect_ratio"]) == (5, "720p", "16:9")
 
 
 def test_job_goes_queued_processing_succeeded_and_serves_an_mp4(
     own_emulator: Callable[..., Emulator],
 ) -> None:
     emu = own_emulator(speed=2.0)
-    request_id = _create(emu, {**SHORT, "metadata": {"run": 7}}).json()["requestId"]
+    request_id = api.create(emu, SHORT).json()["requestId"]
     seen: list[str] = []
     while not seen or seen[-1] not in ("succeeded", "failed"):
-        status = _status(emu, request_id).json()["status"]
+        status = api.status(emu, request_id).json()["status"]
         if not seen or seen[-1] != status:
             seen.append(status)
         time.sleep(0.05)
     assert seen == ["queued", "processing", "succeeded"]
-    body = _status(emu, request_id).json()
-    assert body["metadata"] == {"run": 7}
+    body = api.status(emu, request_id).json()
     assert body["error"] is None
     video = requests.get(body["output"]["url"], timeout=10)
     assert video.status_code == 200
@@ -156,7 +94,7 @@ def test_job_goes_queued_processing_succeeded_and_serves_an_mp4(
 
 
 def test_range_request_answers_206_with_those_bytes(emulator: Emulator) -> None:
-    url = _finished(emulator, _create(emulator, SHORT).json()["requestId"])["output"]["url"]
+    url = api.finished(emulator, api.create(emulator, SHORT).json()["requestId"])["output"]["url"]
     whole = requests.get(url, timeout=10).content
     part = requests.get(url, headers={"Range": "bytes=100-199"}, timeout=10)
     assert part.status_code == 206
@@ -170,7 +108,7 @@ def test_range_request_answers_206_with_those_bytes(emulator: Emulator) -> None:
 
 
 def test_head_of_an_output_sends_headers_only(emulator: Emulator) -> None:
-    url = _finished(emulator, _create(emulator, SHORT).json()["requestId"])["output"]["url"]
+    url = api.finished(emulator, api.create(emulator, SHORT).json()["requestId"])["output"]["url"]
     head = requests.head(url, timeout=10)
     assert head.status_code == 200
     assert int(head.headers["Content-Length"]) > 1000
@@ -178,7 +116,7 @@ def test_head_of_an_output_sends_headers_only(emulator: Emulator) -> None:
 
 
 def test_bad_or_missing_key_gets_401_envelope(emulator: Emulator) -> None:
-    bad = _create(emulator, T2V, key="sd2_live_wrong")
+    bad = api.create(emulator, T2V, key="sd2_live_wrong")
     missing = requests.post(f"{emulator.url}{API}/video/generations", json=T2V, timeout=10)
     for answer in (bad, missing):
         assert answer.status_code == 401
@@ -191,8 +129,8 @@ def test_bad_or_missing_key_gets_401_envelope(emulator: Emulator) -> None:
 
 def test_another_keys_job_is_404(emulator: Emulator) -> None:
     emulator.add_key("sd2_emu_other")
-    request_id = _create(emulator, T2V).json()["requestId"]
-    answer = _status(emulator, request_id, key="sd2_emu_other")
+    request_id = api.create(emulator, T2V).json()["requestId"]
+    answer = api.status(emulator, request_id, key="sd2_emu_other")
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "not_found"
 
@@ -212,18 +150,18 @@ def test_another_keys_job_is_404(emulator: Emulator) -> None:
 def test_invalid_body_gets_400_naming_the_field(
     emulator: Emulator, change: dict[str, Any], field: str
 ) -> None:
-    answer = _create(emulator, {**T2V, **change})
+    answer = api.create(emulator, {**T2V, **change})
     assert answer.status_code == 400
     error = answer.json()["error"]
     assert error["code"] == "invalid_request"
-    assert error["message"].startswith(f"{field}:")
+    assert re.match(rf"{field}(\[\d+\])?: ", error["message"])
     assert emulator.list_jobs() == []
 
 
 def test_402_when_the_balance_cannot_pay(own_emulator: Callable[..., Emulator]) -> None:
     emu = own_emulator(speed=20.0, credits=50)
-    assert _create(emu, T2V).status_code == 200
-    answer = _create(emu, T2V)
+    assert api.create(emu, T2V).status_code == 200
+    answer = api.create(emu, T2V)
     assert answer.status_code == 402
     assert answer.json()["error"]["code"] == "insufficient_credits"
     assert emu.credits() == 10
@@ -232,7 +170,7 @@ def test_402_when_the_balance_cannot_pay(own_emulator: Callable[..., Emulator]) 
 def test_429_with_retry_after_past_the_rate_limit(own_emulator: Callable[..., Emulator]) -> None:
     emu = own_emulator(speed=20.0, rate_limit_per_minute=3)
     models = f"{emu.url}{API}/models"
-    answers = [requests.get(models, headers=_auth(emu.api_key), timeout=10) for _ in range(4)]
+    answers = [requests.get(models, headers=api.auth(emu.api_key), timeout=10) for _ in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[-1].json()["error"]["code"] == "rate_limited"
     assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
@@ -240,26 +178,26 @@ def test_429_with_retry_after_past_the_rate_limit(own_emulator: Callable[..., Em
 
 def test_injected_429_sends_the_given_retry_after(emulator: Emulator) -> None:
     emulator.inject("status", status=429, retry_after=2)
-    answer = _status(emulator, "req_whatever")
+    answer = api.status(emulator, "req_whatever")
     assert answer.status_code == 429
     assert answer.headers["Retry-After"] == "2"
-    assert _status(emulator, "req_whatever").status_code == 404
+    assert api.status(emulator, "req_whatever").status_code == 404
 
 
 def test_cancel_of_a_processing_job(own_emulator: Callable[..., Emulator]) -> None:
     emu = own_emulator(speed=1.0)
-    request_id = _create(emu, SHORT).json()["requestId"]
-    _wait_for(lambda: _status(emu, request_id).json()["status"] == "processing")
-    answer = _cancel(emu, request_id)
+    request_id = api.create(emu, SHORT).json()["requestId"]
+    api.wait_for(lambda: api.status(emu, request_id).json()["status"] == "processing")
+    answer = api.cancel(emu, request_id)
     assert answer.status_code == 200
     assert answer.json() == {"success": True, "requestId": request_id, "status": "cancelled"}
-    assert _status(emu, request_id).json()["status"] == "cancelled"
+    assert api.status(emu, request_id).json()["status"] == "cancelled"
 
 
 def test_cancel_of_a_finished_job_is_refused(emulator: Emulator) -> None:
-    request_id = _create(emulator, SHORT).json()["requestId"]
-    _finished(emulator, request_id)
-    answer = _cancel(emulator, request_id)
+    request_id = api.create(emulator, SHORT).json()["requestId"]
+    api.finished(emulator, request_id)
+    answer = api.cancel(emulator, request_id)
     assert answer.status_code == 400
     assert answer.json()["error"] == {
         "code": "invalid_request",
@@ -270,7 +208,7 @@ def test_cancel_of_a_finished_job_is_refused(emulator: Emulator) -> None:
 def test_injected_500_does_not_create_a_job(emulator: Emulator) -> None:
     before = emulator.credits()
     emulator.inject("create", status=500)
-    answer = _create(emulator, T2V)
+    answer = api.create(emulator, T2V)
     assert answer.status_code == 500
     assert answer.json()["error"]["code"] == "internal_error"
     assert emulator.list_jobs() == []
@@ -281,7 +219,7 @@ def test_dropped_create_still_created_and_charged_a_job(emulator: Emulator) -> N
     before = emulator.credits()
     emulator.inject("create", drop=True)
     with pytest.raises(requests.ConnectionError):
-        _create(emulator, {**T2V, "metadata": {"token": "abc"}})
+        api.create(emulator, {**T2V, "metadata": {"token": "abc"}})
     [job] = emulator.list_jobs()
     assert job["metadata"] == {"token": "abc"}
     assert emulator.jobs(job["request_id"])["credits"] == 40
@@ -299,7 +237,7 @@ def test_error_rate_answers_500_and_latency_slows_requests(emulator: Emulator) -
 
 def test_fail_rate_jobs_end_failed_with_an_error(emulator: Emulator) -> None:
     emulator.faults.fail_rate = 1.0
-    body = _finished(emulator, _create(emulator, SHORT).json()["requestId"])
+    body = api.finished(emulator, api.create(emulator, SHORT).json()["requestId"])
     assert body["status"] == "failed"
     assert body["output"] is None
     assert body["error"]["code"] == "generation_failed"
@@ -311,8 +249,8 @@ def test_webhook_is_delivered_with_a_valid_signature(
 ) -> None:
     hook = receiver([])
     emu = own_emulator(speed=20.0, webhook_secret="whsec_test")
-    request_id = _create(emu, {**SHORT, "webhookUrl": hook.url}).json()["requestId"]
-    _wait_for(lambda: emu.webhooks)
+    request_id = api.create(emu, {**SHORT, "webhookUrl": hook.url}).json()["requestId"]
+    api.wait_for(lambda: emu.webhooks)
     headers, body = hook.received[0]
     expected = hmac.new(b"whsec_test", body, hashlib.sha256).hexdigest()
     assert headers["x-seedance-signature"] == expected
@@ -330,8 +268,8 @@ def test_webhook_goes_to_the_keys_default_url(
     hook = receiver([])
     emu = own_emulator(speed=20.0, default_webhook_url=hook.url)
     emu.faults.fail_rate = 1.0
-    request_id = _create(emu, SHORT).json()["requestId"]
-    _wait_for(lambda: hook.received)
+    request_id = api.create(emu, SHORT).json()["requestId"]
+    api.wait_for(lambda: hook.received)
     headers, body = hook.received[0]
     assert json.loads(body)["requestId"] == request_id
     assert headers["x-seedance-signature"] is None
@@ -341,28 +279,28 @@ def test_webhook_is_retried_after_a_failure(
     emulator: Emulator, receiver: Callable[[list[int]], WebhookReceiver]
 ) -> None:
     hook = receiver([500])
-    _create(emulator, {**SHORT, "webhookUrl": hook.url})
-    attempts = _wait_for(lambda: emulator.webhooks if len(emulator.webhooks) >= 2 else None)
+    api.create(emulator, {**SHORT, "webhookUrl": hook.url})
+    attempts = api.wait_for(lambda: emulator.webhooks if len(emulator.webhooks) >= 2 else None)
     assert [a.status for a in attempts] == [500, 200]
     assert attempts[1].time - attempts[0].time >= 0.45
     assert hook.received[0][1] == hook.received[1][1]
 
 
 def test_expired_output_url_is_403_then_a_fresh_url_works(emulator: Emulator) -> None:
-    request_id = _create(emulator, SHORT).json()["requestId"]
-    old_url = _finished(emulator, request_id)["output"]["url"]
+    request_id = api.create(emulator, SHORT).json()["requestId"]
+    old_url = api.finished(emulator, request_id)["output"]["url"]
     emulator.expire_outputs()
     expired = requests.get(old_url, timeout=10)
     assert expired.status_code == 403
     assert expired.json()["success"] is False
-    fresh_url = _status(emulator, request_id).json()["output"]["url"]
+    fresh_url = api.status(emulator, request_id).json()["output"]["url"]
     assert fresh_url != old_url
     assert requests.get(fresh_url, timeout=10).status_code == 200
 
 
 def test_output_url_expires_after_its_ttl(own_emulator: Callable[..., Emulator]) -> None:
     emu = own_emulator(speed=20.0, output_url_ttl=0.2)
-    url = _finished(emu, _create(emu, SHORT).json()["requestId"])["output"]["url"]
+    url = api.finished(emu, api.create(emu, SHORT).json()["requestId"])["output"]["url"]
     time.sleep(1.3)
     assert requests.get(url, timeout=10).status_code == 403
 
@@ -371,13 +309,13 @@ def test_state_dir_keeps_jobs_and_balance_across_a_restart(
     own_emulator: Callable[..., Emulator], tmp_path: Path
 ) -> None:
     first = own_emulator(speed=20.0, state_dir=tmp_path / "state", output_dir=None)
-    request_id = _create(first, SHORT).json()["requestId"]
-    _finished(first, request_id)
+    request_id = api.create(first, SHORT).json()["requestId"]
+    api.finished(first, request_id)
     balance = first.credits()
     first.stop()
     second = own_emulator(speed=20.0, state_dir=tmp_path / "state", output_dir=None)
     assert second.url == first.url
-    body = _status(second, request_id).json()
+    body = api.status(second, request_id).json()
     assert body["status"] == "succeeded"
     assert requests.get(body["output"]["url"], timeout=10).status_code == 200
     assert second.credits() == balance
@@ -387,19 +325,19 @@ def test_job_cut_off_by_a_stop_is_rendered_after_the_restart(
     own_emulator: Callable[..., Emulator], tmp_path: Path
 ) -> None:
     first = own_emulator(speed=20.0, state_dir=tmp_path / "state", output_dir=None)
-    request_id = _create(first, SHORT).json()["requestId"]
+    request_id = api.create(first, SHORT).json()["requestId"]
     first.stop()
     second = own_emulator(speed=20.0, state_dir=tmp_path / "state", output_dir=None)
-    assert _finished(second, request_id)["status"] == "succeeded"
+    assert api.finished(second, request_id)["status"] == "succeeded"
     assert second.jobs(request_id)["rendered"] is True
 
 
 def test_image_to_video_charges_64_and_animates_the_sample(emulator: Emulator) -> None:
     body = {**T2V, "resolution": "480p", "duration": 4,
             "mediaUrls": [emulator.sample_url("checker")]}
-    created = _create(emulator, body).json()
+    created = api.create(emulator, body).json()
     assert created["creditsCharged"] == round(0.05 * 4 * 80 * 1.6)
-    url = _finished(emulator, created["requestId"])["output"]["url"]
+    url = api.finished(emulator, created["requestId"])["output"]["url"]
     with av.open(io.BytesIO(requests.get(url, timeout=10).content)) as container:
         first = next(container.decode(video=0)).to_ndarray(format="rgb24")
     green = first[..., 1].astype(np.int16)
@@ -407,7 +345,7 @@ def test_image_to_video_charges_64_and_animates_the_sample(emulator: Emulator) -
 
 
 def test_5s_720p_image_to_video_costs_64_credits(emulator: Emulator) -> None:
-    created = _create(emulator, {**T2V, "mediaUrls": [emulator.sample_url()]}).json()
+    created = api.create(emulator, {**T2V, "mediaUrls": [emulator.sample_url()]}).json()
     assert created["creditsCharged"] == 64
 
 
@@ -419,7 +357,7 @@ def test_unknown_path_is_404_envelope(emulator: Emulator) -> None:
 
 
 def test_requests_are_recorded_without_the_key(emulator: Emulator) -> None:
-    _create(emulator, T2V)
+    api.create(emulator, T2V)
     [recorded] = emulator.requests
     assert (recorded.method, recorded.path, recorded.status) == (
         "POST", f"{API}/video/generations", 200,
@@ -432,7 +370,7 @@ def test_requests_are_recorded_without_the_key(emulator: Emulator) -> None:
 
 
 def test_api_keeps_answering_while_videos_render(emulator: Emulator) -> None:
-    _create(emulator, {**T2V, "resolution": "1080p", "duration": 10})
+    api.create(emulator, {**T2V, "resolution": "1080p", "duration": 10})
     time.sleep(0.3)
     slowest = 0.0
     for _ in range(20):

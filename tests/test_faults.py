@@ -81,12 +81,12 @@ def test_a_429_storm_slows_polling_and_loses_no_job(
     assert after[0] - limited[0] >= 0.9
 
 
-def test_a_lost_create_answer_is_held_as_uncertain_and_reconciled_by_webhook(
+def test_a_lost_create_answer_is_reconciled_by_the_token_in_its_webhook_url(
     session: KernelSession, emulator: Emulator, receiver: WebhookReceiver
 ) -> None:
     emulator.inject("create", drop=True)
     request = session.prepare("lost answer", duration=4, resolution="480p",
-                              webhook_url=receiver.url)
+                              webhook_url=receiver.url + "/{token}")
     with pytest.raises(AmbiguousSubmitError) as info:
         session.submit(request)
     [row] = session.ledger.unfinished()
@@ -95,11 +95,38 @@ def test_a_lost_create_answer_is_held_as_uncertain_and_reconciled_by_webhook(
     assert len([r for r in emulator.requests if r.method == "POST"]) == 1
     assert eventually(lambda: bool(receiver.received))
     headers, body = receiver.received[0]
-    job = session.apply_webhook(body, headers.get("x-seedance-signature"), SECRET)
+    token = receiver.paths[0].rsplit("/", 1)[-1]
+    job = session.apply_webhook(body, headers.get("x-seedance-signature"), SECRET,
+                                client_token=token)
     reconciled = session.ledger.by_token(info.value.client_token)
     assert reconciled is not None
     assert reconciled.request_id == job.request_id
     assert job.status == "succeeded"
+
+
+def test_a_lost_create_answer_is_reconciled_from_the_dashboard_id_without_metadata(
+    session: KernelSession, emulator: Emulator
+) -> None:
+    emulator.inject("create", drop=True)
+    with pytest.raises(AmbiguousSubmitError) as info:
+        session.submit(session.prepare("seen on the dashboard", duration=4, resolution="480p"))
+    [remote] = emulator.list_jobs()
+    job = session.reconcile(remote["request_id"])
+    reconciled = session.ledger.by_token(info.value.client_token)
+    assert reconciled is not None and reconciled.request_id == job.request_id
+
+
+def test_two_alike_uncertain_submissions_are_never_guessed_between(
+    session: KernelSession, emulator: Emulator
+) -> None:
+    emulator.inject("create", drop=True, times=2)
+    for _ in range(2):
+        with pytest.raises(AmbiguousSubmitError):
+            session.submit(session.prepare("twice lost", duration=4, resolution="480p"),
+                           force_new=True)
+    first = emulator.list_jobs()[0]
+    with pytest.raises(SeedanceError, match="not matched"):
+        session.reconcile(first["request_id"])
 
 
 def test_a_replayed_webhook_changes_nothing(
@@ -182,3 +209,23 @@ def test_polling_recovers_when_the_emulator_process_restarts(tmp_path: Path) -> 
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def test_once_webhooks_arrive_a_job_that_asked_for_one_is_polled_only_as_a_safety_net(
+    session: KernelSession, emulator: Emulator, receiver: WebhookReceiver
+) -> None:
+    submit(session, "the first delivery", webhook_url=receiver.url)
+    assert eventually(lambda: len(receiver.received) == 1)
+    headers, body = receiver.received[0]
+    session.apply_webhook(body, headers.get("x-seedance-signature"), SECRET)
+    request = session.prepare("then trusted", duration=15, resolution="480p",
+                              webhook_url=receiver.url)  # about 5 s: 5 checks if polled
+    second = session.submit(request).job
+    assert eventually(lambda: len(receiver.received) == 2)
+    headers, body = receiver.received[1]
+    session.apply_webhook(body, headers.get("x-seedance-signature"), SECRET)
+    assert second.status == "succeeded"
+    assert eventually(lambda: second.local_path is not None, timeout=10)
+    polls = [r for r in emulator.requests
+             if r.method == "GET" and r.path.endswith("/" + second.request_id)]
+    assert len(polls) <= 1  # the first check only; the webhook did the rest

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +14,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from seedance_jupyter.emulator import Emulator, start
+from seedance_jupyter.emulator import Emulator, Faults, start
 
 from .kernel_harness import Kernel, display_ids
 
@@ -199,3 +202,117 @@ def test_a_wait_cell_shows_the_result_without_a_live_widget(
     kinds = [set(m["content"]["data"]) for m in cell.outputs if m["msg_type"] == "display_data"]
     assert kinds
     assert all(WIDGET_MIME not in k for k in kinds)
+
+
+    assert all("application/vnd.jupyter.widget-view+json" not in k for k in kinds)
+
+
+def test_a_blocking_cell_does_not_freeze_the_card(kernel: Kernel, service: Emulator) -> None:
+    kernel.execute(LOAD)
+    kernel.execute("%config SeedanceMagics.poll_latency = 1.0")
+    cell = kernel.execute("%%seedance -d 6 -r 480p\nfinishes while another cell sleeps")
+    [display_id] = display_ids(cell)
+    [job] = service.list_jobs()
+    blocking = kernel.client.execute("import time; time.sleep(15)")
+    local = '<video src="seedance_outputs/'
+    assert kernel.wait_for(has_video_update(display_id, local), timeout=30)
+    [update] = [m for m in kernel.updates(display_id) if local in m["content"]["data"]["text/html"]]
+    assert "succeeded" in update["content"]["data"]["text/plain"]
+    snapshot = service.jobs(job["request_id"])
+    completed = max(float(snapshot["due_at"]), os.path.getmtime(snapshot["output_path"]))
+    shown = update["header"]["date"].timestamp()
+    assert shown - completed <= 3.0
+    started = next(m for m in kernel.iopub if m["parent_header"].get("msg_id") == blocking
+                   and m["msg_type"] == "status")["header"]["date"].timestamp()
+    assert shown < started + 15
+    kernel.wait_for(lambda iopub: any(
+        m["parent_header"].get("msg_id") == blocking and m["msg_type"] == "status"
+        and m["content"]["execution_state"] == "idle" for m in iopub), timeout=30)
+
+
+@pytest.fixture
+def slow_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """An emulator so slow that jobs stay queued for minutes, rendering nothing."""
+    emu = start(api_key=KEY, speed=0.01, output_dir=tmp_path / "emulator",
+                faults=Faults(fail_rate=1.0))
+    try:
+        yield {"SEEDANCE_BASE_URL": emu.url, "SEEDANCE_API_KEY": KEY,
+               "SEEDANCE_HOME": str(tmp_path / "home")}
+    finally:
+        emu.stop()
+
+
+def test_fifty_live_cards_send_no_widget_message_while_no_status_changes(
+    slow_env: dict[str, str], tmp_path: Path
+) -> None:
+    kernel = Kernel(tmp_path, slow_env)
+    try:
+        kernel.execute(LOAD)
+        cell = kernel.execute(
+            "for i in range(50):\n"
+            "    get_ipython().run_cell_magic('seedance', '-d 4 -r 480p --new', f'job {i}')\n"
+            "m = get_ipython().magics_manager.registry['SeedanceMagics']\n"
+            "print(m.session.poller.active)"
+        )
+        assert cell.stdout().strip().endswith("50")
+        kernel.drain(2)
+        seen = len(kernel.iopub)
+        kernel.drain(10)
+        assert [m for m in kernel.iopub[seen:] if m["msg_type"] == "comm_msg"] == []
+    finally:
+        kernel.shutdown()
+
+
+def test_wait_settles_every_background_job_of_a_notebook(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(LOAD),
+        nbformat.v4.new_code_cell("%%seedance -d 4 -r 480p\na heron takes off"),
+        nbformat.v4.new_code_cell("%%seedance -d 5 -r 480p\na heron lands"),
+        nbformat.v4.new_code_cell("%seedance wait --timeout 120"),
+    ]
+    NotebookClient(nb, timeout=180, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    lines = "".join(o.get("text", "") for o in nb.cells[-1].outputs).splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        assert ": succeeded, saved to seedance_outputs/" in line
+        assert (tmp_path / line.rsplit(" ", 1)[-1]).stat().st_size > 0
+
+
+def test_ipython_exiting_with_a_running_job_says_resume_picks_it_up(
+    slow_env: dict[str, str], tmp_path: Path
+) -> None:
+    code = (
+        "ip = get_ipython(); ip.run_line_magic('load_ext', 'seedance_jupyter'); "
+        "ip.run_cell_magic('seedance', '-d 4 -r 480p', 'left running')"
+    )
+    ipython = Path(sys.executable).with_name("ipython")
+    done = subprocess.run(
+        [str(ipython), "--quick", "--no-banner", "-c", code], cwd=tmp_path,
+        env={**os.environ, **slow_env, "IPYTHONDIR": str(tmp_path / "ipython")},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    [line] = [x for x in done.stdout.splitlines() if "still running" in x]
+    assert "1 Seedance job(s) still running" in line
+    assert "%seedance resume" in line
+
+
+def test_a_cd_during_a_job_does_not_move_the_video_away_from_its_link(
+    kernel: Kernel, service: Emulator, tmp_path: Path
+) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    kernel.execute(LOAD)
+    cell = kernel.execute("%%seedance -d 4 -r 480p -o clip\na heron at dawn")
+    [display_id] = display_ids(cell)
+    kernel.execute("%cd elsewhere")
+    assert kernel.wait_for(has_video_update(display_id, "seedance_outputs/"), timeout=60)
+    path = kernel.execute("print(clip.local_path)").stdout().strip()
+    assert path.startswith("seedance_outputs/")
+    assert (tmp_path / path).is_file()
+    assert not (tmp_path / "elsewhere" / "seedance_outputs").exists()

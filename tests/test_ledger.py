@@ -16,7 +16,7 @@ import pytest
 from seedance_jupyter.catalog import GenerationRequest
 from seedance_jupyter.errors import SeedanceError
 from seedance_jupyter.jobs import ledger as ledger_module
-from seedance_jupyter.jobs.ledger import JobRecord, Ledger
+from seedance_jupyter.jobs.ledger import MIN_RUNTIME_SAMPLES, JobRecord, Ledger, RuntimeWindow
 
 DAY = 86_400.0
 REQUEST = GenerationRequest(prompt="A river at dawn", duration=5, resolution="720p")
@@ -52,10 +52,10 @@ def pending(
     fingerprint: str = "fp",
     usd: float = 0.5,
 ) -> JobRecord:
-    return ledger.record_pending(
+    return ledger.claim(
         client_token=token, backend=backend, request=request,
-        fingerprint=fingerprint, estimated_usd=usd,
-    )
+        fingerprint=fingerprint, estimated_usd=usd, reuse=False,
+    ).record
 
 
 def submitted(ledger: Ledger, token: str, request_id: str, **kw: object) -> JobRecord:
@@ -84,9 +84,9 @@ def test_request_fields_round_trip(ledger: Ledger) -> None:
         aspect_ratio="9:16", duration=6, resolution="1080p",
         webhook_url="https://hook.test/", metadata={"seedance_jupyter_token": "tok", "n": [1]},
     )
-    row = ledger.record_pending(client_token="tok", backend="live", request=request,
-                                fingerprint=request.fingerprint(), estimated_usd=1.2,
-                                notebook="demo.ipynb")
+    row = ledger.claim(client_token="tok", backend="live", request=request,
+                       fingerprint=request.fingerprint(), estimated_usd=1.2,
+                       notebook="demo.ipynb", reuse=False).record
     assert row.media_urls == ("https://x.test/a.png",)
     assert row.metadata == {"seedance_jupyter_token": "tok", "n": [1]}
     assert (row.model, row.aspect_ratio, row.duration, row.resolution) == (
@@ -338,53 +338,89 @@ def test_spent_usd_since_counts_possible_charges(ledger: Ledger, clock: Clock) -
 
 
 def _finish(ledger: Ledger, clock: Clock, token: str, seconds: float, *,
-            status: str = "succeeded", resolution: str = "720p") -> None:
-    request = GenerationRequest(prompt=token, duration=5, resolution=resolution)
+            status: str = "succeeded", resolution: str = "720p",
+            running: float | None = None, media: tuple[str, ...] = ()) -> None:
+    """A job seen done ``seconds`` after submission (last seen running at ``running``)."""
+    request = GenerationRequest(prompt=token, duration=5, resolution=resolution,
+                                media_urls=media)
     submitted(ledger, token, f"req_{token}", request=request)
+    start = clock.now
     clock.now += seconds
-    ledger.record_status(f"req_{token}", status=status)
+    ledger.record_status(f"req_{token}", status=status,
+                         last_running_at=None if running is None else start + running)
     clock.now += 1
 
 
-def test_expected_runtime_is_median_of_alike_successes(ledger: Ledger, clock: Clock) -> None:
-    _finish(ledger, clock, "a", 10)
-    _finish(ledger, clock, "b", 30)
-    _finish(ledger, clock, "c", 20)
-    _finish(ledger, clock, "failed", 900, status="failed")
-    _finish(ledger, clock, "other", 900, resolution="1080p")
-    assert ledger.expected_runtime(backend="live", model="seedance-2.0", resolution="720p",
-                                   duration=5) == 20.0
+def window(ledger: Ledger, *, media: bool = False) -> RuntimeWindow | None:
+    return ledger.runtime_window(backend="live", model="seedance-2.0", resolution="720p",
+                                 duration=5, media=media)
 
 
-def test_expected_runtime_learns_from_the_last_still_running_answer(
+def test_runtime_window_needs_five_alike_successes(ledger: Ledger, clock: Clock) -> None:
+    for i in range(MIN_RUNTIME_SAMPLES - 1):
+        _finish(ledger, clock, f"ok{i}", 60, running=59)
+    _finish(ledger, clock, "failed", 60, running=59, status="failed")
+    _finish(ledger, clock, "other", 60, running=59, resolution="1080p")
+    assert window(ledger) is None
+    _finish(ledger, clock, "fifth", 60, running=59)
+    assert window(ledger) is not None
+
+
+def test_runtime_window_spans_the_5th_to_95th_percentile_of_the_finishes(
     ledger: Ledger, clock: Clock
 ) -> None:
-    for token, running, seen_done in (("a", 30.0, 44.0), ("b", 31.0, 38.0), ("c", 29.5, 45.0)):
-        request = GenerationRequest(prompt=token, duration=5, resolution="720p")
-        submitted(ledger, token, f"req_{token}", request=request)
-        start = clock.now
-        clock.now += seen_done
-        ledger.record_status(f"req_{token}", status="succeeded", last_running_at=start + running)
-        clock.now += 1
-    assert ledger.expected_runtime(backend="live", model="seedance-2.0", resolution="720p",
-                                   duration=5) == 31.0
+    for i in range(20):  # finishes at 41, 43, ..., 79 s, each bracketed within 2 s
+        _finish(ledger, clock, f"j{i}", 42 + 2 * i, running=40 + 2 * i)
+    learnt = window(ledger)
+    assert learnt is not None
+    assert 40 <= learnt.low <= 41 + 0.05 * 19 * 2
+    assert 41 + 0.95 * 19 * 2 <= learnt.high <= 80
+    assert learnt.samples == 20
 
 
-def test_expected_runtime_uses_the_last_twenty(ledger: Ledger, clock: Clock) -> None:
+def test_a_few_wide_brackets_do_not_stretch_the_window_of_jobs_alike_in_time(
+    ledger: Ledger, clock: Clock
+) -> None:
+    for i in range(6):  # polled sparsely, before anything was learnt
+        _finish(ledger, clock, f"cold{i}", 75 + i, running=66 + i)
+    for i in range(14):  # polled densely: every one finished between 74.8 and 75.1 s
+        _finish(ledger, clock, f"warm{i}", 75.1, running=74.8)
+    learnt = window(ledger)
+    assert learnt is not None
+    assert 73 <= learnt.low <= 74.8 + 1e-3
+    assert 75.1 - 1e-3 <= learnt.high <= 77
+
+
+def test_jobs_with_reference_media_learn_a_window_of_their_own(
+    ledger: Ledger, clock: Clock
+) -> None:
     for i in range(5):
-        _finish(ledger, clock, f"slow{i}", 1000)
+        _finish(ledger, clock, f"text{i}", 30, running=29)
+        _finish(ledger, clock, f"image{i}", 90, running=89,
+                media=("https://example.com/a.png",))
+    text, image = window(ledger), window(ledger, media=True)
+    assert text is not None and image is not None
+    assert text.high < 31 < 88 < image.low
+
+
+def test_runtime_window_learns_from_the_last_twenty(ledger: Ledger, clock: Clock) -> None:
+    for i in range(5):
+        _finish(ledger, clock, f"slow{i}", 1000, running=999)
     for i in range(20):
-        _finish(ledger, clock, f"fast{i}", 10)
-    assert ledger.expected_runtime(backend="live", model="seedance-2.0", resolution="720p",
-                                   duration=5) == 10.0
+        _finish(ledger, clock, f"fast{i}", 10, running=9)
+    learnt = window(ledger)
+    assert learnt is not None
+    assert learnt.high < 11
 
 
-def test_expected_runtime_without_history_is_none(ledger: Ledger, clock: Clock) -> None:
-    _finish(ledger, clock, "a", 10)
-    assert ledger.expected_runtime(backend="emulator", model="seedance-2.0", resolution="720p",
-                                   duration=5) is None
-    assert ledger.expected_runtime(backend="live", model="seedance-2.0", resolution=None,
-                                   duration=None) is None
+def test_a_row_without_a_running_answer_brackets_its_finish_at_when_it_was_seen(
+    ledger: Ledger, clock: Clock
+) -> None:
+    for i in range(5):
+        _finish(ledger, clock, f"old{i}", 50)
+    learnt = window(ledger)
+    assert learnt is not None
+    assert learnt.low == pytest.approx(50) and learnt.high == pytest.approx(50)
 
 
 def test_file_is_owner_only_from_the_start(tmp_path: Path) -> None:
@@ -411,9 +447,9 @@ def test_a_version_1_ledger_is_migrated_in_place(tmp_path: Path) -> None:
         conn.execute("PRAGMA user_version = 1")
     migrated = Ledger(path)
     try:
-        record = migrated.record_pending(
+        record = migrated.claim(
             client_token="t", backend="live", request=GenerationRequest("p"),
-            fingerprint="f", estimated_usd=0.5)
+            fingerprint="f", estimated_usd=0.5, reuse=False).record
         assert record.last_running_at is None
     finally:
         migrated.close()

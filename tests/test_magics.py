@@ -290,3 +290,45 @@ def test_a_user_facing_error_has_no_internal_suffixes(shell: InteractiveShell) -
     [shown] = caught.value._render_traceback_()
     assert "[budget" not in shown and "(HTTP" not in shown
     assert shown.startswith("BudgetExceededError: Budget: this job costs about $0.40")
+
+
+@pytest.mark.parametrize("name", ["not a name", "1st", "class", "a-b"])
+def test_an_output_that_is_not_a_variable_name_is_refused_before_paying(
+    shell: InteractiveShell, emulator: Emulator, name: str
+) -> None:
+    before = creates(emulator)
+    with pytest.raises(UsageError, match="variable name"):
+        shell.run_cell_magic("seedance", f"-o '{name}'", "a kite")
+    assert creates(emulator) == before
+
+
+def test_a_lone_surrogate_in_the_prompt_is_one_clear_error(
+    shell: InteractiveShell, emulator: Emulator
+) -> None:
+    before = creates(emulator)
+    with pytest.raises(ValidationError, match="prompt"):
+        shell.run_cell_magic("seedance", "", "a kite \ud83d")
+    assert creates(emulator) == before
+
+
+def test_load_says_when_a_submission_may_have_been_charged_without_an_answer(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from seedance_jupyter.catalog import GenerationRequest
+    from seedance_jupyter.jobs.ledger import Ledger
+
+    monkeypatch.setenv("SEEDANCE_BASE_URL", emulator.url)
+    monkeypatch.setenv("SEEDANCE_API_KEY", emulator.api_key)
+    monkeypatch.setenv("SEEDANCE_HOME", str(tmp_path / "home"))
+    with Ledger(tmp_path / "home" / "ledger.sqlite3") as ledger:
+        ledger.claim(client_token="sjt_crash", backend=emulator.url,
+                     request=GenerationRequest("a kite"), fingerprint="f", estimated_usd=0.5,
+                     reuse=False)
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_line_magic("load_ext", "seedance_jupyter")
+        assert "may have been charged" in capsys.readouterr().out
+    finally:
+        shell.run_line_magic("unload_ext", "seedance_jupyter")
+        InteractiveShell.clear_instance()

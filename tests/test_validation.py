@@ -95,8 +95,11 @@ def test_random_input_raises_only_validation_error(
               "webhook_url", "metadata"}
     error: ValidationError | None = None
     try:
-        OFFLINE.prepare(prompt, model, media if media is not None else (), ratio, duration,
-                        resolution, webhook, metadata)
+        OFFLINE.prepare(
+            prompt, model=model, media_urls=media if media is not None else (),
+            aspect_ratio=ratio, duration=duration, resolution=resolution,
+            webhook_url=webhook, metadata=metadata,
+        )
     except ValidationError as exc:
         error = exc
     if error is not None:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from typing_extensions import Unpack
 
-import requests
-
-from ..catalog import GenerationRequest
-from ..retry import Backoff
+from ..catalog import GenerationRequest, RequestFields
 from .generations import Generations
 from .models import Models
-from .transport import Transport
+from .transport import Transport, TransportOptions
 
 __all__ = ["APIClient"]
 
@@ -23,16 +19,9 @@ class APIClient:
         self,
         api_key: str | None = None,
         base_url: str | None = None,
-        *,
-        timeout: tuple[float, float] = (5.0, 30.0),
-        max_retries: int = 5,
-        backoff: Backoff | None = None,
-        session: requests.Session | None = None,
+        **options: Unpack[TransportOptions],
     ) -> None:
-        self.transport = Transport(
-            api_key, base_url, timeout=timeout, max_retries=max_retries, backoff=backoff,
-            session=session,
-        )
+        self.transport = Transport(api_key, base_url, **options)
         self.generations = Generations(self.transport)
         self.models = Models(self.transport)
 
@@ -59,23 +48,9 @@ class APIClient:
         """USD for one job, from the catalogue's ``usdPerSecond``."""
         return self.models.catalog().estimate_cost(model, duration, resolution)
 
-    def prepare(
-        self,
-        prompt: str,
-        model: str = "seedance-2.0",
-        media_urls: Iterable[str] = (),
-        aspect_ratio: str | None = None,
-        duration: int | None = None,
-        resolution: str | None = None,
-        webhook_url: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> GenerationRequest:
+    def prepare(self, prompt: str, **fields: Unpack[RequestFields]) -> GenerationRequest:
         """Build and validate a request; raises :class:`ValidationError` before any POST."""
-        request = GenerationRequest.of(
-            prompt, model=model, media_urls=media_urls, aspect_ratio=aspect_ratio,
-            duration=duration, resolution=resolution, webhook_url=webhook_url,
-            metadata=metadata,
-        )
+        request = GenerationRequest.of(prompt, **fields)
         return self.models.catalog().validate(request, allow_loopback_http=self.is_loopback)
 
     def close(self) -> None:

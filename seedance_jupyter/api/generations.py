@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
+from .. import messages
 from ..catalog import GenerationRequest
-from ..errors import InvalidRequestError
+from ..errors import AmbiguousSubmitError, InvalidRequestError
 from .transport import CLIENT_TOKEN_KEY, Transport, new_client_token
 from .types import JobState
 
@@ -20,11 +22,24 @@ class Generations:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    def create(self, request: GenerationRequest, *, client_token: str | None = None) -> JobState:
+    def create(
+        self,
+        request: GenerationRequest,
+        *,
+        client_token: str | None = None,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> JobState:
         """POST ``request`` tagged with ``client_token`` in its metadata (credits are charged)."""
         token = client_token or new_client_token()
         body = request.with_metadata({CLIENT_TOKEN_KEY: token}).to_body()
-        return JobState.from_api(self._transport.create(_PATH, body, token))
+        answer = self._transport.create(_PATH, body, token, on_wait=on_wait)
+        state, problem = JobState.from_create(answer)
+        if state is None:
+            raise AmbiguousSubmitError(
+                messages.AMBIGUOUS_SUBMIT.format(detail=problem, token=token),
+                client_token=token,
+            )
+        return state
 
     def get(self, request_id: str, *, retry: bool = True) -> JobState:
         """The job's state; ``retry=False`` leaves backoff to the caller (the poller)."""

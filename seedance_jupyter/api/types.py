@@ -46,6 +46,8 @@ class JobState:
     resolution: str | None = None
     metadata: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
     received_at: float = field(default_factory=time.time, compare=False)
+    #: What could not be read of an off-contract answer that was still taken.
+    unread: str | None = field(default=None, compare=False)
 
     @property
     def is_terminal(self) -> bool:
@@ -89,6 +91,29 @@ class JobState:
                 messages.MALFORMED_RESPONSE.format(detail=str(exc)[:200])
             ) from None
 
+    @classmethod
+    def from_create(cls, payload: Mapping[str, Any]) -> tuple[JobState | None, str | None]:
+        """Read a 2xx create answer as far as it goes: a 2xx is a charge, never a refusal.
+
+        Returns the state and what could not be read; the state is None when no
+        request id can be found (the submission is then uncertain, not rejected).
+        """
+        try:
+            return cls.from_api(payload), None
+        except MalformedResponseError as exc:
+            problem = exc.message
+        request_id = _find_request_id(payload)
+        if request_id is None:
+            return None, problem
+        status = payload.get("status")
+        credits = payload.get("creditsCharged")
+        return cls(
+            request_id=request_id,
+            status=status if status in API_STATUSES else "queued",
+            credits_charged=credits if type(credits) is int else None,
+            unread=problem,
+        ), problem
+
     def merged(self, new: JobState) -> JobState:
         """``new``, keeping what it leaves out (cancel answers carry only id and status)."""
         return JobState(
@@ -107,6 +132,16 @@ class JobState:
             metadata=new.metadata if new.metadata is not None else self.metadata,
             received_at=new.received_at,
         )
+
+
+def _find_request_id(payload: Mapping[str, Any]) -> str | None:
+    """``requestId`` at the top, or one level down (an answer wrapped in ``data``)."""
+    candidates = [payload, *(v for v in payload.values() if isinstance(v, Mapping))]
+    for candidate in candidates:
+        value = candidate.get("requestId")
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
 
 
 def _want(value: Any, kind: type, name: str) -> Any:

@@ -1,20 +1,26 @@
 """``python -m seedance_jupyter.emulator`` (or ``seedance-emulator``): serve until stopped.
 
 Prints one line, ``Seedance emulator at http://HOST:PORT``, then serves until
-SIGINT or SIGTERM. The API key is never printed.
+SIGINT or SIGTERM. The API key is never printed. ``--port-file`` also writes
+``{"pid", "port", "url"}`` there (0600, atomically) once the port is bound, and
+removes it on a clean exit: how :mod:`.shared` finds a running emulator.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
+from .app import start
 from .faults import Faults
-from .server import start
+from .state import write_private
 
 __all__ = ["main"]
 
@@ -25,16 +31,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--port-file", help="write {pid, port, url} here once serving")
     parser.add_argument("--api-key", help="the accepted key (default: sd2_emu_local)")
     parser.add_argument("--webhook-secret", help="signs webhooks (x-seedance-signature)")
     parser.add_argument("--webhook-url", help="default webhook URL of the key")
     parser.add_argument("--speed", type=float, default=1.0, help="job time divisor")
+    parser.add_argument("--runtime-cv", type=float, default=0.3,
+                        help="spread of processing times (coefficient of variation; 0: fixed)")
+    parser.add_argument("--queue-mean", type=float, default=1.0,
+                        help="mean extra queue seconds per job of the key in flight (0: none)")
+    parser.add_argument("--seed", type=int, default=0, help="seeds runtimes and fault rates")
     parser.add_argument("--credits", type=int, default=100_000, help="starting balance")
     parser.add_argument("--rate-limit", type=int, default=1200, help="requests per minute")
     parser.add_argument("--error-rate", type=float, default=0.0, help="share of 500 answers")
     parser.add_argument("--drop-rate", type=float, default=0.0, help="share of dropped answers")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share of failed jobs")
+    parser.add_argument("--echo-metadata", action="store_true",
+                        help="send job metadata back in status answers and webhooks")
     parser.add_argument("--state-dir", help="keep jobs and balances here across restarts")
     parser.add_argument("--output-dir", help="where the mp4s go")
     return parser
@@ -58,14 +72,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=args.host, port=args.port, api_key=args.api_key, webhook_secret=args.webhook_secret,
         speed=args.speed, credits=args.credits, rate_limit_per_minute=args.rate_limit,
         default_webhook_url=args.webhook_url, faults=faults, output_dir=args.output_dir,
-        state_dir=args.state_dir,
+        state_dir=args.state_dir, seed=args.seed, runtime_cv=args.runtime_cv,
+        queue_mean=args.queue_mean, echo_metadata=args.echo_metadata,
     )
+    port_file = Path(args.port_file) if args.port_file else None
     try:
+        if port_file is not None:
+            _write_port_file(port_file, emulator.url)
         print(f"Seedance emulator at {emulator.url}", flush=True)
         stop.wait()
     finally:
         emulator.stop()
+        if port_file is not None:
+            _remove_port_file(port_file)
     return 0
+
+
+def _write_port_file(path: Path, url: str) -> None:
+    port = int(url.rsplit(":", 1)[-1])
+    temp = path.with_name(f".{path.name}.{os.getpid()}")
+    write_private(temp, json.dumps({"pid": os.getpid(), "port": port, "url": url}).encode())
+    os.replace(temp, path)
+
+
+def _remove_port_file(path: Path) -> None:
+    """Remove the port file if it still names this process (a successor may own it now)."""
+    try:
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
+            path.unlink()
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

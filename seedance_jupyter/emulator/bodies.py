@@ -1,73 +1,64 @@
-"""The create body: camelCase JSON checked for names and types, then a GenerationRequest.
+"""The answer bodies, with exactly the fields the contract documents and no more.
 
-Values are then validated by the package's own :class:`~seedance_jupyter.catalog.Catalog`;
-every complaint starts with the API's name of the field, e.g. ``aspectRatio: ...``.
+A client must not come to rely on fields the real service may not send, so by
+default the emulator is terse: no ``metadata``, no ``resolution`` in status
+answers or webhooks. ``echo_metadata=True`` adds the stored metadata back, for
+tests that want a kinder server.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import GenerationRequest
-from ..errors import ValidationError
+from .state import EmulatedJob
 
-__all__ = ["BadField", "api_message", "generation_request"]
+__all__ = [
+    "CANCEL_FIELDS", "CREATE_FIELDS", "STATUS_FIELDS", "WEBHOOK_FIELDS",
+    "cancel_body", "create_body", "generation_failed", "status_body", "webhook_body",
+]
 
-_FIELDS: dict[str, tuple[str, type, str]] = {
-    "model": ("model", str, "a string"),
-    "prompt": ("prompt", str, "a string"),
-    "mediaUrls": ("media_urls", list, "an array of strings"),
-    "aspectRatio": ("aspect_ratio", str, "a string"),
-    "duration": ("duration", int, "an integer"),
-    "resolution": ("resolution", str, "a string"),
-    "webhookUrl": ("webhook_url", str, "a string"),
-    "metadata": ("metadata", dict, "an object"),
-}
-_API_NAMES = {python: api for api, (python, _, _) in _FIELDS.items()}
+CREATE_FIELDS = ("success", "requestId", "status", "creditsCharged")
+STATUS_FIELDS = (
+    "success", "requestId", "status", "model", "prompt", "duration", "aspectRatio", "output",
+    "error",
+)
+CANCEL_FIELDS = ("success", "requestId", "status")
+WEBHOOK_FIELDS = ("success", "requestId", "status", "output", "error")
 
 
-class BadField(ValueError):
-    """A create body field that is unknown, missing or of the wrong JSON type."""
+def create_body(job: EmulatedJob) -> dict[str, Any]:
+    return {
+        "success": True, "requestId": job.request_id, "status": "queued",
+        "creditsCharged": job.credits,
+    }
 
 
-def generation_request(body: dict[str, Any]) -> GenerationRequest:
-    """Map the camelCase JSON body to a request, checking names and JSON types."""
-    for name in body:
-        if name not in _FIELDS:
-            raise BadField(f"{name}: unknown field; the fields are {', '.join(_FIELDS)}.")
-    for name in ("model", "prompt"):
-        if body.get(name) is None:
-            raise BadField(f"{name}: required.")
-    values: dict[str, Any] = {}
-    for name, value in body.items():
-        if value is None:
-            continue
-        attribute, kind, described = _FIELDS[name]
-        problem = _type_problem(value, kind)
-        if problem is not None:
-            raise BadField(f"{name}: expected {described}, got {problem}.")
-        values[attribute] = tuple(value) if name == "mediaUrls" else value
-    return GenerationRequest(**values)
+def status_body(
+    job: EmulatedJob, status: str, output_url: str | None, *, echo_metadata: bool
+) -> dict[str, Any]:
+    """The status answer; ``output_url`` only matters once the job has succeeded."""
+    body: dict[str, Any] = {
+        "success": True, "requestId": job.request_id, "status": status,
+        "model": job.model, "prompt": job.prompt, "duration": job.duration,
+        "aspectRatio": job.aspect_ratio,
+        "output": {"type": "video", "url": output_url} if status == "succeeded" else None,
+        "error": job.error if status == "failed" else None,
+    }
+    if echo_metadata:
+        body["metadata"] = job.metadata
+    return body
 
 
-def _type_problem(value: object, kind: type) -> str | None:
-    """The JSON type ``value`` has instead of ``kind`` (arrays: of strings), or None if right."""
-    if isinstance(value, bool) or not isinstance(value, kind):
-        return _json_type(value)
-    if isinstance(value, list):
-        odd = [item for item in value if not isinstance(item, str)]
-        if odd:
-            return f"an array holding {_json_type(odd[0])}"
-    return None
+def webhook_body(status_answer: dict[str, Any]) -> dict[str, Any]:
+    """The webhook body: the status answer cut to the fields the contract lists for it."""
+    kept = (*WEBHOOK_FIELDS, "metadata")
+    return {name: value for name, value in status_answer.items() if name in kept}
 
 
-def _json_type(value: object) -> str:
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
-             list: "an array", dict: "an object", type(None): "null"}
-    return names.get(type(value), type(value).__name__)
+def cancel_body(request_id: str) -> dict[str, Any]:
+    return {"success": True, "requestId": request_id, "status": "cancelled"}
 
 
-def api_message(error: ValidationError) -> str:
-    """The catalogue's complaint, naming the field as the API does (``mediaUrls``)."""
-    name = _API_NAMES.get(error.field, error.field)
-    return f"{name}: {error.message.removeprefix(f'{error.field}: ')}"
+def generation_failed(message: str) -> dict[str, str]:
+    """The ``error`` of a job that ended ``failed``."""
+    return {"code": "generation_failed", "message": message}

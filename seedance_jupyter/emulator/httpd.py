@@ -1,66 +1,50 @@
-"""HTTP plumbing of the emulator: the server, the request handler, replies and errors.
+"""A small threaded HTTP server that hands each request to a callback and writes its Reply.
 
-The standard library's ``ThreadingHTTPServer`` with daemon threads: no new
-dependency, and it runs on its own threads, so it keeps answering while the
-Jupyter kernel's event loop is blocked by a ``--wait`` cell (a tornado server on
-the kernel's loop would starve).
+It knows nothing of the emulator: :class:`Request` in, :class:`~.replies.Reply`
+(or None: close the connection unanswered) out. The standard library's
+``ThreadingHTTPServer`` with daemon threads means no new dependency, and it runs
+on its own threads, so it keeps answering while the Jupyter kernel's event loop
+is blocked by a ``--wait`` cell (a tornado server on the kernel's loop would starve).
 """
 
 from __future__ import annotations
 
-import json
 import socket
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
-if TYPE_CHECKING:
-    from .server import Emulator
+from .replies import Reply, error_reply
 
-__all__ = ["HTTPServer", "Handler", "Reply", "error_reply", "json_reply"]
+__all__ = ["HTTPServer", "Request", "Responder"]
 
-CODES = {
-    400: "invalid_request", 401: "unauthorized", 402: "insufficient_credits",
-    403: "forbidden", 404: "not_found", 416: "range_not_satisfiable", 429: "rate_limited",
-}
 _MAX_BODY = 1 << 20
 _CHUNK = 256 << 10
 
 
-@dataclass
-class Reply:
-    """An answer, ready to write: a body in memory, or a byte span of a file."""
+@dataclass(frozen=True)
+class Request:
+    """One request as received; ``body`` is None when it was over 1 MiB or unreadable."""
 
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-    file: Path | None = None
-    start: int = 0
-    length: int = 0
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: Message
+    body: bytes | None
 
 
-def json_reply(
-    status: int, payload: Mapping[str, Any], headers: dict[str, str] | None = None
-) -> Reply:
-    return Reply(status, json.dumps(payload).encode(), headers=headers or {})
+#: What the server calls for each request: the reply, or None to drop the connection.
+Responder = Callable[[Request], "Reply | None"]
 
 
-def error_reply(
-    status: int, message: str, *, code: str | None = None, headers: dict[str, str] | None = None
-) -> Reply:
-    """The API's error envelope: ``{"success": false, "error": {"code", "message"}}``."""
-    code = code or CODES.get(status, "internal_error")
-    envelope = {"success": False, "error": {"code": code, "message": message}}
-    return json_reply(status, envelope, headers)
-
-
-class Handler(BaseHTTPRequestHandler):
-    """Hands every request to the emulator; writes replies; stays quiet."""
+class _Handler(BaseHTTPRequestHandler):
+    """Turns each request into a :class:`Request`, asks the responder, writes; stays quiet."""
 
     server: HTTPServer
     protocol_version = "HTTP/1.1"
@@ -71,7 +55,17 @@ class Handler(BaseHTTPRequestHandler):
     timeout = 60
 
     def do_GET(self) -> None:
-        self.server.emulator.handle(self)
+        parts = urlsplit(self.path)
+        request = Request(
+            method=self.command, path=parts.path,
+            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+            headers=self.headers, body=self._read_body(),
+        )
+        reply = self.server.responder(request)
+        if reply is None:
+            self.close_connection = True
+        else:
+            self._send(reply)
 
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET  # noqa: N815
 
@@ -83,10 +77,9 @@ class Handler(BaseHTTPRequestHandler):
     ) -> None:
         """Malformed requests get the JSON error envelope too."""
         self.close_connection = True
-        self.send_reply(error_reply(code, message or HTTPStatus(code).phrase))
+        self._send(error_reply(code, message or HTTPStatus(code).phrase))
 
-    def read_body(self) -> bytes | None:
-        """The request body; None (and the connection closed) if over 1 MiB or unreadable."""
+    def _read_body(self) -> bytes | None:
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -96,7 +89,7 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(length) if length > 0 else b""
 
-    def send_reply(self, reply: Reply) -> None:
+    def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         for name, value in reply.headers.items():
@@ -127,18 +120,18 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class HTTPServer(ThreadingHTTPServer):
+    """Serves ``responder`` on ``address`` (IPv6 when the host has a colon)."""
+
     daemon_threads = True
     request_queue_size = 64
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(self, address: tuple[str, int], responder: Responder) -> None:
+        self.responder = responder
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
-        super().__init__(address, Handler)
+        super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client hanging up mid-answer is normal; anything else is still reported."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
-
-

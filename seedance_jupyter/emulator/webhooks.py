@@ -1,31 +1,33 @@
-"""Webhook deliveries: signed JSON POSTs, retried with backoff on their own threads.
+"""Webhook deliveries: signed JSON POSTs, retried with the package's backoff on their own threads.
 
 Each delivery runs on a daemon thread so a slow or dead receiver never holds up
-the API. It is tried up to five times (waiting 0.5, 1, 2 and 4 s in between)
-until the receiver answers 2xx, and every attempt is recorded.
+the API. It is tried up to five times until the receiver answers 2xx, waiting
+:class:`~seedance_jupyter.retry.Backoff` delays in between (without jitter, so a
+test knows the first retry comes 0.5 s later), and every attempt is recorded.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = [
-    "BACKOFF", "DIRECT_OPENER", "SIGNATURE_HEADER", "WebhookAttempt", "WebhookSender", "sign",
-]
+from ..retry import Backoff
+from ..webhooks import sign_webhook_body
 
-BACKOFF: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
+__all__ = ["ATTEMPTS", "BACKOFF", "DIRECT_OPENER", "SIGNATURE_HEADER", "WebhookAttempt",
+           "WebhookSender"]
+
+ATTEMPTS = 5
+BACKOFF = Backoff(base=0.5, cap=4.0)
 SIGNATURE_HEADER = "x-seedance-signature"
 _TIMEOUT = 5.0
-# Straight to the receiver, never through an HTTP(S)_PROXY from the environment.
+#: Straight to the receiver, never through an HTTP(S)_PROXY from the environment.
 DIRECT_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -47,32 +49,24 @@ class WebhookAttempt:
         return self.status is not None and 200 <= self.status < 300
 
 
-def sign(body: bytes, secret: str) -> str:
-    """The ``x-seedance-signature`` value: hex HMAC-SHA256 of the raw body."""
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 class WebhookSender:
     """Starts deliveries; ``record`` gets every attempt, ``stop`` ends pending retries."""
 
-    def __init__(
-        self, record: Callable[[WebhookAttempt], None], stop: threading.Event,
-        backoff: Sequence[float] = BACKOFF,
-    ) -> None:
+    def __init__(self, record: Callable[[WebhookAttempt], None], stop: threading.Event) -> None:
         self._record = record
         self._stop = stop
-        self._backoff = tuple(backoff)
 
     def send(self, request_id: str, url: str, payload: dict[str, Any], secret: str | None) -> None:
         body = json.dumps(payload, separators=(",", ":")).encode()
-        signature = sign(body, secret) if secret else None
+        signature = sign_webhook_body(body, secret) if secret else None
         threading.Thread(
             target=self._deliver, args=(request_id, url, body, signature),
             name=f"seedance-emu-webhook-{request_id}", daemon=True,
         ).start()
 
     def _deliver(self, request_id: str, url: str, body: bytes, signature: str | None) -> None:
-        for attempt, delay in enumerate((0.0, *self._backoff), start=1):
+        for attempt in range(1, ATTEMPTS + 1):
+            delay = 0.0 if attempt == 1 else BACKOFF.delay(attempt - 2, jitter=False)
             if self._stop.wait(delay):
                 return
             status, error = _post(url, body, signature)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from typing_extensions import Unpack
 
 from ..api.client import APIClient
 from ..api.transport import new_client_token
-from ..catalog import GenerationRequest
+from ..catalog import GenerationRequest, RequestFields
 from .handle import Job
 
 __all__ = ["Client"]
@@ -16,22 +15,9 @@ __all__ = ["Client"]
 class Client(APIClient):
     """``Client().submit(prompt, ...)`` -> a :class:`Job` you can ``wait()`` on or ``await``."""
 
-    def submit(
-        self,
-        prompt: str,
-        model: str = "seedance-2.0",
-        media_urls: Iterable[str] = (),
-        aspect_ratio: str | None = None,
-        duration: int | None = None,
-        resolution: str | None = None,
-        webhook_url: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> Job:
+    def submit(self, prompt: str, **fields: Unpack[RequestFields]) -> Job:
         """Validate, then create a job (credits are charged at once)."""
-        request = self.prepare(
-            prompt, model, media_urls, aspect_ratio, duration, resolution, webhook_url, metadata
-        )
-        return self.create(request)
+        return self.create(self.prepare(prompt, **fields))
 
     def create(self, request: GenerationRequest, *, client_token: str | None = None) -> Job:
         """POST a prepared request; never resent once it may have reached the server."""

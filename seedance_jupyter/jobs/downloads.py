@@ -9,6 +9,8 @@ resumes from the ``.part`` with a Range request.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import itertools
 import os
 import re
 from pathlib import Path
@@ -18,7 +20,7 @@ import requests
 
 from ..errors import DownloadError, OutputExpiredError
 
-__all__ = ["download", "output_filename"]
+__all__ = ["DEFAULT_MAX_BYTES", "VIDEO_TYPES", "download", "output_filename"]
 
 _EXPIRED_STATUSES = frozenset({403, 404, 410})
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
@@ -27,12 +29,24 @@ _OUTPUT_EXPIRED = (
     "The video at {url} is no longer available; fetch the job again for a fresh URL."
 )
 _DOWNLOAD_FAILED = "Could not download {url} to {dest} ({detail})."
+_NOT_A_VIDEO = "the answer is not a video ({kind}); nothing was saved"
+_TOO_LARGE = "the video is larger than the {limit} byte download cap"
+#: Content types the service may declare for a video that does not start with ``ftyp``.
+VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/x-m4v"})
+DEFAULT_MAX_BYTES = 2 << 30
 
 
 def output_filename(request_id: str) -> str:
-    """``<request_id>.mp4`` with every character outside ``[A-Za-z0-9_-]`` replaced."""
+    """``<request_id>.mp4``; an id that had to be changed gets a short hash of itself.
+
+    Characters outside ``[A-Za-z0-9_-]`` are replaced, so two ids that differ only
+    there would share a name: the hash keeps the mapping one-to-one.
+    """
     stem = _UNSAFE_NAME_CHARS.sub("_", request_id)[:_MAX_NAME]
-    return f"{stem or 'video'}.mp4"
+    if stem != request_id or not stem:
+        digest = hashlib.sha256(request_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        stem = f"{stem or 'video'}-{digest}"
+    return f"{stem}.mp4"
 
 
 def download(
@@ -42,11 +56,15 @@ def download(
     session: requests.Session | None = None,
     chunk_size: int = 1 << 20,
     timeout: tuple[float, float] = (5.0, 60.0),
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Path:
     """Save ``url`` at ``dest`` and return ``dest``; resumes an earlier ``.part``.
 
     Raises :class:`OutputExpiredError` on 403/404/410 and :class:`DownloadError`
     on anything else that goes wrong; either way nothing new appears at ``dest``.
+    A body that is not a video, or larger than ``max_bytes``, is refused and its
+    ``.part`` removed (as after a disk error); a cut connection keeps the ``.part``
+    so the next call resumes it.
     """
     target = Path(dest)
     part = target.with_name(target.name + ".part")
@@ -54,11 +72,16 @@ def download(
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         # A first call that had to discard the .part asks for one fresh start.
-        if not _fetch(http, url, part, chunk_size, timeout):
-            _fetch(http, url, part, chunk_size, timeout)
+        if not _fetch(http, url, part, chunk_size, timeout, max_bytes):
+            _fetch(http, url, part, chunk_size, timeout, max_bytes)
         os.replace(part, target)
         _fsync_dir(target.parent)
     except (_IncompleteError, requests.RequestException, OSError) as exc:
+        if not isinstance(exc, (_IncompleteError, requests.RequestException)) or (
+            isinstance(exc, _IncompleteError) and exc.discard
+        ):
+            with contextlib.suppress(OSError):
+                part.unlink()
         detail = str(exc) if isinstance(exc, _IncompleteError) else f"{type(exc).__name__}: {exc}"
         query = urlsplit(url).query
         if query:
@@ -74,15 +97,22 @@ def download(
 
 
 class _IncompleteError(Exception):
-    """The answer was not the whole video; the .part is kept for a later resume."""
+    """The answer was not the whole video; the .part is kept for a later resume,
+    unless ``discard`` (the bytes are not a video, or too many)."""
 
-    def __init__(self, detail: str, status: int | None = None) -> None:
+    def __init__(self, detail: str, status: int | None = None, *, discard: bool = False) -> None:
         super().__init__(detail)
         self.status = status
+        self.discard = discard
 
 
 def _fetch(
-    http: requests.Session, url: str, part: Path, chunk_size: int, timeout: tuple[float, float]
+    http: requests.Session,
+    url: str,
+    part: Path,
+    chunk_size: int,
+    timeout: tuple[float, float],
+    max_bytes: int,
 ) -> bool:
     """Fill ``part`` with the whole body, resuming from its current size when possible.
 
@@ -106,27 +136,65 @@ def _fetch(
             raise _IncompleteError(f"the server answered {resp.reason or 'an error'}", status)
         resumed = status == 206
         expected = _expected_length(resp)
-        written = _write_body(resp, part, append=resumed, chunk_size=chunk_size)
+        if (expected or 0) + (offset if resumed else 0) > max_bytes:
+            raise _IncompleteError(_TOO_LARGE.format(limit=max_bytes), discard=True)
+        written = _write_body(
+            resp, part, append=resumed, chunk_size=chunk_size,
+            room=max_bytes - (offset if resumed else 0),
+            video_type=resp.headers.get("Content-Type", "").split(";")[0].strip().lower(),
+        )
     if expected is not None and written != expected:
         start = offset if resumed else 0
         raise _IncompleteError(f"received {start + written} of {start + expected} bytes")
     return True
 
 
-def _write_body(resp: requests.Response, part: Path, *, append: bool, chunk_size: int) -> int:
-    """Stream the body into ``part`` (created 0600) and fsync it; returns the bytes written."""
+def _write_body(
+    resp: requests.Response,
+    part: Path,
+    *,
+    append: bool,
+    chunk_size: int,
+    room: int,
+    video_type: str,
+) -> int:
+    """Stream the body into ``part`` (created 0600) and fsync it; returns the bytes written.
+
+    A fresh body must look like a video before a byte is written: an HTML "access
+    denied" page or a JSON error saved as the video would hide the loss of the real
+    one once its URL expires.
+    """
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    chunks = resp.iter_content(chunk_size)
+    head = b""
+    if not append:
+        for chunk in chunks:
+            head += chunk
+            if len(head) >= 12:
+                break
+        if not _looks_like_video(head, video_type):
+            raise _IncompleteError(_NOT_A_VIDEO.format(kind=video_type or "no type"),
+                                   discard=True)
     fd = os.open(part, flags, 0o600)
     written = 0
     with os.fdopen(fd, "ab" if append else "wb") as out:
         if os.fstat(fd).st_mode & 0o077:
             os.fchmod(fd, 0o600)
-        for chunk in resp.iter_content(chunk_size):
-            out.write(chunk)
+        for chunk in itertools.chain([head] if head else [], chunks):
             written += len(chunk)
+            if written > room:
+                raise _IncompleteError(_TOO_LARGE.format(limit=room), discard=True)
+            out.write(chunk)
         out.flush()
         os.fsync(fd)
     return written
+
+
+def _looks_like_video(head: bytes, content_type: str) -> bool:
+    """An ISO media file (mp4/mov: an ``ftyp`` box first), or a declared video type."""
+    if head[4:8] == b"ftyp":
+        return True
+    return bool(head) and content_type in VIDEO_TYPES
 
 
 def _continues_at(resp: requests.Response, offset: int) -> bool:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import messages
 from ..api.types import JobError, JobState
-from ..errors import RateLimitedError, WaitTimeoutError
+from ..errors import RateLimitedError, SeedanceError, WaitTimeoutError
+from ..retry import Backoff
 from ..status import CANCELLABLE
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Job", "JobSource"]
 
 _log = logging.getLogger("seedance_jupyter")
+_WAIT_BACKOFF = Backoff(base=1.0, cap=30.0)
 
 
 class JobSource(Protocol):
@@ -41,8 +43,8 @@ Listener = Callable[["Job"], None]
 class Job:
     """A job of the service, as this process last saw it.
 
-    ``wait()`` polls by itself, so it never depends on a poller that a blocked
-    kernel loop could starve; ``await job`` is woken by whoever updates first.
+    ``wait()`` and ``await job`` are woken by whoever updates first; they poll by
+    themselves only while no poller watches the job.
     """
 
     def __init__(
@@ -153,9 +155,15 @@ class Job:
         return self
 
     def wait(self, timeout: float | None = None, *, max_interval: float = 5.0) -> Job:
-        """Block until the job is terminal, polling with a growing interval."""
+        """Block until the job is terminal; ``timeout`` bounds the whole wait.
+
+        While a poller watches the job, waiting only listens; otherwise it sends
+        one un-retried status request at a time, backing off on errors and on
+        ``Retry-After``, never past the deadline.
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
         interval = 1.0
+        failures = 0
         while not self.done:
             pause = interval
             if deadline is not None:
@@ -165,13 +173,19 @@ class Job:
                 pause = min(pause, left)
             with self._changed:
                 finished = self._changed.wait_for(lambda: self.done, timeout=pause)
-            if finished:
-                break
-            try:
-                self.refresh()
-            except RateLimitedError as exc:
-                interval = max(interval, min(exc.retry_after or max_interval, 120.0))
+            if finished or self.watched:
                 continue
+            try:
+                self.update(self.source.get(self.request_id, retry=False))
+            except RateLimitedError as exc:
+                interval = _WAIT_BACKOFF.delay(failures, exc.retry_after)
+                failures += 1
+                continue
+            except SeedanceError:
+                interval = max(interval, _WAIT_BACKOFF.delay(failures, jitter=False))
+                failures += 1
+                continue
+            failures = 0
             interval = min(interval * 1.5, max_interval)
         return self
 

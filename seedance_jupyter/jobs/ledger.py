@@ -8,13 +8,14 @@ status changes are guarded in SQL so a late answer can never move a job back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +26,13 @@ from ..errors import SeedanceError
 from ..paths import seedance_home
 from ..status import FINAL, LOCAL_STATUSES, RANK
 
-__all__ = ["Claim", "JobRecord", "Ledger", "SpendRow"]
+__all__ = ["MIN_RUNTIME_SAMPLES", "Claim", "JobRecord", "Ledger", "RuntimeWindow", "SpendRow"]
 
 
 _BUSY_TIMEOUT_S = 10.0
 _RUNTIME_SAMPLE = 20
+#: Fewer alike successes than this teach no runtime window.
+MIN_RUNTIME_SAMPLES = 5
 _NEWER_SCHEMA = (
     "The ledger {path} was written by a newer seedance_jupyter (schema {found}, this "
     "version knows {known}); upgrade seedance_jupyter to use it."
@@ -169,6 +172,43 @@ class SpendRow:
     uncertain_usd: float
 
 
+@dataclass(frozen=True)
+class RuntimeWindow:
+    """Where alike jobs finish, in seconds from submission: from ``low`` (p5) to
+    ``high`` (p95), learnt from ``samples`` finished jobs."""
+
+    low: float
+    high: float
+    samples: int
+
+    @classmethod
+    def of(cls, brackets: Sequence[tuple[float, float]]) -> RuntimeWindow | None:
+        """The window of finish brackets ``(last seen running, first seen done)``.
+
+        Each job's finish is taken at the point of its bracket nearest the median
+        of all the brackets' midpoints (the least spread the answers allow), give
+        or take half a bracket: the window runs from the 5th to the 95th
+        percentile of those points (linear interpolation between order
+        statistics), widened by the median half-width. So wide brackets (jobs
+        polled sparsely, before anything was learnt) do not stretch the window of
+        jobs that all take the same time. None with too few brackets.
+        """
+        if len(brackets) < MIN_RUNTIME_SAMPLES:
+            return None
+        centre = statistics.median((low + high) / 2 for low, high in brackets)
+        finishes = sorted(min(max(centre, low), high) for low, high in brackets)
+        half = statistics.median((high - low) / 2 for low, high in brackets)
+        return cls(_quantile(finishes, 0.05) - half, _quantile(finishes, 0.95) + half,
+                   len(brackets))
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    position = q * (len(ordered) - 1)
+    below = int(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
 class Ledger:
     """The job ledger at ``path``; safe to share between threads and processes."""
 
@@ -181,18 +221,84 @@ class Ledger:
         self.path = Path(path) if path is not None else self.default_path()
         self._clock = clock
         self._lock = threading.RLock()
+        #: Where an unreadable ledger file was moved before a fresh one was started.
+        self.moved_aside: Path | None = None
+        self._conn: sqlite3.Connection | None = None
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            if not _is_corrupt(exc):
+                raise
+            self.close()
+            self.moved_aside = self._move_aside()
+            self._open()
+        self.merge_journal()
+
+    def _open(self) -> None:
         _create_private_file(self.path)
         # timeout= is SQLite's busy timeout: wait for another kernel's write, do not fail.
-        self._conn: sqlite3.Connection | None = sqlite3.connect(
+        self._conn = sqlite3.connect(
             self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
         try:
             self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            (mode,) = self._conn.execute("PRAGMA journal_mode").fetchone()
+            if mode != "wal":
+                self._conn.execute("PRAGMA journal_mode = WAL")
             self._migrate()
         except BaseException:
             self.close()
             raise
+
+    def _move_aside(self) -> Path:
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(self._clock())}")
+        os.replace(self.path, aside)
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(f"{self.path}{suffix}", f"{aside}{suffix}")
+        return aside
+
+    @property
+    def journal_path(self) -> Path:
+        """Append-only file for request ids the database could not take (locked, disk full)."""
+        return self.path.with_name(self.path.name + ".journal")
+
+    def journal_submitted(
+        self, client_token: str, *, request_id: str, status: str, credits_charged: int | None
+    ) -> None:
+        """Keep a paid job's request id in a plain file when the database refuses it."""
+        line = json.dumps({
+            "client_token": client_token, "request_id": request_id, "status": status,
+            "credits_charged": credits_charged,
+        })
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (line + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def merge_journal(self) -> int:
+        """Write journalled request ids into the database, then drop the journal."""
+        try:
+            lines = self.journal_path.read_text().splitlines()
+        except FileNotFoundError:
+            return 0
+        merged = 0
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                self.record_submitted(
+                    entry["client_token"], request_id=entry["request_id"],
+                    status=entry["status"], credits_charged=entry["credits_charged"],
+                )
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn last line of a crash: nothing to recover from it
+            except sqlite3.Error:
+                return merged  # still locked or full: the journal stays for next time
+            merged += 1
+        self.journal_path.unlink()
+        return merged
 
     @staticmethod
     def default_path() -> Path:
@@ -260,24 +366,6 @@ class Ledger:
                 "SELECT * FROM jobs WHERE client_token = ?", (client_token,)
             ).fetchone()
         return Claim(JobRecord._from_row(row), reused=False)
-
-    def record_pending(
-        self,
-        *,
-        client_token: str,
-        backend: str,
-        request: GenerationRequest,
-        fingerprint: str,
-        estimated_usd: float,
-        notebook: str | None = None,
-    ) -> JobRecord:
-        """Write the row before the POST, so a crash mid-request leaves a trace."""
-        with self._write() as conn:
-            self._insert_pending(
-                conn, client_token=client_token, backend=backend, request=request,
-                fingerprint=fingerprint, estimated_usd=estimated_usd, notebook=notebook,
-            )
-        return self._require(client_token, self.by_token(client_token))
 
     def _insert_pending(
         self,
@@ -458,32 +546,35 @@ class Ledger:
             ).fetchone()
         return float(total)
 
-    def expected_runtime(
-        self, *, backend: str, model: str, resolution: str | None, duration: int | None
-    ) -> float | None:
-        """Seconds from submission to finish, learnt from the last 20 alike successes.
+    def runtime_window(
+        self,
+        *,
+        backend: str,
+        model: str,
+        resolution: str | None,
+        duration: int | None,
+        media: bool,
+    ) -> RuntimeWindow | None:
+        """Where the last alike successes finished, in seconds from submission.
 
-        Each success brackets its real finish between the last answer that still
-        said running and the first that said done. The latest "still running" is
-        the answer when it precedes every "done" (jobs of one kind take about the
-        same time); otherwise the median midpoint of the brackets. Old rows with
-        no bracket count by when they were seen done.
+        Alike: same backend, model, resolution, duration, and with or without
+        reference media. Each success brackets its real finish between the last
+        answer that still said running and the first that said done; the window
+        runs from the 5th percentile of the brackets' starts to the 95th of their
+        ends. None with fewer than :data:`MIN_RUNTIME_SAMPLES` successes.
         """
+        media_sql = "media_urls != '[]'" if media else "media_urls = '[]'"
         with self._lock:
             rows = self._connection().execute(
-                "SELECT COALESCE(last_running_at, finished_at) - submitted_at, "
+                "SELECT COALESCE(last_running_at, finished_at) - submitted_at, "  # noqa: S608
                 "finished_at - submitted_at FROM jobs WHERE status = 'succeeded' "
-                "AND backend = ? AND model = ? AND resolution IS ? AND duration IS ? "
+                f"AND backend = ? AND model = ? AND resolution IS ? AND duration IS ? "
+                f"AND {media_sql} "
                 "AND submitted_at IS NOT NULL AND finished_at IS NOT NULL "
                 "ORDER BY finished_at DESC LIMIT ?",
                 (backend, model, resolution, duration, _RUNTIME_SAMPLE),
             ).fetchall()
-        if not rows:
-            return None
-        latest_running = max(float(r[0]) for r in rows)
-        if latest_running <= min(float(r[1]) for r in rows):
-            return latest_running
-        return float(statistics.median((r[0] + r[1]) / 2 for r in rows))
+        return RuntimeWindow.of([(float(low), float(high)) for low, high in rows])
 
     # Internals --------------------------------------------------------------
 
@@ -506,6 +597,10 @@ class Ledger:
             conn.execute("COMMIT")
 
     def _migrate(self) -> None:
+        """Take the write lock only when there is something to migrate."""
+        (version,) = self._connection().execute("PRAGMA user_version").fetchone()
+        if version == _SCHEMA_VERSION:
+            return
         with self._write() as conn:
             (version,) = conn.execute("PRAGMA user_version").fetchone()
             if version > _SCHEMA_VERSION:
@@ -570,6 +665,12 @@ def _newest_with_request_id(backend: str | None) -> str:
         "rowid = (SELECT rowid FROM jobs WHERE request_id = :request_id"  # noqa: S608
         f"{scope} ORDER BY created_at DESC, rowid DESC LIMIT 1)"
     )
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """An unreadable file (not a lock or a full disk, which pass)."""
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text
 
 
 def _create_private_file(path: Path) -> None:

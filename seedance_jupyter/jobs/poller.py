@@ -1,12 +1,19 @@
-"""One scheduler for every job of the kernel, on the kernel's own event loop.
+"""One scheduler for every job of the kernel, on a thread of its own.
 
-Blocking HTTP runs in a small thread pool, so the loop never waits on the
-network; there is no thread or timer per job. The schedule is adaptive: a first
-check about a second after submission, then slower with jitter, and dense again
-around the time the job is expected to finish. All jobs share one request
-budget (a token bucket), which shrinks on 429 and follows ``Retry-After``.
-Without a running loop (terminal IPython) the same scheduler runs on one
-background thread.
+The scheduler runs an asyncio loop on one daemon thread, in a kernel as in
+terminal IPython, so a cell that blocks the kernel's own loop (``time.sleep``,
+a long computation) never freezes a card. Blocking HTTP runs in a small thread
+pool, so that loop never waits on the network; there is no thread or timer per
+job. What a job's watchers do with a change (cards) goes through widget traits
+and ``update_display``, which are safe from any thread.
+
+The schedule learns from the runtime distribution of alike jobs (a
+:class:`~seedance_jupyter.jobs.ledger.RuntimeWindow`): sparse checks before the
+window where they usually finish, one every ``poll_latency`` seconds across it,
+and, with little history or past the window, gaps that stay a small fraction of
+the job's age, so any runtime is seen in bounded relative time. All jobs share
+one request budget (a token bucket), which shrinks on 429 and follows
+``Retry-After``.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from ..api.types import JobState
 from ..errors import NotFoundError, RateLimitedError, SeedanceError
 from ..retry import Backoff
 from .handle import Job
+from .ledger import RuntimeWindow
 
 __all__ = ["Poller", "Schedule"]
 
@@ -36,46 +44,76 @@ _FAILURE_BACKOFF = Backoff(base=0.25, cap=15.0)
 
 @dataclass(frozen=True)
 class Schedule:
-    """When to look again at a job; pure, so it can be tested and benchmarked."""
+    """When to look again at a job; pure, so it can be tested and benchmarked.
+
+    ``poll_latency`` is the user's point on the latency/requests curve: the
+    longest gap between two checks while a job is in its likely window (the
+    learnt [p5, p95 + margin] of alike jobs). Before the window the gap is
+    ``approach`` times the time left to it (never past its start, never over
+    ``max_interval``); without a window, and after it, the gap is ``patience``
+    times the time so far (at least ``poll_latency``), so a job of any runtime
+    is seen within about ``patience`` of its runtime. A narrow window (alike
+    jobs take alike time) is split into at least ``dense_checks`` checks, down
+    to ``min_interval``. A job whose result comes by webhook is only checked
+    every ``webhook_interval`` seconds, as a safety net.
+    """
 
     first_check: float = 1.0
-    growth: float = 1.5
-    growth_when_expected: float = 2.0
+    poll_latency: float = 2.0
     max_interval: float = 15.0
-    near_interval: float = 0.7
-    lead: float = 0.3
-    jitter: float = 0.15
+    approach: float = 0.4
+    patience: float = 0.1
+    margin: float = 0.25
+    dense_checks: int = 12
+    min_interval: float = 0.25
+    webhook_interval: float = 60.0
+    jitter: float = 0.1
 
     def delay(
-        self, *, checks: int, age: float, expected: float | None, rng: random.Random
+        self,
+        *,
+        checks: int,
+        age: float,
+        window: RuntimeWindow | None,
+        rng: random.Random,
+        webhook: bool = False,
     ) -> float:
         """Seconds until the next check of a job ``age`` seconds old."""
         if checks == 0:
             return max(0.0, self.first_check - age)
-        growth = self.growth if expected is None else self.growth_when_expected
-        base = min(self.max_interval, self.first_check * growth**checks)
-        base *= rng.uniform(1 - self.jitter, 1 + self.jitter)
-        if expected is None:
-            return base
-        until = expected - self.lead - age
-        if until > 0:
-            return min(base, until)
-        window = max(6.0, 0.3 * expected)
-        if age - expected < window:
-            return self.near_interval
-        return base
+        if webhook:
+            return self.webhook_interval
+        # Jitter only ever shortens a gap, so every bound above holds.
+        shorten = rng.uniform(1.0 - self.jitter, 1.0)
+        if window is None:
+            return self._patient(age, self.poll_latency) * shorten
+        start = window.low
+        end = window.high + self.margin * (window.high - window.low)
+        dense = min(self.poll_latency,
+                    max(self.min_interval, (end - start) / self.dense_checks))
+        if age < start:
+            sparse = min(self.max_interval, max(self.poll_latency, self.approach * (start - age)))
+            return min(sparse * shorten, start - age)
+        if age < end:
+            return dense * shorten
+        return self._patient(age - end, dense) * shorten
+
+    def _patient(self, since: float, floor: float) -> float:
+        """A gap that grows by ``patience`` of the time ``since``, from ``floor``."""
+        return min(self.max_interval, floor + self.patience * since)
 
 
 @dataclass
 class _Entry:
     job: Job
     submitted_at: float
-    expected: float | None
+    window: RuntimeWindow | None
     checks: int = 0
     next_at: float = 0.0
     in_flight: bool = False
     failures: int = 0
     on_done: list[Callable[[Job], None]] = field(default_factory=list)
+    unsubscribe: Callable[[], None] | None = None
 
 
 class _Budget:
@@ -131,7 +169,13 @@ class _Budget:
 
 
 class Poller:
-    """Polls every tracked job until it is terminal, then calls its ``on_done`` hooks."""
+    """Polls every tracked job until it is terminal, then calls its ``on_done`` hooks.
+
+    ``runtime_window(job)`` is where alike jobs finished (None without enough
+    history); ``by_webhook(job)`` says the job's result is on its way by webhook,
+    so polling it is only a rare safety net. A job that turns terminal by other
+    means (a webhook, ``refresh``) is finished at once, with no request.
+    """
 
     def __init__(
         self,
@@ -139,8 +183,8 @@ class Poller:
         *,
         requests_per_minute: float | Callable[[], float] = 240.0,
         schedule: Schedule | Callable[[], Schedule] | None = None,
-        expected_runtime: Callable[[Job], float | None] | None = None,
-        on_tick: Callable[[], None] | None = None,
+        runtime_window: Callable[[Job], RuntimeWindow | None] | None = None,
+        by_webhook: Callable[[Job], bool] | None = None,
         workers: int = 4,
         clock: Callable[[], float] = time.monotonic,
         seed: int | None = None,
@@ -148,17 +192,14 @@ class Poller:
         self._fetch = fetch
         self._schedule = schedule or Schedule()
         self._per_minute = requests_per_minute
-        self._expected = expected_runtime
-        #: Called about once a second while jobs are polled (cards tick their clocks).
-        self.on_tick = on_tick
+        self._window = runtime_window
+        self._by_webhook = by_webhook
         self._clock = clock
         self._rng = random.Random(seed)
         self.budget = _Budget(self._limit(), clock)
         self._entries: dict[str, _Entry] = {}
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, "seedance-poll")
-        self._actions = concurrent.futures.ThreadPoolExecutor(workers, "seedance-action")
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._task: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
         self._lock = threading.Lock()
@@ -192,7 +233,7 @@ class Poller:
         entry = _Entry(
             job=job,
             submitted_at=self._clock() if submitted_at is None else submitted_at,
-            expected=self._expected(job) if self._expected else None,
+            window=self._window(job) if self._window else None,
         )
         if on_done is not None:
             entry.on_done.append(on_done)
@@ -203,63 +244,75 @@ class Poller:
         loop = self._ensure_loop()
         loop.call_soon_threadsafe(self._add, entry)
 
-    def run_blocking(self, fn: Callable[[], T]) -> concurrent.futures.Future[T]:
-        """Run a blocking action (cancel, download) off the loop and off the poll pool."""
-        return self._actions.submit(fn)
-
     def stop(self) -> None:
         """Forget every job and release the threads (on extension unload)."""
         for entry in list(self._entries.values()):
-            entry.job.watcher = None
+            self._forget(entry)
         self._entries.clear()
-        if self._loop is not None and self._wakeup is not None:
-            self._loop.call_soon_threadsafe(self._wakeup.set)
+        with self._lock:
+            loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.call_soon_threadsafe(self._end, loop)
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._actions.shutdown(wait=False, cancel_futures=True)
 
     # -- loop ----------------------------------------------------------------------
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        """The scheduler's own loop, on its own thread, started on first use."""
         with self._lock:
-            if self._loop is not None and self._loop.is_running():
-                return self._loop
-            try:
-                self._loop = asyncio.get_running_loop()
-            except RuntimeError:
-                self._loop = self._start_thread_loop()
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                started = threading.Event()
+                loop = self._loop
+
+                def run() -> None:
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(started.set)
+                    try:
+                        loop.run_forever()
+                    finally:
+                        loop.close()
+
+                threading.Thread(target=run, name="seedance-poller", daemon=True).start()
+                started.wait()
             return self._loop
 
-    def _start_thread_loop(self) -> asyncio.AbstractEventLoop:
-        loop = asyncio.new_event_loop()
-        started = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.call_soon(started.set)
-            loop.run_forever()
-
-        self._thread = threading.Thread(target=run, name="seedance-poller", daemon=True)
-        self._thread.start()
-        started.wait()
-        return loop
+    def _end(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the loop: cancel the scheduler, then stop once the cancel is through."""
+        task = self._task
+        if task is None or task.done():
+            loop.stop()
+            return
+        task.cancel()
+        task.add_done_callback(lambda _task: loop.stop())
 
     def _add(self, entry: _Entry) -> None:
-        request_id = entry.job.request_id
+        job = entry.job
+        request_id = job.request_id
         if request_id in self._entries:
             self._entries[request_id].on_done.extend(entry.on_done)
             return
         entry.next_at = entry.submitted_at + self.schedule.delay(
-            checks=0, age=self._clock() - entry.submitted_at, expected=entry.expected,
+            checks=0, age=self._clock() - entry.submitted_at, window=entry.window,
             rng=self._rng,
         )
+        loop = asyncio.get_running_loop()
+
+        def changed(changed_job: Job) -> None:
+            if changed_job.done:
+                loop.call_soon_threadsafe(self._settled, entry)
+
+        entry.unsubscribe = job.on_change(changed)
         self._entries[request_id] = entry
+        if job.done:
+            self._settled(entry)
+            return
         if self._wakeup is None or not self.running:
             self._wakeup = asyncio.Event()
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            self._task = loop.create_task(self._run())
         self._wakeup.set()
 
     async def _run(self) -> None:
         assert self._wakeup is not None
-        next_tick = self._clock()
         while self._entries:
             now = self._clock()
             self.budget.configure(self._limit())
@@ -272,26 +325,17 @@ class Poller:
                     break
                 entry.in_flight = True
                 asyncio.get_running_loop().create_task(self._check(entry))
-            if now >= next_tick:
-                next_tick = now + 1.0
-                self._tick()
             if due and not due[-1].in_flight:
                 # The budget stopped the dispatch: nothing can go out before a token.
-                wake = min(next_tick, self.budget.next_token_at(now))
+                wake = self.budget.next_token_at(now)
             else:
                 wake = min(
-                    [e.next_at for e in self._entries.values() if not e.in_flight]
-                    + [next_tick]
+                    (e.next_at for e in self._entries.values() if not e.in_flight),
+                    default=now + 60.0,
                 )
             self._wakeup.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), max(0.01, wake - self._clock()))
-        self._tick()
-        if self._thread is not None and self._loop is not None:
-            self._loop.call_soon(self._loop.stop)
-            self._thread = None
-            with self._lock:
-                self._loop = None
 
     async def _check(self, entry: _Entry) -> None:
         job = entry.job
@@ -314,8 +358,7 @@ class Poller:
             self.budget.recover()
             job.update(state)
             if job.done:
-                self._drop(entry)
-                self._finish(entry)
+                self._settled(entry)
             else:
                 self._reschedule(entry, failed=False)
         if self._wakeup is not None:
@@ -327,16 +370,31 @@ class Poller:
         entry.checks += 1
         now = self._clock()
         delay = self.schedule.delay(
-            checks=entry.checks, age=now - entry.submitted_at, expected=entry.expected,
+            checks=entry.checks, age=now - entry.submitted_at, window=entry.window,
             rng=self._rng,
+            webhook=self._by_webhook is not None and self._by_webhook(entry.job),
         )
         if failed:
             delay = max(delay, _FAILURE_BACKOFF.delay(entry.failures, jitter=False))
         entry.next_at = max(now + delay, self.budget.paused_until)
 
+    def _settled(self, entry: _Entry) -> None:
+        """The job is terminal (by this poller's answer or any other): finish it once."""
+        if self._entries.get(entry.job.request_id) is not entry:
+            return
+        self._drop(entry)
+        self._finish(entry)
+
     def _drop(self, entry: _Entry) -> None:
         self._entries.pop(entry.job.request_id, None)
+        self._forget(entry)
+
+    @staticmethod
+    def _forget(entry: _Entry) -> None:
         entry.job.watcher = None
+        if entry.unsubscribe is not None:
+            entry.unsubscribe()
+            entry.unsubscribe = None
 
     def _finish(self, entry: _Entry) -> None:
         for hook in entry.on_done:
@@ -344,10 +402,3 @@ class Poller:
                 hook(entry.job)
             except Exception:  # a hook's bug must not stop the poller
                 _log.exception("completion hook for %s failed", entry.job.request_id)
-
-    def _tick(self) -> None:
-        if self.on_tick is not None:
-            try:
-                self.on_tick()
-            except Exception:
-                _log.exception("poller tick failed")

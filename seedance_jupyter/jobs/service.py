@@ -9,9 +9,11 @@ server extension and tests all drive the same :class:`JobService`.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import dataclasses
 import json
 import logging
-import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -28,22 +30,31 @@ from ..errors import (
     DownloadError,
     OutputExpiredError,
     SeedanceError,
+    WaitTimeoutError,
 )
+from ..paths import notebook_dir, seedance_home
 from ..retry import Backoff
 from ..status import API_STATUSES
 from ..webhooks import verify_webhook_signature
 from .backend import Backend, resolve_backend
 from .budget import Budget, local_midnight
 from .handle import Job
-from .ledger import JobRecord, Ledger
+from .ledger import JobRecord, Ledger, RuntimeWindow
 from .poller import Poller, Schedule
 from .summary import JobSummary
 
-__all__ = ["JobService", "ServiceSettings", "Submission"]
+__all__ = ["WEBHOOK_TOKEN_FIELD", "JobService", "ServiceSettings", "Submission"]
+
+#: In a ``--webhook`` URL, replaced by the submission's client token.
+WEBHOOK_TOKEN_FIELD = "{token}"  # noqa: S105 - a placeholder, not a secret
 
 _log = logging.getLogger("seedance_jupyter")
 _DOWNLOAD_ATTEMPTS = 3
 _DOWNLOAD_BACKOFF = Backoff(base=0.5, cap=4.0)
+_LEDGER_RETRIES = 8
+#: How long a re-run waits for an identical create POST in flight elsewhere.
+_IN_FLIGHT_WAIT_S = 60.0
+_LEDGER_BACKOFF = Backoff(base=1.0, cap=30.0)
 
 
 class ServiceSettings(Protocol):
@@ -82,6 +93,9 @@ class ServiceSettings(Protocol):
     @property
     def max_poll_interval(self) -> float: ...
 
+    @property
+    def poll_latency(self) -> float: ...
+
 
 @dataclass
 class Submission:
@@ -103,19 +117,27 @@ class JobService:
         *,
         backend: Backend | None = None,
         ledger: Ledger | None = None,
+        folder: Path | None = None,
     ) -> None:
         self.settings = settings
         self.backend = backend or resolve_backend()
         self.ledger = ledger or Ledger()
+        #: The notebook's folder: downloads land here and paths in cards are relative to it.
+        self.folder = folder or notebook_dir()
         self.budget = Budget(lambda: settings.budget_usd, lambda: settings.daily_budget_usd)
         self.poller = Poller(
             lambda request_id: self.backend.client.generations.get(request_id, retry=False),
             requests_per_minute=lambda: settings.requests_per_minute,
             schedule=lambda: Schedule(
-                first_check=settings.first_poll_delay, max_interval=settings.max_poll_interval
+                first_check=settings.first_poll_delay, max_interval=settings.max_poll_interval,
+                poll_latency=settings.poll_latency,
             ),
-            expected_runtime=self._expected_runtime,
+            runtime_window=self._runtime_window,
+            by_webhook=self._by_webhook,
         )
+        #: Set once a webhook of this backend was applied: jobs that asked for one
+        #: are then polled only as a rare safety check.
+        self.webhooks_arrive = False
         self._jobs: dict[str, Job] = {}
         self._started: dict[str, float] = {}
         self._estimates: dict[str, float] = {}
@@ -123,6 +145,10 @@ class JobService:
         self._no_download: set[str] = set()
         self._notice_listeners: list[Notice] = []
         self._lock = threading.Lock()
+        # Separate pools: slow downloads never delay a Cancel, nor a ledger retry.
+        self._cancels = concurrent.futures.ThreadPoolExecutor(2, "seedance-cancel")
+        self._fetches = concurrent.futures.ThreadPoolExecutor(2, "seedance-download")
+        self._retries = concurrent.futures.ThreadPoolExecutor(1, "seedance-ledger")
 
     @property
     def spent_usd(self) -> float:
@@ -171,21 +197,30 @@ class JobService:
             claim = self.ledger.claim(
                 client_token=token, backend=self.backend.key, request=request,
                 fingerprint=request.fingerprint(), estimated_usd=usd,
-                notebook=notebook if notebook is not None else os.getcwd(),
+                notebook=notebook if notebook is not None else str(self.folder),
                 reuse=not force_new, check_budget=self._budget_checks(usd),
                 day_start=local_midnight(),
             )
             if not claim.reused:
                 self.budget.spent_usd += usd
         if claim.reused:
-            return self._reattach(claim.record)
+            record = self._settled(claim.record)
+            if record.status == "rejected":
+                return self.submit(request, force_new=force_new, download=download,
+                                   announce=announce, notebook=notebook)
+            return self._reattach(record)
         if announce is not None:
             announce(messages.SUBMITTING.format(
                 model=request.model, duration=request.duration, resolution=request.resolution,
                 ratio=request.aspect_ratio, usd=usd, backend=self.backend.label,
             ))
         try:
-            state = self.backend.client.generations.create(request, client_token=token)
+            state = self.backend.client.generations.create(
+                _with_webhook(request, token), client_token=token,
+                on_wait=None if announce is None else (
+                    lambda seconds: announce(messages.WAITING_FOR_SLOT.format(seconds=seconds))
+                ),
+            )
         except AmbiguousSubmitError as exc:
             self.ledger.record_uncertain(token, detail=exc.message)
             raise
@@ -194,15 +229,53 @@ class JobService:
                 self.budget.spent_usd -= usd
             self.ledger.record_rejected(token, code=exc.code, message=exc.message)
             raise
-        self.ledger.record_submitted(
-            token, request_id=state.request_id, status=state.status,
-            credits_charged=state.credits_charged,
-        )
+        notices = [messages.CREATE_ANSWER_UNREAD.format(detail=state.unread)] if (
+            state.unread) else []
+        if not self._record_submitted(token, state):
+            notices.append(messages.LEDGER_WRITE_FAILED.format(
+                request_id=state.request_id, journal=self.ledger.journal_path))
         job = Job(self.backend.client.generations, state, request=request, client_token=token)
         if not download:
             self._no_download.add(job.request_id)
         self._adopt(job, usd, time.time())
-        return Submission(job)
+        return Submission(job, notice=" ".join(notices) or None)
+
+    def _record_submitted(self, token: str, state: JobState) -> bool:
+        """Store a paid job's request id; if the database refuses, journal it and retry.
+
+        False when the database did not take it now: the job is still tracked in
+        memory, the journal beside the ledger holds the id for the next start, and
+        a background retry writes it as soon as the database allows.
+        """
+        def write() -> None:
+            self.ledger.record_submitted(
+                token, request_id=state.request_id, status=state.status,
+                credits_charged=state.credits_charged,
+            )
+
+        try:
+            write()
+        except sqlite3.Error as exc:
+            _log.warning("ledger write failed for paid job %s: %s", state.request_id, exc)
+        else:
+            return True
+        with contextlib.suppress(OSError):
+            self.ledger.journal_submitted(
+                token, request_id=state.request_id, status=state.status,
+                credits_charged=state.credits_charged,
+            )
+
+        def retry() -> None:
+            for attempt in range(_LEDGER_RETRIES):
+                time.sleep(_LEDGER_BACKOFF.delay(attempt, jitter=False))
+                try:
+                    write()
+                except sqlite3.Error:
+                    continue
+                return
+
+        self._retries.submit(retry)
+        return False
 
     def _budget_checks(self, usd: float) -> Callable[[float], None]:
         """The budget checks a new claim runs inside its transaction (a reuse runs none)."""
@@ -214,6 +287,14 @@ class JobService:
                 daily(spent_today)
 
         return check
+
+    def _settled(self, record: JobRecord) -> JobRecord:
+        """An identical POST in flight (this or another process): wait for its outcome."""
+        deadline = time.monotonic() + _IN_FLIGHT_WAIT_S
+        while record.status == "pending" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            record = self.ledger.by_token(record.client_token) or record
+        return record
 
     def _reattach(self, record: JobRecord) -> Submission:
         if record.request_id is None:
@@ -246,7 +327,7 @@ class JobService:
             self.backend.client.generations, state, request=record.request,
             client_token=record.client_token,
         )
-        if record.local_path and Path(record.local_path).exists():
+        if record.local_path and (self.folder / record.local_path).exists():
             job.local_path = record.local_path
         self._adopt(job, record.estimated_usd, record.submitted_at or record.created_at)
         return job
@@ -336,27 +417,47 @@ class JobService:
             jobs.append(job)
         return jobs
 
-    def reconcile(self, request_id: str) -> Job:
+    def reconcile(self, request_id: str, *, client_token: str | None = None) -> Job:
         """Match a job seen later (dashboard, webhook) to an uncertain submission.
 
-        The client token this package put into the request's metadata proves the
-        job is ours; without it nothing is matched, so no row is ever guessed.
+        The proof, in order: the client token of the webhook URL that delivered
+        it; the token in ``metadata``, if this server echoes it (the contract does
+        not promise that); else the one uncertain submission whose prompt, model,
+        duration and ratio the service reports. Several alike are never guessed.
         """
         state = self.backend.client.generations.get(request_id)
-        token = (state.metadata or {}).get(CLIENT_TOKEN_KEY)
-        record = self.ledger.by_token(token) if isinstance(token, str) else None
-        if record is None or not isinstance(token, str):
+        echoed = (state.metadata or {}).get(CLIENT_TOKEN_KEY)
+        token = client_token or (echoed if isinstance(echoed, str) else None)
+        record = self.ledger.by_token(token) if token else self._only_alike(state)
+        if record is None:
             raise SeedanceError(
                 messages.NOT_OURS.format(request_id=request_id), request_id=request_id
             )
         if record.request_id is None:
-            self.ledger.reconcile(token, request_id=request_id, status=state.status)
+            self.ledger.reconcile(record.client_token, request_id=request_id,
+                                  status=state.status)
         job = self.get_job(request_id)
         job.update(state)
         return job
 
-    def apply_webhook(self, body: bytes, signature: str | None, secret: str) -> Job:
+    def _only_alike(self, state: JobState) -> JobRecord | None:
+        """The single uncertain submission of this backend that ``state`` describes."""
+        alike = [
+            r for r in self.ledger.unfinished(self.backend.key)
+            if r.request_id is None and r.prompt == state.prompt and r.model == state.model
+            and state.duration in (None, r.duration)
+            and state.aspect_ratio in (None, r.aspect_ratio)
+        ]
+        return alike[0] if len(alike) == 1 else None
+
+    def apply_webhook(
+        self, body: bytes, signature: str | None, secret: str, *, client_token: str | None = None
+    ) -> Job:
         """Take a webhook delivery: verified, idempotent (a replay changes nothing).
+
+        ``client_token`` is the token of the webhook URL it came to (see
+        :func:`_with_webhook`): it ties a delivery to a submission whose create
+        answer was lost.
 
         A finished job is left as it is: a replayed body carries an older signed
         output URL than the one polling may already have stored.
@@ -371,10 +472,11 @@ class JobService:
             raise SeedanceError(messages.WEBHOOK_REJECTED, code="bad_body")
         state = JobState.from_api(payload)
         if self.ledger.get(state.request_id) is None:
-            return self.reconcile(state.request_id)
+            return self.reconcile(state.request_id, client_token=client_token)
         job = self.get_job(state.request_id)
         if not job.done:
             job.update(state)
+        self.webhooks_arrive = True
         return job
 
     def cancel(self, job: Job, on_error: Callable[[str], None] | None = None) -> None:
@@ -387,7 +489,7 @@ class JobService:
                 if on_error is not None:
                     on_error(messages.CANCEL_FAILED.format(detail=exc.message))
 
-        self.poller.run_blocking(run)
+        self._cancels.submit(run)
 
     def settle(self, job: Job, timeout: float | None = None) -> Job:
         """Block until the job is terminal and its video is on disk (``--wait``)."""
@@ -396,6 +498,37 @@ class JobService:
         if future is not None:
             future.result()
         return job
+
+    def download_pending(self, job: Job) -> bool:
+        """True while a finished job's video is still to be downloaded."""
+        if job.status != "succeeded" or job.local_path or not job.output_url:
+            return False
+        if job.request_id in self._no_download or not self.settings.download:
+            return False
+        with self._lock:
+            future = self._downloads.get(job.request_id)
+        return future is None or not future.done()
+
+    def unfinished(self) -> list[Job]:
+        """Jobs of this process not yet terminal, or succeeded with their download
+        still to come, in submission order."""
+        return [job for job in list(self._jobs.values())
+                if not job.done or self.download_pending(job)]
+
+    def settle_all(self, timeout: float | None = None) -> list[Job]:
+        """Block until every unfinished job is terminal and downloaded, or ``timeout``
+        seconds passed (for all of them together); the jobs waited for."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        jobs = self.unfinished()
+        for job in jobs:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            with contextlib.suppress(WaitTimeoutError, concurrent.futures.TimeoutError):
+                job.wait(left)
+                future = self._ensure_download(job)
+                if future is not None:
+                    future.result(None if deadline is None
+                                  else max(0.0, deadline - time.monotonic()))
+        return jobs
 
     def on_notice(self, listener: Notice) -> None:
         """Call ``listener(job, text)`` when something about a job needs saying."""
@@ -429,7 +562,7 @@ class JobService:
         with self._lock:
             future = self._downloads.get(job.request_id)
             if future is None:
-                future = self.poller.run_blocking(lambda: self._download(job))
+                future = self._fetches.submit(self._download, job)
                 self._downloads[job.request_id] = future
         return future
 
@@ -437,9 +570,9 @@ class JobService:
         from .downloads import download, output_filename
         from .poster import poster_data_uri
 
-        if job.local_path and Path(job.local_path).exists():
+        if job.local_path and (self.folder / job.local_path).exists():
             return
-        dest = Path(self.settings.download_dir) / output_filename(job.request_id)
+        dest = self.folder / self.settings.download_dir / output_filename(job.request_id)
         for attempt in range(_DOWNLOAD_ATTEMPTS):
             url = job.output_url
             if url is None:
@@ -449,36 +582,72 @@ class JobService:
                 break
             except OutputExpiredError as exc:
                 failure: SeedanceError = exc
-                job.refresh()
+                try:
+                    job.refresh()
+                except SeedanceError as refresh_failure:
+                    self._notice(job, messages.OUTPUT_NOT_REFRESHED.format(
+                        detail=refresh_failure.message))
+                    return
             except DownloadError as exc:
                 failure = exc
                 time.sleep(_DOWNLOAD_BACKOFF.delay(attempt, jitter=False))
         else:
             self._notice(job, messages.DOWNLOAD_FAILED.format(detail=failure))
             return
-        job.local_path = _display_path(path)
+        job.local_path = _display_path(path, self.folder)
         job.poster_data_uri = poster_data_uri(path)
         self.ledger.record_download(job.request_id, job.local_path)
         job.notify()
 
     def close(self) -> None:
         self.poller.stop()
+        for pool in (self._cancels, self._fetches, self._retries):
+            pool.shutdown(wait=False, cancel_futures=True)
         self.backend.close()
         self.ledger.close()
 
-    def _expected_runtime(self, job: Job) -> float | None:
+    def _runtime_window(self, job: Job) -> RuntimeWindow | None:
         request = job.request
         if request is None:
             return None
-        return self.ledger.expected_runtime(
-            backend=self.backend.key, model=request.model,
-            resolution=request.resolution, duration=request.duration,
+        return self.ledger.runtime_window(
+            backend=self.backend.key, model=request.model, resolution=request.resolution,
+            duration=request.duration, media=bool(request.media_urls),
         )
 
+    def _by_webhook(self, job: Job) -> bool:
+        request = job.request
+        return self.webhooks_arrive and request is not None and request.webhook_url is not None
 
-def _display_path(path: Path) -> str:
-    """Relative to the working directory when inside it, so notebooks can play it."""
+
+def _with_webhook(request: GenerationRequest, token: str) -> GenerationRequest:
+    """The request as sent: a webhook URL of its own that names its client token.
+
+    The contract does not promise that webhooks echo ``metadata``, so the URL is
+    what ties a delivery to its submission (even one whose create answer was
+    lost). ``{token}`` in a user's URL is filled in; with no URL, a Jupyter server
+    extension that announced a public address in ``SEEDANCE_HOME/server.json``
+    receives it. The ledger keeps the request as written, so re-runs still match.
+    """
+    if request.webhook_url is not None:
+        if WEBHOOK_TOKEN_FIELD not in request.webhook_url:
+            return request
+        return dataclasses.replace(
+            request, webhook_url=request.webhook_url.replace(WEBHOOK_TOKEN_FIELD, token)
+        )
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        announced = json.loads((seedance_home() / "server.json").read_text())
+        public = str(announced["publicUrl"]).rstrip("/")
+        base = "/" + str(announced.get("baseUrl") or "/").strip("/")
+    except (OSError, ValueError, KeyError, TypeError):
+        return request
+    path = f"{base.rstrip('/')}/seedance/webhook/{token}"
+    return dataclasses.replace(request, webhook_url=public + path)
+
+
+def _display_path(path: Path, folder: Path) -> str:
+    """Relative to the notebook's folder when inside it, so the saved notebook plays it."""
+    try:
+        return str(path.resolve().relative_to(folder.resolve()))
     except ValueError:
         return str(path.resolve())

@@ -10,7 +10,7 @@ saved parts only and the widget's models are closed, so a reopened notebook
 found" placeholder. In a terminal there is no widget and no HTML: the card is
 its text, and each change of status is one printed line.
 
-Updates come from the poller's threads or the kernel loop, never from the cell
+Updates come from the poller's thread or its workers, never from the cell
 that made the card, so the card changes only widget traits and calls
 ``update_display`` (or, in a terminal, prints one line): a ``display`` from a
 callback would land in whatever cell happens to be running.
@@ -109,7 +109,7 @@ class JobCard:
         self._embedded: Any = None
         self._embedded_result: Any = None
         self._widget: Any = None
-        self._last: JobSummary | None = None
+        self._status_steady: str | None = None
         self._unsubscribe: Callable[[], None] | None = job.on_change(self._job_changed)
 
     # -- public --------------------------------------------------------------
@@ -129,12 +129,11 @@ class JobCard:
     def summary(self) -> JobSummary:
         """What the card shows now: the job's summary with this card's notice and override."""
         summary = self._summarize(self.job)
-        self._last = replace(
+        return replace(
             summary,
             status=self._override or summary.status,
             notice=self._notice or summary.notice,
         )
-        return self._last
 
     def show(self, *, live: bool = True) -> None:
         """Put the card's one output into the cell.
@@ -198,15 +197,6 @@ class JobCard:
                 self._sent = bundle
             if was_live and not self._live and self._embedded is None:
                 close_tree(self._widget)
-
-    def tick(self) -> None:
-        """Refresh the elapsed time shown in the widget; the saved output is untouched.
-
-        It reuses the summary of the last change: a clock needs no ledger read.
-        """
-        with self._lock:
-            if self._widget is not None and self._last is not None and not self.job.done:
-                self._status.value = status_html(self._last, now=time.time())
 
     def set_notice(self, text: str | None) -> None:
         with self._lock:
@@ -287,8 +277,12 @@ class JobCard:
             self._status_class = status_class
         active = summary.status in CANCELLABLE
         self._header.value = header_html(summary)
-        self._status.value = status_html(summary, now=None if summary.status in FINAL
-                                         else time.time())
+        # The clock ticks in the browser: the line is sent again only when
+        # something else on it changed, never for the clock alone.
+        steady = status_html(summary)
+        if steady != self._status_steady:
+            self._status_steady = steady
+            self._status.value = status_html(summary, now=time.time())
         self._progress.layout.display = None if active else "none"
         detail = detail_html(summary)
         self._detail.value = detail

@@ -93,6 +93,15 @@ CARD_CSS = """
   border: 1px solid var(--jp-error-color1); }
 .seedance-card .seedance-cancel:focus-visible { outline: 2px solid #1976d2;
   outline: 2px solid var(--jp-brand-color1); outline-offset: 2px; }
+@property --seedance-s { syntax: "<integer>"; inherits: false; initial-value: 0; }
+@property --seedance-m { syntax: "<integer>"; inherits: false; initial-value: 0; }
+.seedance-card .seedance-ticking::after {
+  counter-reset: seedance-m var(--seedance-m) seedance-s var(--seedance-s);
+  content: counter(seedance-m, decimal-leading-zero) ":" counter(seedance-s, decimal-leading-zero);
+  animation: seedance-seconds 60s steps(60) infinite, seedance-minutes 360000s steps(6000);
+  animation-delay: var(--seedance-since); }
+@keyframes seedance-seconds { from { --seedance-s: 0; } to { --seedance-s: 60; } }
+@keyframes seedance-minutes { from { --seedance-m: 0; } to { --seedance-m: 6000; } }
 """
 
 
@@ -159,22 +168,12 @@ def _cost_parts(summary: JobSummary) -> list[str]:
     return parts
 
 
-def _elapsed(summary: JobSummary, now: float | None) -> str | None:
-    """The run time once final; the time so far while running, when a clock is given."""
-    if summary.status in FINAL:
-        took = summary.run_seconds
-        return None if took is None else CARD_TOOK.format(elapsed=_clock(took))
-    if now is None or summary.submitted_at is None:
-        return None
-    return _clock(max(0.0, now - summary.submitted_at))
-
-
-def status_line(summary: JobSummary, now: float | None = None) -> list[str]:
-    """The status line's parts, as text: status, time, cost, request id."""
+def status_line(summary: JobSummary) -> list[str]:
+    """The status line's parts, as text: status, run time once final, cost, request id."""
     parts = [summary.status_label]
-    elapsed = _elapsed(summary, now)
-    if elapsed:
-        parts.append(elapsed)
+    took = summary.run_seconds if summary.status in FINAL else None
+    if took is not None:
+        parts.append(CARD_TOOK.format(elapsed=_clock(took)))
     return parts + _cost_parts(summary) + [summary.request_id or CARD_NO_REQUEST_ID]
 
 
@@ -198,12 +197,21 @@ def header_html(summary: JobSummary) -> str:
 
 
 def status_html(summary: JobSummary, now: float | None = None) -> str:
-    """The status line, a polite live region: screen readers hear each change."""
-    word, *rest = status_line(summary, now)
+    """The status line, a polite live region: screen readers hear each change.
+
+    Given ``now`` (the live widget), a running job's clock ticks in the browser: a
+    CSS animation (:data:`CARD_CSS`) started the elapsed seconds in, so the
+    kernel sends nothing each second.
+    """
+    word, *rest = status_line(summary)
     request_id = rest.pop()
+    parts = [f'<b class="seedance-status-word">{esc(word)}</b>']
+    if now is not None and summary.status not in FINAL and summary.submitted_at is not None:
+        since = int(max(0.0, now - summary.submitted_at))
+        parts.append(f'<span class="seedance-elapsed seedance-ticking" '
+                     f'style="--seedance-since:-{since}s"></span>')
     inner = " · ".join(
-        [f'<b class="seedance-status-word">{esc(word)}</b>', *map(esc, rest),
-         f'<code class="seedance-request-id">{esc(request_id)}</code>']
+        [*parts, *map(esc, rest), f'<code class="seedance-request-id">{esc(request_id)}</code>']
     )
     return (
         f'<div class="seedance-status tex2jax_ignore mathjax_ignore" role="status" '

@@ -78,3 +78,13 @@ class SeedanceSettings(Configurable):
     max_poll_interval = Float(
         15.0, help="Longest pause between two status checks of one job."
     ).tag(config=True)
+    poll_latency = Float(
+        2.0,
+        help="Seconds a finished job may wait before its card shows it, while the job is "
+        "in the time window where alike jobs usually finish (learnt from the ledger: the "
+        "5th to the 95th percentile of their runtimes). Smaller values see results sooner "
+        "at the cost of more status requests; larger values send fewer requests. Before "
+        "that window, checks are sparse; with fewer than 5 alike jobs in the ledger, or "
+        "past the window, the pause grows with the job's age (up to max_poll_interval). "
+        "A job with a --webhook is checked only every 60 s once webhooks arrive.",
+    ).tag(config=True)

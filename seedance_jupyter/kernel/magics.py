@@ -6,7 +6,10 @@ requests, the widgets and the emulator load when a command first needs them.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
+import keyword
 import shlex
 import string
 import sys
@@ -21,6 +24,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from .. import messages
 from ..catalog import ASPECT_RATIOS, DOCUMENTED_MODELS, RESOLUTIONS
+from ..paths import notebook_dir
 from .config import SeedanceSettings
 from .frontend import detect, shows_widgets
 
@@ -117,6 +121,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self._session: KernelSession | None = None
+        # Read at load, before a %cd can move it: videos land beside the notebook.
+        self._folder = notebook_dir()
         self._shown: dict[int, int] = {}
         self._line_handlers: dict[str, Callable[[list[str]], Any]] = {
             "models": self._models,
@@ -125,6 +131,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
             "cancel": self._cancel,
             "show": self._show,
             "resume": self._resume,
+            "wait": self._wait,
             "reconcile": self._reconcile,
             "spend": self._spend,
             "form": self._form,
@@ -136,7 +143,9 @@ class SeedanceMagics(Magics, SeedanceSettings):
         if self._session is None:
             from .session import KernelSession
 
-            self._session = KernelSession(self, frontend=detect(self.shell))
+            self._session = KernelSession(
+                self, folder=self._folder, frontend=detect(self.shell)
+            )
         return self._session
 
     # -- the magic -------------------------------------------------------------------
@@ -170,7 +179,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
         {{ and }} are literal braces. The cell returns at once with a live job card.
 
         Line form: %seedance models | jobs | status ID | cancel ID | show ID |
-        resume | reconcile ID | spend | form
+        resume | wait [--timeout S] | reconcile ID | spend | form
         """
         if cell is None:
             return self._dispatch_line(line)
@@ -182,6 +191,10 @@ class SeedanceMagics(Magics, SeedanceSettings):
         except ValueError as exc:
             raise UsageError(f"%%seedance: {exc}") from None
         ns = self.seedance.parser.parse_args(tokens)
+        if ns.output is not None and (
+            not ns.output.isidentifier() or keyword.iskeyword(ns.output)
+        ):
+            raise UsageError(messages.BAD_OUTPUT_NAME.format(name=ns.output))
         return CellArgs(
             model=ns.model, duration=ns.duration, aspect_ratio=ns.aspect_ratio,
             resolution=ns.resolution, media=tuple(ns.media), webhook=ns.webhook,
@@ -312,6 +325,16 @@ class SeedanceMagics(Magics, SeedanceSettings):
         for job in jobs:
             self.show_card(job)
 
+    def _wait(self, words: list[str]) -> None:
+        """Block until every unfinished job of this kernel is over and downloaded."""
+        timeout = _wait_timeout(words[1:])
+        if self._session is None or not self._session.unfinished():
+            print(messages.WAIT_NOTHING)
+            return
+        session = self._session
+        for job in session.settle_all(timeout):
+            print(_outcome(job, timeout, downloading=session.download_pending(job)))
+
     def _reconcile(self, words: list[str]) -> Job:
         return self.session.reconcile(self._one_id(words))
 
@@ -334,6 +357,22 @@ class SeedanceMagics(Magics, SeedanceSettings):
 
         return SeedanceForm(self.session)
 
+    def say_unfinished(self) -> None:
+        """At exit (kernel shutdown, IPython quitting): one line if paid jobs still run.
+
+        Written to the cell's stream and, in a kernel, to the process's own stdout
+        too (the server's log), since no front end may be listening any more.
+        """
+        if self._session is None:
+            return
+        count = sum(1 for job in self._session.unfinished() if not job.done)
+        if not count:
+            return
+        line = messages.UNFINISHED_AT_EXIT.format(count=count)
+        for stream in {id(s): s for s in (sys.stdout, sys.__stdout__) if s is not None}.values():
+            with contextlib.suppress(ValueError, OSError):  # a closed stream at exit
+                print(line, file=stream, flush=True)
+
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
@@ -353,6 +392,38 @@ def _age(seconds: float) -> str:
     return f"{seconds / 86400:.0f} d"
 
 
+def _wait_timeout(words: list[str]) -> float | None:
+    if not words:
+        return None
+    if len(words) == 2 and words[0] == "--timeout":
+        try:
+            timeout = float(words[1])
+        except ValueError:
+            pass
+        else:
+            if timeout >= 0:
+                return timeout
+    raise UsageError(messages.WAIT_USAGE)
+
+
+def _outcome(job: Job, timeout: float | None, *, downloading: bool) -> str:
+    """One line saying how a waited-for job ended (or that it has not yet)."""
+    if not job.done:
+        return messages.WAIT_STILL.format(
+            request_id=job.request_id, status=job.status, timeout=timeout or 0
+        )
+    if job.status != "succeeded":
+        error = f" ({job.error.code}: {job.error.message})" if job.error else ""
+        return messages.WAIT_ENDED.format(
+            request_id=job.request_id, status=job.status, error=error
+        )
+    if job.local_path:
+        return messages.WAIT_SAVED.format(request_id=job.request_id, path=job.local_path)
+    if downloading:
+        return messages.WAIT_DOWNLOADING.format(request_id=job.request_id, timeout=timeout or 0)
+    return messages.WAIT_SUCCEEDED.format(request_id=job.request_id, url=job.output_url)
+
+
 def load(ipython: Any) -> None:
     """Register the magics, the Job display, and say if earlier jobs are unfinished."""
     magics = SeedanceMagics(shell=ipython, parent=ipython)
@@ -363,9 +434,12 @@ def load(ipython: Any) -> None:
         "seedance_jupyter.jobs.handle", "Job", magics.show_card
     )
     _extension[id(ipython)] = magics
-    unfinished = _count_unfinished()
+    atexit.register(magics.say_unfinished)
+    unfinished, uncertain = _count_unfinished()
     if unfinished:
         print(messages.UNFINISHED_ON_LOAD.format(count=unfinished), file=sys.stdout)
+    if uncertain:
+        print(messages.UNCERTAIN_ON_LOAD.format(count=uncertain), file=sys.stdout)
 
 
 def unload(ipython: Any) -> None:
@@ -374,6 +448,7 @@ def unload(ipython: Any) -> None:
     formatter.pop("seedance_jupyter.jobs.handle.Job", None)
     magics = _extension.pop(id(ipython), None)
     if magics is not None:
+        atexit.unregister(magics.say_unfinished)
         magics.close()
 
 
@@ -385,12 +460,15 @@ def loaded_magics(ipython: Any) -> SeedanceMagics | None:
     return _extension.get(id(ipython)) if ipython is not None else None
 
 
-def _count_unfinished() -> int:
+def _count_unfinished() -> tuple[int, int]:
+    """Unfinished jobs with a request id, and submissions that may have been charged."""
     from ..jobs.backend import backend_key_from_env
     from ..jobs.ledger import Ledger
 
     ledger = Ledger()
     try:
-        return sum(1 for r in ledger.unfinished(backend_key_from_env()) if r.request_id)
+        rows = ledger.unfinished(backend_key_from_env())
     finally:
         ledger.close()
+    with_id = sum(1 for r in rows if r.request_id)
+    return with_id, len(rows) - with_id

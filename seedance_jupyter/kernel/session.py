@@ -1,4 +1,4 @@
-"""What one kernel adds to the jobs service: cards for its front end, and their clocks.
+"""What one kernel adds to the jobs service: cards for its front end.
 
 The jobs logic lives in :class:`~seedance_jupyter.jobs.service.JobService`;
 this subclass only wires it to the kernel's displays.
@@ -41,7 +41,6 @@ class KernelSession(JobService):
         super().__init__(settings, **kwargs)
         self.frontend: Frontend = frontend
         self._cards: list[JobCard] = []
-        self.poller.on_tick = self._tick
         self.on_notice(self._tell_cards)
 
     def card_for(self, job: Job, notice: str | None = None) -> JobCard:
@@ -61,16 +60,14 @@ class KernelSession(JobService):
     def video_for(self, summary: JobSummary) -> VideoSource | None:
         """Where a card's player finds the video, by ``SeedanceMagics.video``."""
         mode = resolve_mode(self.settings.video, self.frontend)
-        return choose_video(summary, mode, data_max_mb=self.settings.video_data_max_mb)
+        return choose_video(
+            summary, mode, data_max_mb=self.settings.video_data_max_mb, folder=self.folder
+        )
 
     def _tell_cards(self, job: Job, text: str) -> None:
         for card in self._cards:
             if card.job is job:
                 card.set_notice(text)
-
-    def _tick(self) -> None:
-        for card in list(self._cards):
-            card.tick()
 
     def close(self) -> None:
         for card in self._cards:

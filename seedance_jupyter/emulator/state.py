@@ -1,10 +1,11 @@
-"""The emulator's jobs and accounts, kept thread-safe and (optionally) on disk.
+"""The emulator's state: jobs and accounts, kept thread-safe and (optionally) on disk.
 
 A job's status is computed from the wall clock on every read (queued, then
 processing, then terminal), except that it only succeeds once its mp4 exists.
 Keys are held only as SHA-256 hashes, also in the state file, so the file never
 contains a key; credits are charged at creation and never refunded (the
-contract says nothing of refunds), not even for cancelled or failed jobs.
+contract says nothing of refunds), not even for cancelled or failed jobs. The
+state file is created readable by its owner only (0600), like the ledger.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TERMINAL", "Account", "Job", "JobStore", "key_hash"]
+from ..status import CANCELLABLE, SERVICE_TERMINAL
 
-TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
+__all__ = ["Account", "EmulatedJob", "JobStore", "key_hash", "write_private"]
+
 _STATE_VERSION = 1
 _WINDOW = 60.0
 
@@ -31,9 +33,17 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file readable by its owner only (0600), whatever the umask."""
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+
+
 @dataclass
-class Job:
-    """One generation job, with its schedule fixed when it was created."""
+class EmulatedJob:
+    """One job as the emulated service keeps it, with its schedule fixed when it was created."""
 
     request_id: str
     key_hash: str
@@ -107,7 +117,7 @@ class JobStore:
     def __init__(self, state_file: Path | None) -> None:
         self.lock = threading.RLock()
         self._state_file = state_file
-        self._jobs: dict[str, Job] = {}
+        self._jobs: dict[str, EmulatedJob] = {}
         self._accounts: dict[str, Account] = {}
         self._saved_balances: dict[str, int] = {}
         self.signing_key = secrets.token_bytes(32)
@@ -135,10 +145,10 @@ class JobStore:
         with self.lock:
             return account.admit(now, per_minute)
 
-    def account_of(self, job: Job) -> Account | None:
+    def account_of(self, job: EmulatedJob) -> Account | None:
         return self._accounts.get(job.key_hash)
 
-    def charge_and_add(self, account: Account, job: Job) -> bool:
+    def charge_and_add(self, account: Account, job: EmulatedJob) -> bool:
         """Charge ``job.credits`` and store the job; False (nothing done) if it can't pay."""
         with self.lock:
             if account.credits < job.credits:
@@ -148,13 +158,13 @@ class JobStore:
             self.save()
         return True
 
-    def get(self, request_id: str) -> Job | None:
+    def get(self, request_id: str) -> EmulatedJob | None:
         """A copy of the job, safe to read outside the lock."""
         with self.lock:
             job = self._jobs.get(request_id)
             return None if job is None else replace(job)
 
-    def all(self) -> list[Job]:
+    def all(self) -> list[EmulatedJob]:
         with self.lock:
             return [replace(job) for job in self._jobs.values()]
 
@@ -171,23 +181,31 @@ class JobStore:
         with self.lock:
             job = self._jobs[request_id]
             status = job.status(now)
-            if status in ("queued", "processing"):
+            if status in CANCELLABLE:
                 job.cancelled_at = now
                 self.save()
             return status
 
-    def newly_terminal(self, now: float) -> list[Job]:
+    def newly_terminal(self, now: float) -> list[EmulatedJob]:
         """Jobs that reached a terminal status since the last call (each returned once)."""
         with self.lock:
             done = [
                 job for job in self._jobs.values()
-                if not job.notified and job.status(now) in TERMINAL
+                if not job.notified and job.status(now) in SERVICE_TERMINAL
             ]
             for job in done:
                 job.notified = True
             if done:
                 self.save()
             return [replace(job) for job in done]
+
+    def in_flight(self, digest: str, now: float) -> int:
+        """How many jobs of the key with hash ``digest`` are queued or processing."""
+        with self.lock:
+            return sum(
+                1 for job in self._jobs.values()
+                if job.key_hash == digest and job.status(now) in CANCELLABLE
+            )
 
     def rotate_signing_key(self) -> None:
         with self.lock:
@@ -211,7 +229,7 @@ class JobStore:
                 "jobs": [asdict(job) for job in self._jobs.values()],
             }
             temp = self._state_file.with_suffix(".tmp")
-            temp.write_text(json.dumps(state), encoding="utf-8")
+            write_private(temp, json.dumps(state).encode())
             os.replace(temp, self._state_file)
 
     def _load(self, state_file: Path) -> None:
@@ -221,4 +239,4 @@ class JobStore:
         self.saved_port = state.get("port")
         self.signing_key = bytes.fromhex(state["signingKey"])
         self._saved_balances = {str(k): int(v) for k, v in state["balances"].items()}
-        self._jobs = {entry["request_id"]: Job(**entry) for entry in state["jobs"]}
+        self._jobs = {entry["request_id"]: EmulatedJob(**entry) for entry in state["jobs"]}
