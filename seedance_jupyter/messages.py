@@ -128,6 +128,10 @@ OUTPUT_NOT_REFRESHED = (
     "The video's link expired and a fresh one could not be fetched ({detail}); "
     "%seedance show ID tries again."
 )
+STATUS_UNREADABLE = (
+    "The service's last {count} status answers for this job could not be read ({detail}); "
+    "still checking, less often."
+)
 DOWNLOAD_FAILED = "Download failed, the video stays at its URL: {detail}"
 NOT_OURS = (
     "Job {request_id} is not matched to an uncertain submission: it carries no client token "

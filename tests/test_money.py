@@ -45,6 +45,7 @@ class Settings:
     requests_per_minute: float = 240.0
     first_poll_delay: float = 30.0
     max_poll_interval: float = 30.0
+    poll_latency: float = 2.0
 
 
 def service_for(server: ScriptedServer, tmp_path: Path, **settings: object) -> JobService:
@@ -451,3 +452,27 @@ def test_a_cancel_goes_out_at_once_while_downloads_crawl(make, tmp_path: Path) -
     service.cancel(jobs[4])
     assert eventually(lambda: any(s.path.endswith("/cancel") for s in server.seen), timeout=5)
     assert time.monotonic() - clicked < 1.0
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Answer(body={"success": True, "requestId": "req_1", "status": "weird"}),
+        Answer(body={"success": True, "requestId": "req_other", "status": "queued"}),
+        Answer(body=[1, 2]),
+        Answer(body=b"<html>maintenance</html>", headers={"Content-Type": "text/html"}),
+    ],
+    ids=["unknown-status", "other-job", "array", "html"],
+)
+def test_unreadable_status_answers_are_shown_on_the_card_after_a_few(
+    make, answer: Answer
+) -> None:
+    server, service = make(status=lambda seen: answer, settings={"first_poll_delay": 0.05})
+    said: list[str] = []
+    service.on_notice(lambda job, text: said.append(text))
+    job = service.submit(service.prepare("a kite")).job
+    assert eventually(lambda: bool(said), timeout=20)
+    assert "could not be read" in said[0]
+    assert job.status == "queued"
+    status_checks = [s for s in server.seen if s.method == "GET" and "req_1" in s.path]
+    assert len(status_checks) >= 3

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from .. import messages
 from ..catalog import GenerationRequest
-from ..errors import AmbiguousSubmitError, InvalidRequestError
+from ..errors import AmbiguousSubmitError, InvalidRequestError, MalformedResponseError
 from .transport import CLIENT_TOKEN_KEY, Transport, new_client_token
 from .types import JobState
 
@@ -43,9 +43,13 @@ class Generations:
 
     def get(self, request_id: str, *, retry: bool = True) -> JobState:
         """The job's state; ``retry=False`` leaves backoff to the caller (the poller)."""
-        return JobState.from_api(
+        state = JobState.from_api(
             self._transport.request("GET", f"{_PATH}/{_quoted(request_id)}", idempotent=retry)
         )
+        if state.request_id != request_id:
+            raise MalformedResponseError(messages.MALFORMED_RESPONSE.format(
+                detail=f"the answer is about job {state.request_id[:60]!r}"))
+        return state
 
     def cancel(self, request_id: str) -> JobState:
         """Cancel and return the state the service reports.

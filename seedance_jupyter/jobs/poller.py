@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ..api.types import JobState
-from ..errors import NotFoundError, RateLimitedError, SeedanceError
+from ..errors import MalformedResponseError, NotFoundError, RateLimitedError, SeedanceError
 from ..retry import Backoff
 from .handle import Job
 from .ledger import RuntimeWindow
@@ -39,6 +39,8 @@ __all__ = ["Poller", "Schedule"]
 
 T = TypeVar("T")
 _log = logging.getLogger("seedance_jupyter")
+#: Unreadable status answers in a row before the job's card says what came back.
+UNREADABLE_LIMIT = 3
 _FAILURE_BACKOFF = Backoff(base=0.25, cap=15.0)
 
 
@@ -112,6 +114,7 @@ class _Entry:
     next_at: float = 0.0
     in_flight: bool = False
     failures: int = 0
+    unreadable: int = 0
     on_done: list[Callable[[Job], None]] = field(default_factory=list)
     unsubscribe: Callable[[], None] | None = None
 
@@ -185,6 +188,7 @@ class Poller:
         schedule: Schedule | Callable[[], Schedule] | None = None,
         runtime_window: Callable[[Job], RuntimeWindow | None] | None = None,
         by_webhook: Callable[[Job], bool] | None = None,
+        on_unreadable: Callable[[Job, str], None] | None = None,
         workers: int = 4,
         clock: Callable[[], float] = time.monotonic,
         seed: int | None = None,
@@ -194,6 +198,7 @@ class Poller:
         self._per_minute = requests_per_minute
         self._window = runtime_window
         self._by_webhook = by_webhook
+        self._on_unreadable = on_unreadable
         self._clock = clock
         self._rng = random.Random(seed)
         self.budget = _Budget(self._limit(), clock)
@@ -348,6 +353,11 @@ class Poller:
         except NotFoundError as exc:
             _log.warning("job %s is unknown to the service: %s", job.request_id, exc)
             self._drop(entry)
+        except MalformedResponseError as exc:
+            entry.unreadable += 1
+            if entry.unreadable == UNREADABLE_LIMIT and self._on_unreadable is not None:
+                self._on_unreadable(job, exc.message)
+            self._reschedule(entry, failed=True)
         except (SeedanceError, RuntimeError) as exc:
             _log.info("status check of %s failed, will retry: %s", job.request_id, exc)
             self._reschedule(entry, failed=True)
@@ -356,6 +366,7 @@ class Poller:
             self._reschedule(entry, failed=True)
         else:
             self.budget.recover()
+            entry.unreadable = 0
             job.update(state)
             if job.done:
                 self._settled(entry)

@@ -40,7 +40,7 @@ from .backend import Backend, resolve_backend
 from .budget import Budget, local_midnight
 from .handle import Job
 from .ledger import JobRecord, Ledger, RuntimeWindow
-from .poller import Poller, Schedule
+from .poller import UNREADABLE_LIMIT, Poller, Schedule
 from .summary import JobSummary
 
 __all__ = ["WEBHOOK_TOKEN_FIELD", "JobService", "ServiceSettings", "Submission"]
@@ -134,6 +134,9 @@ class JobService:
             ),
             runtime_window=self._runtime_window,
             by_webhook=self._by_webhook,
+            on_unreadable=lambda job, detail: self._notice(
+                job, messages.STATUS_UNREADABLE.format(count=UNREADABLE_LIMIT, detail=detail)
+            ),
         )
         #: Set once a webhook of this backend was applied: jobs that asked for one
         #: are then polled only as a rare safety check.
