@@ -64,7 +64,7 @@ _BOX_STYLE = (
 _PROMPT_STYLE = "font-weight:600;white-space:pre-wrap;overflow-wrap:anywhere"
 _MUTED_STYLE = "color:inherit;color:var(--jp-ui-font-color2,inherit)"
 _ERROR_STYLE = "color:#c62828;color:var(--jp-error-color1,#c62828);overflow-wrap:anywhere"
-# A chip of fixed colours, the same in light and dark themes: 8.6:1 contrast.
+# A chip of fixed colours, the same in light and dark themes: 10.3:1 contrast.
 _BADGE_STYLE = (
     "display:inline-block;margin-left:6px;padding:0 4px;border-radius:3px;"
     "border:1px solid #e65100;background:#ffe0b2;color:#4e2600;"
