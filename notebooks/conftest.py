@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 _HERE = Path(__file__).resolve().parent
+JOB_MIME = "application/vnd.seedance.job+json"
 _ENV_KEYS = ("SEEDANCE_HOME", "SEEDANCE_BASE_URL", "SEEDANCE_API_KEY", "SEEDANCE_EMULATOR_SPEED")
 _started: set[str] = set()
 _homes: list[str] = []
@@ -59,6 +60,15 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Compare a card by its HTML and text; its job JSON carries times and tokens."""
+    for item in items:
+        notebook = item.parent
+        skip = getattr(notebook, "skip_compare", None)
+        if skip is not None and JOB_MIME not in skip:
+            notebook.skip_compare = (*skip, JOB_MIME)  # type: ignore[union-attr]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

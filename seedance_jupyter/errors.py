@@ -55,8 +55,12 @@ class SeedanceError(Exception):
         return " ".join(parts)
 
     def _render_traceback_(self) -> list[str]:
-        """IPython shows this one line instead of a traceback: these are expected errors."""
-        return [f"{type(self).__name__}: {self}"]
+        """IPython shows this one line instead of a traceback: these are expected errors.
+
+        It is the message a person reads; the code, HTTP status and request id
+        stay on the exception (and in ``str()``) for logs and programs.
+        """
+        return [f"{type(self).__name__}: {self.message}"]
 
 
 class ValidationError(SeedanceError, ValueError):

@@ -84,6 +84,7 @@ UNCERTAIN_ON_LOAD = (
     "stopped mid-request): %seedance jobs lists them; %seedance reconcile REQUEST_ID matches "
     "one to a job seen on the dashboard; --new submits again (and pays again)."
 )
+AGO = "{age} ago"
 RESUMED = "Re-attached {count} unfinished job(s)."
 NOTHING_TO_RESUME = "No unfinished jobs to resume."
 WAIT_USAGE = "Usage: %seedance wait [--timeout SECONDS]"
@@ -149,16 +150,40 @@ CARD_NO_REQUEST_ID = "no request id yet"
 CARD_TOOK = "took {elapsed}"
 CARD_ESTIMATE = "est. ${usd:.2f}"
 CARD_CREDITS = "{credits} credits charged"
+CARD_CANCELLED_CHARGED = "{credits} credits charged, not refunded by the service"
+CARD_CANCELLED_FREE = "no credits charged"
+CARD_CANCELLED_UNKNOWN = "the service did not say whether credits were charged"
 CARD_ERROR = "Error {code}: {message}"
-CARD_VIDEO_BELOW = "Video below: {name}"
+CARD_RUNNING = "Generating the video"
+CARD_VIDEO_LABEL = "Generated video: {prompt}"
+CARD_VIDEO_EXPIRES = (
+    "Playing from the service's URL, which expires after about a day; the video was "
+    "not downloaded."
+)
+CARD_VIDEO_MISSING = "Video file not found here: {name}"
+CARD_VIDEO_TOO_BIG = (
+    "The video ({mb:.1f} MB) is over video_data_max_mb ({cap:g} MB), so it is linked by "
+    "path rather than inlined."
+)
 CARD_DOWNLOAD = "Download video"
-CARD_OUTPUT_URL = "service URL"
 CARD_MEDIA = "media"
 CARD_NOT_LINKED = "{url} (not linked: only http(s) URLs and relative paths are)"
 TEXT_SUMMARY = "Seedance job {request_id}: {status}{emulator}"
 TEXT_EMULATOR = " (emulator)"
 TEXT_VIDEO = "video: {location}"
 TEXT_PROMPT = "prompt: {prompt}"
+WAIT_INTERRUPTED = (
+    "Stopped waiting; job {request_id} goes on ({status}, est. ${usd:.2f}): "
+    "%seedance cancel {request_id} cancels it (or add --cancel-on-interrupt)."
+)
+WAIT_INTERRUPTED_CANCELLED = (
+    "Stopped waiting and cancelled job {request_id} ({status}, est. ${usd:.2f})."
+)
+CANCEL_ALREADY_FINAL = "Job {request_id} is already {status}; there is nothing to cancel."
+FORM_NEEDS_NOTEBOOK = (
+    "%seedance form needs a notebook with widgets (JupyterLab, Notebook, VS Code, Colab); "
+    "in a terminal use %%seedance."
+)
 
 # Widget form
 FORM_TITLE = "Seedance"
@@ -201,6 +226,9 @@ FORM_SUBMIT_UNEXPECTED = "Submission failed unexpectedly ({detail}); see the ker
 FORM_COPY = "Copy as %%seedance"
 FORM_COPY_TOOLTIP = "Show the %%seedance cell that makes the same request"
 FORM_MAGIC_LABEL = "Cell"
+FORM_TEXT = "Seedance form (backend: {label}): a live widget; run the cell in a notebook to use it."
+FORM_JOBS_TEXT = "Jobs submitted from the Seedance form:"
+FORM_RATIO_TOOLTIPS = {"16:9": "landscape", "9:16": "portrait (vertical)", "1:1": "square"}
 
 # Status words, read by status.label() for cards, tables and the panel.
 STATUS_LABELS = {

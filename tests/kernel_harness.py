@@ -128,9 +128,9 @@ class Kernel:
 
 
 def display_ids(execution: Execution) -> list[str]:
-    """The ids of the persistent outputs (not the live widgets, whose ids end in -live)."""
+    """The display ids of the outputs an execution showed (one per job card)."""
     ids = (
         m["content"].get("transient", {}).get("display_id")
         for m in execution.outputs if m["msg_type"] == "display_data"
     )
-    return [i for i in ids if i and not i.endswith("-live")]
+    return [i for i in ids if i]

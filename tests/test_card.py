@@ -1,13 +1,13 @@
-"""The job card: escaped saved output, the live widget, and what IPython is sent."""
+"""The job card: one output per job, the saved card escaped, the live widget."""
 
 from __future__ import annotations
 
 import html
 import re
 import threading
+from dataclasses import replace
 from typing import Any
 
-import comm
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,9 +18,12 @@ from seedance_jupyter.api.types import JobError, JobState
 from seedance_jupyter.catalog import GenerationRequest
 from seedance_jupyter.jobs.client import Client
 from seedance_jupyter.jobs.handle import Job
-from seedance_jupyter.kernel.card import CardView, JobCard, render_html, render_text, safe_url
+from seedance_jupyter.jobs.summary import JobSummary
+from seedance_jupyter.kernel.card import JOB_MIME, WIDGET_MIME, JobCard
+from seedance_jupyter.kernel.card_render import render_html, render_text, safe_url, status_html
+from seedance_jupyter.kernel.video import VideoSource
 
-WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+from .widget_comm import install_dummy_comm
 
 
 # -- helpers -------------------------------------------------------------------
@@ -41,34 +44,38 @@ def make_job(
     )
 
 
-def view_of(job: Job, **kwargs: Any) -> CardView:
-    options: dict[str, Any] = {
-        "backend_label": "emulator",
-        "is_emulator": True,
-        "estimated_usd": 0.5,
-        "started_at": None,
-    }
-    options.update(kwargs)
-    return CardView.from_job(job, **options)
+def summary_of(job: Job, **changes: Any) -> JobSummary:
+    """What a session would summarise for ``job``, submitted at 1000.0, on the emulator."""
+    state, request = job.state, job.request
+    assert request is not None
+    base = JobSummary(
+        request_id=job.request_id, client_token="tok", status=state.status,
+        model=state.model or request.model, prompt=state.prompt or request.prompt,
+        duration=state.duration or request.duration,
+        aspect_ratio=state.aspect_ratio or request.aspect_ratio,
+        resolution=state.resolution or request.resolution, media_urls=request.media_urls,
+        estimated_usd=0.5, credits_charged=None, backend="emulator:embedded",
+        is_emulator=True, notebook=None, created_at=1000.0, submitted_at=1000.0,
+        finished_at=None, local_path=None, output_url=None, error=None,
+    )
+    summary = replace(base.with_state(state), local_path=job.local_path)
+    return replace(summary, **changes)
 
 
 def make_card(job: Job, cancels: list[Job] | None = None, **kwargs: Any) -> JobCard:
     calls = cancels if cancels is not None else []
-    options: dict[str, Any] = {
-        "backend_label": "emulator",
-        "is_emulator": True,
-        "estimated_usd": 0.5,
-        "started_at": 1000.0,
-        "on_cancel": calls.append,
-    }
+    options: dict[str, Any] = {"on_cancel": calls.append}
     options.update(kwargs)
-    card = JobCard(job, **options)
+    card = JobCard(job, summary_of, **options)
     assert card.widget is not None  # build the live view, as show() does for a running job
     return card
 
 
 def attrs(markup: str, name: str) -> list[str]:
     return [html.unescape(v) for v in re.findall(rf'\b{name}="([^"]*)"', markup)]
+
+
+PLAYER = VideoSource("seedance_outputs/req_ab12.mp4", "seedance_outputs/req_ab12.mp4")
 
 
 class RecordingPublisher(DisplayPublisher):
@@ -98,30 +105,9 @@ class RecordingPublisher(DisplayPublisher):
         return [c for c in self.calls if not c["update"]]
 
 
-class DummyComm:
-    """Stands in for a kernel comm, as ipywidgets' own tests do; records state syncs."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.comm_id = "comm-" + str(id(self))
-        self.kernel = "Truthy"
-        self.messages: list[Any] = []
-
-    def open(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def on_msg(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def send(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
-        self.messages.append(data)
-
-    def close(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 @pytest.fixture(autouse=True)
 def dummy_comm(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(comm, "create_comm", lambda **kwargs: DummyComm())
+    install_dummy_comm(monkeypatch)
 
 
 @pytest.fixture
@@ -187,7 +173,7 @@ def test_safe_url_only_ever_returns_http_or_plain_relative(url: str) -> None:
 # -- render_html / render_text -------------------------------------------------
 def test_html_escapes_a_prompt_with_script_and_quotes() -> None:
     prompt = "\"><script>alert('x')</script> & <img src=x onerror=alert(1)>"
-    out = render_html(view_of(make_job(prompt=prompt)))
+    out = render_html(summary_of(make_job(prompt=prompt)))
     assert "<script" not in out
     assert "<img" not in out
     assert "onerror" not in out.replace("onerror=alert(1)&gt;", "")
@@ -199,37 +185,88 @@ def test_html_never_lets_user_or_server_text_open_a_tag(
     prompt: str, code: str, message: str
 ) -> None:
     job = make_job("failed", prompt=prompt, error=JobError(code=code, message=message))
-    out = render_html(view_of(job, notice=message))
+    out = render_html(summary_of(job, notice=message))
     tags = set(re.findall(r"<\s*([a-zA-Z]+)", out))
     assert tags <= {"div", "span", "b", "code"}
 
 
+def test_every_element_of_the_saved_card_is_inside_a_mathjax_ignored_root() -> None:
+    out = render_html(summary_of(make_job(prompt="$5 and $10")), PLAYER)
+    first = re.match(r'<div class="([^"]*)"', out)
+    assert first is not None
+    assert {"tex2jax_ignore", "mathjax_ignore"} <= set(first.group(1).split())
+    assert out.endswith("</div>")
+
+
+def test_every_var_style_follows_a_plain_declaration_of_the_same_property() -> None:
+    out = render_html(summary_of(make_job("failed", error=JobError("e", "m"))), PLAYER)
+    for style in attrs(out, "style"):
+        declarations = [d for d in style.split(";") if d]
+        for index, declaration in enumerate(declarations):
+            prop, _, value = declaration.partition(":")
+            if "var(" in value:
+                before = declarations[index - 1].partition(":")
+                assert index > 0 and before[0] == prop and "var(" not in before[2], style
+
+
 @pytest.mark.parametrize("url", ["javascript:alert(document.cookie)", "data:video/mp4;base64,AAAA"])
-def test_unsafe_output_url_is_never_a_src_or_href(url: str) -> None:
-    out = render_html(view_of(make_job("succeeded", output_url=url)))
-    assert url not in attrs(out, "src") + attrs(out, "href")
-    assert "<video" not in out
-    assert html.escape(url, quote=True) in out
+def test_unsafe_video_location_is_never_a_src_or_href(url: str) -> None:
+    out = render_html(summary_of(make_job("succeeded")), VideoSource(url, url))
+    assert url not in attrs(out, "src") + attrs(out, "href") or url.startswith("data:video")
+    if not url.startswith("data:"):
+        assert "<video" not in out
 
 
-def test_video_tag_has_controls_and_metadata_preload_and_no_source_tag() -> None:
-    out = render_html(view_of(make_job("succeeded", output_url="https://cdn.example/v.mp4")))
+def test_video_tag_has_controls_a_name_and_a_capped_height_and_no_source_tag() -> None:
+    out = render_html(summary_of(make_job("succeeded")), PLAYER)
     video = re.search(r"<video [^>]*>", out)
     assert video is not None
     assert 'controls preload="metadata"' in video.group(0)
+    label = "Generated video: a red fox running through snow"
+    assert attrs(video.group(0), "aria-label") == [label]
+    assert "max-height:480px" in video.group(0)
     assert "<source" not in out
     assert "<script" not in out
     assert not re.search(r"\son[a-z]+=", out)
 
 
-def test_local_path_is_preferred_over_the_output_url() -> None:
-    job = make_job("succeeded", output_url="https://cdn.example/v.mp4")
-    job.local_path = "seedance_outputs/req_ab12.mp4"
-    out = render_html(view_of(job))
-    video = re.search(r'<video src="([^"]*)"', out)
-    assert video is not None
-    assert video.group(1) == "seedance_outputs/req_ab12.mp4"
+def test_player_loads_the_chosen_source_and_offers_it_for_download() -> None:
+    out = render_html(summary_of(make_job("succeeded")), PLAYER)
+    assert attrs(out, "src") == ["seedance_outputs/req_ab12.mp4"]
     assert '<a href="seedance_outputs/req_ab12.mp4" download>' in out
+
+
+def test_a_missing_file_shows_the_poster_and_names_the_file() -> None:
+    poster = "data:image/jpeg;base64,/9j/AAAA"
+    missing = VideoSource(None, "seedance_outputs/gone.mp4",
+                          "Video file not found here: seedance_outputs/gone.mp4", missing=True)
+    out = render_html(summary_of(make_job("succeeded"), poster_data_uri=poster), missing)
+    assert "<video" not in out
+    assert attrs(out, "src") == [poster]
+    assert out.count("seedance_outputs/gone.mp4") == 1
+
+
+def test_the_player_carries_the_poster_and_falls_back_to_it_where_video_is_stripped() -> None:
+    poster = "data:image/jpeg;base64,/9j/AAAA"
+    out = render_html(summary_of(make_job("succeeded"), poster_data_uri=poster), PLAYER)
+    video = re.search(r"<video [^>]*>(.*)</video>", out)
+    assert video is not None
+    assert attrs(video.group(0), "poster") == [poster]
+    assert attrs(video.group(1), "src") == [poster]
+    assert "Video file not found here: seedance_outputs/req_ab12.mp4" in video.group(1)
+
+
+def test_a_poster_that_is_not_an_inline_jpeg_is_left_out() -> None:
+    out = render_html(summary_of(make_job("succeeded"), poster_data_uri="https://x/p.jpg"), PLAYER)
+    assert "https://x/p.jpg" not in out
+
+
+def test_a_note_about_the_source_is_one_line_of_the_card() -> None:
+    url = "https://cdn.example/v.mp4"
+    note = "Playing from the service's URL, which expires after about a day."
+    out = render_html(summary_of(make_job("succeeded")), VideoSource(url, url, note))
+    assert html.escape(note) in out
+    assert note in render_text(summary_of(make_job("succeeded")), VideoSource(url, url, note))
 
 
 def test_media_urls_are_links_only_when_safe() -> None:
@@ -240,94 +277,88 @@ def test_media_urls_are_links_only_when_safe() -> None:
             prompt="p", media_urls=("https://cdn.example/a.png", "javascript:x.png")
         ),
     )
-    out = render_html(view_of(job))
+    out = render_html(summary_of(job))
     assert attrs(out, "href") == ["https://cdn.example/a.png"]
     assert "javascript:x.png" in out
 
 
 def test_text_plain_says_emulator_and_gives_the_video_path() -> None:
-    job = make_job("succeeded", request_id="req_x", output_url="https://cdn.example/v.mp4")
-    job.local_path = "seedance_outputs/req_x.mp4"
-    first = render_text(view_of(job)).splitlines()[0]
+    job = make_job("succeeded", request_id="req_x")
+    first = render_text(summary_of(job), PLAYER).splitlines()[0]
     assert first == (
         "Seedance job req_x: succeeded (emulator) — seedance-2.0, 5 s, 720p, 16:9 — est. $0.50"
-        " — video: seedance_outputs/req_x.mp4"
+        " — video: seedance_outputs/req_ab12.mp4"
     )
 
 
 def test_text_plain_of_a_real_service_does_not_say_emulator() -> None:
-    text = render_text(view_of(make_job(), backend_label="www.seedance2.ink", is_emulator=False))
-    assert "emulator" not in text.lower()
+    summary = summary_of(make_job(), backend="https://www.seedance2.ink", is_emulator=False)
+    assert "emulator" not in render_text(summary).lower()
+    assert "backend: www.seedance2.ink" in render_html(summary)
 
 
 def test_html_labels_the_emulator() -> None:
-    assert "EMULATOR" in render_html(view_of(make_job()))
-    assert "EMULATOR" not in render_html(view_of(make_job(), is_emulator=False))
+    assert "EMULATOR" in render_html(summary_of(make_job()))
+    assert "EMULATOR" not in render_html(summary_of(make_job(), is_emulator=False))
 
 
 def test_failed_job_shows_error_code_and_message_escaped() -> None:
     job = make_job("failed", error=JobError(code="content_<policy>", message='no "cats" & <b>'))
-    out = render_html(view_of(job))
+    out = render_html(summary_of(job))
     assert "content_&lt;policy&gt;" in out
     assert "no &quot;cats&quot; &amp; &lt;b&gt;" in out
-    assert "content_<policy>" in render_text(view_of(job))
+    assert "content_<policy>" in render_text(summary_of(job))
 
 
 def test_credits_charged_shown_once_known() -> None:
     job = make_job("processing")
-    assert "credits" not in render_html(view_of(job))
+    assert "credits" not in render_html(summary_of(job))
     job.update(JobState(request_id="req_ab12", status="processing", credits_charged=12))
-    assert "12 credits charged" in render_html(view_of(job))
+    assert "12 credits charged" in render_html(summary_of(job))
 
 
-def test_job_without_request_uses_the_state_parameters() -> None:
-    job = Job(
-        Client(base_url="http://127.0.0.1:9"),
-        JobState(
-            request_id="req_s",
-            status="queued",
-            prompt="from state",
-            model="seedance-2.0",
-            duration=10,
-            resolution="1080p",
-            aspect_ratio="9:16",
-        ),
-    )
-    view = view_of(job)
-    assert (view.prompt, view.duration, view.resolution, view.aspect_ratio) == (
-        "from state",
-        10,
-        "1080p",
-        "9:16",
-    )
+@pytest.mark.parametrize(
+    ("credits", "says"),
+    [
+        (240, "est. $0.50 · 240 credits charged, not refunded by the service"),
+        (0, "est. $0.50 · no credits charged"),
+        (None, "the service did not say whether credits were charged"),
+    ],
+)
+def test_a_cancelled_card_says_whether_credits_were_refunded(
+    credits: int | None, says: str
+) -> None:
+    summary = summary_of(make_job("cancelled", credits_charged=credits))
+    assert says in html.unescape(re.sub(r"<[^>]+>", "", status_html(summary)))
 
 
 def test_long_prompt_is_truncated_with_full_text_in_title() -> None:
     prompt = "word " * 200
-    out = render_html(view_of(make_job(prompt=prompt)))
+    out = render_html(summary_of(make_job(prompt=prompt)))
     assert attrs(out, "title") == [prompt]
     assert "…" in out
 
 
 def test_running_job_html_does_not_change_with_the_clock() -> None:
-    job = make_job("processing")
-    assert render_html(view_of(job, started_at=0.0, now=10.0)) == render_html(
-        view_of(job, started_at=0.0, now=70.0)
-    )
+    assert "00:" not in render_html(summary_of(make_job("processing")))
 
 
-def test_css_uses_theme_variables_and_no_hex_colours_outside_var_fallbacks(
-    published: RecordingPublisher,
-) -> None:
-    card = make_card(make_job("succeeded", output_url="https://cdn.example/v.mp4"))
-    style = card.widget.children[0].value
-    saved = render_html(view_of(card.job))
-    for css in (style, saved):
-        assert "var(--jp-" in css
-        without_vars = re.sub(r"var\(--[\w-]+(?:,\s*#[0-9a-fA-F]{3,8})?\s*\)", "", css)
-        assert not re.search(r"#[0-9a-fA-F]{3,8}\b", without_vars)
-        assert not re.search(r"\b(?:rgb|hsl)a?\(", without_vars)
-    assert re.search(r"@keyframes seedance-", style)
+def test_a_finished_card_shows_its_run_time_from_submission_to_finish() -> None:
+    summary = summary_of(make_job("succeeded"), submitted_at=1000.0, finished_at=1075.0)
+    assert "took 01:15" in render_html(summary)
+
+
+def test_the_status_line_is_a_polite_live_region() -> None:
+    status = status_html(summary_of(make_job("processing")))
+    assert attrs(status, "role") == ["status"]
+    assert attrs(status, "aria-live") == ["polite"]
+
+
+def test_emulator_badge_is_a_fixed_high_contrast_chip() -> None:
+    out = render_html(summary_of(make_job()))
+    [badge] = re.findall(r'<span class="seedance-badge" style="([^"]*)"', out)
+    assert "var(" not in badge
+    assert "background:#ffe0b2" in badge and "color:#4e2600" in badge
 
 
 # -- the widget ----------------------------------------------------------------
@@ -359,8 +390,7 @@ def test_cancel_enabled_only_while_queued_or_processing(
 
 
 def test_a_card_never_shown_live_opens_no_widget(published: RecordingPublisher) -> None:
-    card = JobCard(make_job("processing"), backend_label="emulator", is_emulator=True,
-                   estimated_usd=0.5, started_at=1000.0, on_cancel=lambda _job: None)
+    card = JobCard(make_job("processing"), summary_of, on_cancel=lambda _job: None)
     card.show(live=False)
     assert card._widget is None
     assert [WIDGET_MIME not in call["data"] for call in published.calls] == [True]
@@ -370,7 +400,6 @@ def test_progress_bar_shown_only_while_running(published: RecordingPublisher) ->
     job = make_job("processing")
     card = make_card(job)
     assert card._progress.layout.display is None
-    assert card._progress.bar_style == "info"
     job.update(JobState(request_id="req_ab12", status="succeeded", output_url="https://x/v.mp4"))
     assert card._progress.layout.display == "none"
 
@@ -440,31 +469,58 @@ def test_on_cancel_raising_prints_nothing_and_restores_the_card(
     assert capsys.readouterr().out == ""
 
 
-def test_widget_shows_the_file_name_not_a_second_player(published: RecordingPublisher) -> None:
-    job = make_job("succeeded", output_url="https://cdn.example/v.mp4")
-    job.local_path = "seedance_outputs/req_ab12.mp4"
-    card = make_card(job)
-    widget_html = "".join(
-        getattr(child, "value", "")
-        for child in card.widget.children[1:]
-        if isinstance(getattr(child, "value", None), str)
-    )
-    assert "req_ab12.mp4" in widget_html
-    assert "<video" not in widget_html
+def test_progress_bar_is_an_indeterminate_progressbar(published: RecordingPublisher) -> None:
+    card = make_card(make_job("processing"))
+    bar = card._progress.value
+    assert attrs(bar, "role") == ["progressbar"]
+    assert "aria-valuenow" not in bar
+    assert attrs(bar, "aria-label") == ["Generating the video"]
+
+
+def test_cancel_button_is_named_without_an_icon(published: RecordingPublisher) -> None:
+    card = make_card(make_job("processing"))
+    assert card.cancel_button.description == "Cancel"
+    assert card.cancel_button.icon == ""
+    assert "seedance-cancel" in card.cancel_button._dom_classes
+
+
+def test_cancel_button_has_a_visible_focus_ring(published: RecordingPublisher) -> None:
+    style = make_card(make_job("processing")).widget.children[0].value
+    assert re.search(r"\.seedance-cancel:focus-visible \{ outline: 2px solid", style)
+
+
+def test_the_live_widget_ignores_mathjax(published: RecordingPublisher) -> None:
+    card = make_card(make_job("processing", prompt="$5 and $10"))
+    assert {"tex2jax_ignore", "mathjax_ignore"} <= set(card.widget._dom_classes)
 
 
 # -- what IPython is sent ------------------------------------------------------
-def test_show_displays_the_widget_then_the_persistent_bundle(
+def test_a_running_card_is_one_output_with_widget_job_json_html_and_text(
     published: RecordingPublisher,
 ) -> None:
     card = make_card(make_job())
     card.show()
-    widget_call, bundle_call = published.calls
-    assert WIDGET_MIME in widget_call["data"]
-    assert set(bundle_call["data"]) == {"text/plain", "text/html"}
-    assert bundle_call["transient"] == {"display_id": card.display_id}
-    assert bundle_call["update"] is False
+    [call] = published.calls
+    assert set(call["data"]) == {WIDGET_MIME, JOB_MIME, "text/html", "text/plain"}
+    assert call["data"][WIDGET_MIME]["model_id"] == card.widget.model_id
+    assert call["data"][JOB_MIME]["requestId"] == "req_ab12"
+    assert call["transient"] == {"display_id": card.display_id}
+    assert call["update"] is False
     assert re.fullmatch(r"seedance-[0-9a-f]+", card.display_id)
+
+
+def test_a_final_job_replaces_the_widget_with_the_saved_card_and_closes_it(
+    published: RecordingPublisher,
+) -> None:
+    job = make_job("processing")
+    card = make_card(job)
+    card.show()
+    widget_comm = card.widget.comm
+    job.update(JobState(request_id="req_ab12", status="failed", error=JobError("e", "m")))
+    [update] = published.updates()
+    assert set(update["data"]) == {JOB_MIME, "text/html", "text/plain"}
+    assert update["transient"] == {"display_id": card.display_id}
+    assert widget_comm.closed
 
 
 def test_change_from_a_background_thread_updates_the_same_display(
@@ -506,7 +562,7 @@ def test_a_running_clock_ticks_in_the_browser_from_the_elapsed_time(
     published: RecordingPublisher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("seedance_jupyter.kernel.card.time.time", lambda: 1072.0)
-    card = make_card(make_job("processing"), started_at=1000.0)
+    card = make_card(make_job("processing"))
     card.show()
     assert 'class="seedance-elapsed seedance-ticking" style="--seedance-since:-72s"' in (
         card._status.value)
@@ -519,7 +575,7 @@ def test_a_card_sends_no_widget_message_while_its_status_stays_the_same(
     clock = [1005.0]
     monkeypatch.setattr("seedance_jupyter.kernel.card.time.time", lambda: clock[0])
     job = make_job("processing")
-    card = make_card(job, started_at=1000.0)
+    card = make_card(job)
     card.show()
     widgets = [card.widget, *card.widget.children, card._progress.layout, card._detail.layout,
                card.cancel_button.layout]
@@ -527,23 +583,19 @@ def test_a_card_sends_no_widget_message_while_its_status_stays_the_same(
     for second in range(1, 30):
         clock[0] = 1005.0 + second
         job.update(JobState(request_id="req_ab12", status="processing", received_at=clock[0]))
+        card.render()
     assert [len(w.comm.messages) for w in widgets] == before
     assert published.updates() == []
 
 
-def test_finished_card_stops_counting(
-    published: RecordingPublisher, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    clock = [1010.0]
-    monkeypatch.setattr("seedance_jupyter.kernel.card.time.time", lambda: clock[0])
+def test_finished_card_stops_counting(published: RecordingPublisher) -> None:
     job = make_job("processing")
-    card = make_card(job, started_at=1000.0)
+    card = make_card(job)
     job.update(
         JobState(
             request_id="req_ab12", status="failed", received_at=1030.0, error=JobError("e", "m")
         )
     )
-    clock[0] = 5000.0
     assert "took 00:30" in card._status.value
     assert "seedance-ticking" not in card._status.value
 
@@ -575,4 +627,30 @@ def test_callbacks_never_print(
     job.update(JobState(request_id="req_ab12", status="processing"))
     job.update(JobState(request_id="req_ab12", status="succeeded", output_url="https://x/v.mp4"))
     assert capsys.readouterr().out == ""
-    assert len(published.new_displays()) == 2
+    assert len(published.new_displays()) == 1
+
+
+# -- a terminal ----------------------------------------------------------------
+def test_a_terminal_card_is_text_only_and_opens_no_widget(published: RecordingPublisher) -> None:
+    card = JobCard(make_job("processing"), summary_of, on_cancel=lambda _job: None,
+                   frontend="terminal")
+    card.show()
+    assert [set(call["data"]) for call in published.calls] == [{"text/plain"}]
+    assert card._widget is None
+
+
+def test_a_terminal_card_prints_one_line_per_change_and_the_video_path(
+    published: RecordingPublisher,
+) -> None:
+    said: list[str] = []
+    job = make_job("queued")
+    card = JobCard(job, summary_of, on_cancel=lambda _job: None, frontend="terminal",
+                   say=said.append, video=lambda s: PLAYER if s.status == "succeeded" else None)
+    card.show()
+    job.update(JobState(request_id="req_ab12", status="processing"))
+    job.update(JobState(request_id="req_ab12", status="processing"))
+    job.update(JobState(request_id="req_ab12", status="succeeded"))
+    assert len(said) == 2
+    assert said[0].startswith("Seedance job req_ab12: processing")
+    assert said[1].endswith("video: seedance_outputs/req_ab12.mp4")
+    assert published.updates() == []

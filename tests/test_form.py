@@ -45,7 +45,10 @@ def make_session(
 
 
 @pytest.fixture
-def session(emulator: Emulator, tmp_path: Path) -> Iterator[KernelSession]:
+def session(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[KernelSession]:
+    monkeypatch.chdir(tmp_path)  # the notebook's folder: videos are linked relative to it
     kernel = make_session(emulator, tmp_path)
     try:
         yield kernel
@@ -616,10 +619,35 @@ def test_entered_key_reaches_the_client_and_no_widget_keeps_it(
 
 
 # -- display, labels and selectors -----------------------------------------------
-def test_form_displays_as_its_widget(form: SeedanceForm) -> None:
-    bundle = form._repr_mimebundle_()
+def test_form_displays_as_its_widget_with_readable_text(form: SeedanceForm) -> None:
+    bundle = form.form_bundle()
 
     assert bundle[WIDGET_MIME]["model_id"] == form.widget.model_id
+    assert bundle["text/plain"].startswith("Seedance form (backend: emulator)")
+    assert "VBox" not in bundle["text/plain"] + bundle["text/html"]
+
+
+def test_the_job_list_is_live_while_a_job_runs(form: SeedanceForm) -> None:
+    form.prompt.value = "a long take"
+    form.duration.value = 15
+    submit(form)
+
+    bundle = form.jobs_bundle()
+
+    assert bundle[WIDGET_MIME]["model_id"] == form.jobs.model_id
+    assert "a long take" in bundle["text/html"]
+
+
+def test_the_job_list_keeps_the_saved_cards_once_every_job_is_over(form: SeedanceForm) -> None:
+    form.prompt.value = "a spinning top"
+    form.duration.value = 4
+    form.resolution.value = "480p"
+    submit(form)
+
+    assert eventually(lambda: "<video" in form.jobs_bundle()["text/html"])
+    bundle = form.jobs_bundle()
+    assert WIDGET_MIME not in bundle
+    assert "a spinning top" in bundle["text/plain"]
 
 
 def test_every_input_has_a_visible_label(form: SeedanceForm) -> None:
@@ -634,15 +662,25 @@ def test_every_input_has_a_visible_label(form: SeedanceForm) -> None:
 
 
 def test_controls_carry_stable_css_classes(form: SeedanceForm) -> None:
-    classes = {c for w in tree(form.widget) for c in w._dom_classes}
+    classes = {c for w in [*tree(form.widget), form.jobs] for c in w._dom_classes}
 
     expected = {
         "seedance-form", "seedance-prompt", "seedance-model", "seedance-duration",
         "seedance-ratio", "seedance-resolution", "seedance-cost", "seedance-submit",
-        "seedance-reason", "seedance-jobs", "seedance-copy", "seedance-magic-text",
-        "seedance-api-key", *(f"seedance-media-{i}" for i in range(5)),
+        "seedance-reason", "seedance-copy", "seedance-magic-text",
+        "seedance-api-key", "seedance-jobs", *(f"seedance-media-{i}" for i in range(5)),
     }
     assert expected <= classes
+
+
+def test_the_form_and_its_job_list_ignore_mathjax(form: SeedanceForm) -> None:
+    for widget in (form.widget, form.jobs):
+        assert {"tex2jax_ignore", "mathjax_ignore"} <= set(widget._dom_classes)
+    assert "tex2jax_ignore" in form.cost.value
+
+
+def test_the_advanced_section_is_titled_without_the_titles_argument(form: SeedanceForm) -> None:
+    assert form.advanced.get_title(0) == "Advanced"
 
 
 def test_styles_use_theme_variables_not_fixed_colours(form: SeedanceForm) -> None:

@@ -20,6 +20,8 @@ from .kernel_harness import Kernel, display_ids
 
 pytestmark = pytest.mark.kernel
 KEY = "sd2_live_kernel_test_key_0123456789"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+JOB_MIME = "application/vnd.seedance.job+json"
 LOAD = "%load_ext seedance_jupyter"
 
 
@@ -178,21 +180,18 @@ def test_the_api_key_is_nowhere_in_the_saved_notebook_or_the_ledger(
     assert KEY not in json.dumps(nb)
 
 
-def test_the_live_widget_is_removed_once_the_job_is_final(
+def test_one_output_holds_the_live_widget_then_the_saved_card(
     kernel: Kernel, service: Emulator
 ) -> None:
     kernel.execute(LOAD)
     cell = kernel.execute("%%seedance -d 4 -r 480p\nthe widget steps aside")
-    [live] = [m["content"]["transient"]["display_id"] for m in cell.outputs
-              if m["msg_type"] == "display_data"
-              and m["content"]["transient"].get("display_id", "").endswith("-live")]
-    assert "application/vnd.jupyter.widget-view+json" in next(
-        m for m in cell.outputs if m["msg_type"] == "display_data")["content"]["data"]
-    assert kernel.wait_for(
-        lambda _: any(m["content"]["data"] == {"text/plain": ""}
-                      for m in kernel.updates(live)),
-        timeout=60,
-    )
+    [display_id] = display_ids(cell)
+    [shown] = [m for m in cell.outputs if m["msg_type"] == "display_data"]
+    assert WIDGET_MIME in shown["content"]["data"]
+    assert JOB_MIME in shown["content"]["data"]
+    assert kernel.wait_for(has_video_update(display_id), timeout=60)
+    final = kernel.updates(display_id)[-1]["content"]["data"]
+    assert set(final) == {JOB_MIME, "text/html", "text/plain"}
 
 
 def test_a_wait_cell_shows_the_result_without_a_live_widget(
@@ -202,6 +201,9 @@ def test_a_wait_cell_shows_the_result_without_a_live_widget(
     cell = kernel.execute("%%seedance -d 4 -r 480p --wait\nno widget needed")
     kinds = [set(m["content"]["data"]) for m in cell.outputs if m["msg_type"] == "display_data"]
     assert kinds
+    assert all(WIDGET_MIME not in k for k in kinds)
+
+
     assert all("application/vnd.jupyter.widget-view+json" not in k for k in kinds)
 
 

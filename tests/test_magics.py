@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -201,6 +202,94 @@ def test_status_of_an_unknown_job_is_one_clear_error(shell: InteractiveShell) ->
 
     with pytest.raises(NotFoundError):
         shell.run_line_magic("seedance", "status req_nope")
+
+
+def test_a_finished_card_carries_a_poster_frame(shell: InteractiveShell) -> None:
+    job = shell.run_cell_magic("seedance", "-d 4 -r 480p --wait", "a poster please")
+    [card] = [c for c in magics(shell).session._cards if c.job is job]
+    saved = card.saved_bundle()["text/html"]
+    assert 'poster="data:image/jpeg;base64,' in saved
+    assert job.local_path is not None and job.local_path in saved
+
+
+def test_the_submitting_line_is_part_of_the_card_not_printed(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.run_cell_magic("seedance", "-d 4 -r 480p", "quietly")
+    out = capsys.readouterr().out
+    assert "Submitting" not in out
+    assert out.startswith("Seedance job req_")
+    assert "est. $0.20" in out.splitlines()[0]
+
+
+def test_interrupting_a_wait_prints_one_line_and_the_job_goes_on(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(job: Job, timeout: float | None = None) -> Job:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(magics(shell).session, "settle", interrupted)
+    job = shell.run_cell_magic("seedance", "-d 15 -r 480p --wait", "a long wait")
+    card, _prompt, line = capsys.readouterr().out.splitlines()
+    assert card.startswith(f"Seedance job {job.request_id}")
+    assert line.startswith(f"Stopped waiting; job {job.request_id} goes on")
+    assert "est. $0.75" in line and f"%seedance cancel {job.request_id}" in line
+    assert not job.done
+
+
+def test_cancel_on_interrupt_cancels_the_job(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(job: Job, timeout: float | None = None) -> Job:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(magics(shell).session, "settle", interrupted)
+    job = shell.run_cell_magic(
+        "seedance", "-d 15 -r 480p --wait --cancel-on-interrupt", "cancel me on ^C"
+    )
+    assert job.status == "cancelled"
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith(f"Stopped waiting and cancelled job {job.request_id}")
+
+
+def test_cancelling_a_finished_job_answers_locally(
+    shell: InteractiveShell, emulator: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = shell.run_cell_magic("seedance", "-d 4 -r 480p --wait", "already done")
+    capsys.readouterr()
+    assert shell.run_line_magic("seedance", f"cancel {job.request_id}") is None
+    assert capsys.readouterr().out.strip() == (
+        f"Job {job.request_id} is already succeeded; there is nothing to cancel."
+    )
+    assert not any(r.path.endswith("/cancel") for r in emulator.requests)
+
+
+def test_help_gives_each_flag_its_default_and_allowed_values(shell: InteractiveShell) -> None:
+    doc = " ".join(magics(shell).seedance.__doc__.split())
+    assert "480p, 720p, 1080p. Default: SeedanceMagics.default_resolution (720p)" in doc
+    assert "16:9, 9:16, 1:1. Default: SeedanceMagics.default_aspect_ratio (16:9)" in doc
+    assert "Default: SeedanceMagics.default_duration (5)" in doc
+    assert "--cancel-on-interrupt" in doc
+
+
+def test_jobs_table_shortens_prompts_links_files_and_gives_relative_ages(
+    shell: InteractiveShell,
+) -> None:
+    prompt = "a very long prompt about a paper boat drifting down a rain gutter at dusk"
+    job = shell.run_cell_magic("seedance", "-d 4 -r 480p --wait", prompt)
+    out = shell.run_line_magic("seedance", "jobs")._repr_html_()
+    assert f'title="{prompt}"' in out
+    assert f'<a href="{job.local_path}"' in out
+    assert re.search(r"<td title=\"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\">\d+ s ago</td>", out)
+
+
+def test_a_user_facing_error_has_no_internal_suffixes(shell: InteractiveShell) -> None:
+    magics(shell).budget_usd = 0.1
+    with pytest.raises(BudgetExceededError) as caught:
+        shell.run_cell_magic("seedance", "-d 4 -r 720p", "too dear")
+    [shown] = caught.value._render_traceback_()
+    assert "[budget" not in shown and "(HTTP" not in shown
+    assert shown.startswith("BudgetExceededError: Budget: this job costs about $0.40")
 
 
 @pytest.mark.parametrize("name", ["not a name", "1st", "class", "a-b"])

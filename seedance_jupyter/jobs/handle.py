@@ -59,6 +59,8 @@ class Job:
         self.request = request
         self.client_token = client_token
         self.local_path: str | None = None
+        #: The downloaded video's first frame as an inline JPEG, once there is one.
+        self.poster_data_uri: str | None = None
         #: The poller that keeps this job up to date, if any (so waiters need not poll).
         self.watcher: object | None = None
         #: When an answer last said queued/processing, once the job is terminal:

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -43,6 +43,7 @@ from .budget import Budget, local_midnight
 from .handle import Job
 from .ledger import JobRecord, Ledger, RuntimeWindow
 from .poller import UNREADABLE_LIMIT, Poller, Schedule
+from .summary import JobSummary
 
 __all__ = [
     "LEASE_MIN_SECONDS", "WEBHOOK_TOKEN_FIELD", "JobService", "ServiceSettings", "Submission",
@@ -356,6 +357,47 @@ class JobService:
         elif job.status == "succeeded" and job.local_path is None:
             self._on_done(job)
 
+    def summary(self, job: Job) -> JobSummary:
+        """What a person is shown about ``job``: its ledger row brought up to its live state.
+
+        A job this ledger never recorded (``%seedance status`` of someone else's
+        job) is summarised from what the service said and what this process saw.
+        """
+        record = self.ledger.get(job.request_id)
+        if record is not None:
+            base = JobSummary.from_record(record, is_emulator=self.backend.is_emulator)
+        else:
+            base = self._unrecorded_summary(job)
+        return replace(
+            base.with_state(job.state),
+            local_path=job.local_path or base.local_path,
+            poster_data_uri=job.poster_data_uri or base.poster_data_uri,
+        )
+
+    def _unrecorded_summary(self, job: Job) -> JobSummary:
+        state, request = job.state, job.request
+        model = state.model or (request.model if request else "")
+        duration = state.duration or (request.duration if request else None)
+        resolution = state.resolution or (request.resolution if request else None)
+        started = self._started.get(job.request_id)
+        estimate = self._estimates.get(job.request_id)
+        if estimate is None and duration is not None and resolution is not None:
+            try:
+                estimate = self.backend.client.estimate_cost(model, duration, resolution)
+            except SeedanceError:
+                estimate = None
+        return JobSummary(
+            request_id=job.request_id, client_token=job.client_token or "", status=job.status,
+            model=model, prompt=state.prompt or (request.prompt if request else ""),
+            duration=duration,
+            aspect_ratio=state.aspect_ratio or (request.aspect_ratio if request else None),
+            resolution=resolution, media_urls=tuple(request.media_urls) if request else (),
+            estimated_usd=estimate or 0.0, credits_charged=job.credits_charged,
+            backend=self.backend.key, is_emulator=self.backend.is_emulator, notebook=None,
+            created_at=started or state.received_at, submitted_at=started, finished_at=None,
+            local_path=job.local_path, output_url=job.output_url, error=job.error,
+        )
+
     def started_at(self, job: Job) -> float | None:
         """When the job was submitted, as this process knows it."""
         return self._started.get(job.request_id)
@@ -458,7 +500,7 @@ class JobService:
                 job.cancel()
             except SeedanceError as exc:
                 if on_error is not None:
-                    on_error(messages.CANCEL_FAILED.format(detail=exc))
+                    on_error(messages.CANCEL_FAILED.format(detail=exc.message))
 
         self._cancels.submit(run)
 
@@ -585,6 +627,7 @@ class JobService:
 
     def _download(self, job: Job) -> None:
         from .downloads import download, output_filename
+        from .poster import poster_data_uri
 
         folder = self.job_folder(job.request_id)
         if job.local_path and (folder / job.local_path).exists():
@@ -617,6 +660,7 @@ class JobService:
             self._notice(job, messages.DOWNLOAD_FAILED.format(detail=failure))
             return
         job.local_path = _display_path(path, folder)
+        job.poster_data_uri = poster_data_uri(path)
         self.ledger.record_download(job.request_id, job.local_path)
         job.notify()
 

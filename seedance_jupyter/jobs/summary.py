@@ -50,6 +50,13 @@ class JobSummary:
     def status_label(self) -> str:
         return label(self.status)
 
+    @property
+    def run_seconds(self) -> float | None:
+        """How long the job ran, submission to finish, once both are known."""
+        if self.submitted_at is None or self.finished_at is None:
+            return None
+        return max(0.0, self.finished_at - self.submitted_at)
+
     @classmethod
     def from_record(cls, record: JobRecord, *, is_emulator: bool | None = None) -> JobSummary:
         """The summary of a ledger row; ``is_emulator`` defaults to what the backend key says."""

@@ -39,6 +39,24 @@ class SeedanceSettings(Configurable):
         help="Folder for downloaded videos, relative to the kernel's working directory "
         "(the notebook's folder), so saved notebooks can play them.",
     ).tag(config=True)
+    video = CaselessStrEnum(
+        ("auto", "path", "data", "url"),
+        default_value="auto",
+        help="How a finished card's player finds the video, so it plays wherever the "
+        "notebook is opened. 'path': a relative link to the downloaded file, resolved from "
+        "the notebook's folder (JupyterLab, Notebook 7, VS Code with the file alongside). "
+        "'data': the mp4 itself inlined in the notebook as a data: URI, so it plays with no "
+        "file at all (Colab, VS Code, a notebook sent by mail), up to video_data_max_mb; a "
+        "bigger file is linked by path and the card says so. 'url': the service's https "
+        "URL, which expires after about a day (the card says so); never a loopback URL. "
+        "'auto': 'data' in Colab and VS Code, 'path' under a Jupyter server, and text only "
+        "with no front end (terminal IPython).",
+    ).tag(config=True)
+    video_data_max_mb = Float(
+        20.0,
+        help="Largest video, in MB, that video='data' (or 'auto' in Colab and VS Code) "
+        "inlines into the notebook; above it the card links the file by path instead.",
+    ).tag(config=True)
     budget_usd = Float(
         None,
         allow_none=True,

@@ -14,15 +14,16 @@ happens to be running.
 
 from __future__ import annotations
 
-import html
 import json
 import logging
+import secrets
 import shlex
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets
+from IPython.display import display, update_display
 
 from .. import messages
 from ..catalog import (
@@ -49,6 +50,7 @@ from ..messages import (
     FORM_COPY_TOOLTIP,
     FORM_COST,
     FORM_DURATION_LABEL,
+    FORM_JOBS_TEXT,
     FORM_MAGIC_LABEL,
     FORM_MEDIA_ALT,
     FORM_MEDIA_HEADING,
@@ -62,28 +64,28 @@ from ..messages import (
     FORM_PROMPT_LABEL,
     FORM_PROMPT_PLACEHOLDER,
     FORM_RATIO_LABEL,
+    FORM_RATIO_TOOLTIPS,
     FORM_RESOLUTION_LABEL,
     FORM_SUBMIT,
     FORM_SUBMIT_FAILED,
     FORM_SUBMIT_TOOLTIP,
     FORM_SUBMIT_UNEXPECTED,
     FORM_SUBMITTED,
+    FORM_TEXT,
     FORM_TITLE,
     FORM_WEBHOOK_LABEL,
     FORM_WEBHOOK_OK,
     FORM_WEBHOOK_PLACEHOLDER,
 )
+from ..status import FINAL
+from .card import WIDGET_MIME, widget_view
+from .markup import NO_MATH, esc, root
 
 if TYPE_CHECKING:
     from .card import JobCard
     from .session import KernelSession
 
 __all__ = ["SeedanceForm"]
-
-# User-facing text (to move into messages.py).
-FORM_RATIO_TOOLTIPS: Mapping[str, str] = {
-    "16:9": "landscape", "9:16": "portrait (vertical)", "1:1": "square",
-}
 
 _log = logging.getLogger("seedance_jupyter")
 
@@ -113,9 +115,12 @@ _FORM_CSS = """
 class SeedanceForm:
     """A panel that submits generations and lists their cards below it, newest first.
 
-    ``widget`` is the ipywidgets tree; the form displays as that widget, so
-    ``%seedance form`` and ``seedance_jupyter.form()`` can simply return it. The
-    keyword arguments preset the controls; ``None`` takes the settings' default.
+    It displays as two outputs: the form (``widget``), and its job list, which
+    is kept like a job card: live widgets while one of its jobs runs, the saved
+    cards (``text/html``, ``text/plain``) once all are over, so a saved
+    notebook keeps them. ``%seedance form`` and ``seedance_jupyter.form()``
+    return it. The keyword arguments preset the controls; ``None`` takes the
+    settings' default.
     """
 
     def __init__(
@@ -139,6 +144,9 @@ class SeedanceForm:
         self._quiet = False
         self._magic_shown = ""
         self._cards: dict[str, tuple[JobCard, Any]] = {}
+        self.jobs_display_id = "seedance-form-jobs-" + secrets.token_hex(8)
+        self._jobs_shown = False
+        self._jobs_sent: dict[str, Any] | None = None
 
         self._build()
         self._preset(
@@ -159,9 +167,57 @@ class SeedanceForm:
         self._refresh()
 
     # -- public --------------------------------------------------------------------
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """Display as the widget itself."""
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _ipython_display_(self) -> None:
+        """Show the form, then its job list (the output the saved cards stay in)."""
+        display(self.form_bundle(), raw=True)  # type: ignore[no-untyped-call]
+        with self._lock:
+            self._jobs_sent = self.jobs_bundle()
+            display(  # type: ignore[no-untyped-call]
+                self._jobs_sent, raw=True, display_id=self.jobs_display_id
+            )
+            self._jobs_shown = True
+
+    def form_bundle(self) -> dict[str, Any]:
+        """The form's output: the widget, and a sentence for where widgets do not run."""
+        text = FORM_TEXT.format(label=self._session.backend.label)
+        return {
+            WIDGET_MIME: widget_view(self.widget),
+            "text/plain": text,
+            "text/html": root("seedance-form-saved", esc(text)),
+        }
+
+    def jobs_bundle(self) -> dict[str, Any]:
+        """The job list's output: live while a job runs, the saved cards in any case."""
+        with self._lock:
+            cards = [card for card, _view in self._listed()]
+            if not cards:
+                return {"text/plain": ""}
+            saved = [card.saved_bundle() for card in cards]
+            bundle: dict[str, Any] = {
+                "text/plain": "\n".join([FORM_JOBS_TEXT, *(s["text/plain"] for s in saved)]),
+                "text/html": root("seedance-form-jobs", "".join(s["text/html"] for s in saved)),
+            }
+            if any(card.summary().status not in FINAL for card in cards):
+                bundle[WIDGET_MIME] = widget_view(self.jobs)
+            return bundle
+
+    def _listed(self) -> list[tuple[JobCard, Any]]:
+        """The cards in the order the list shows them (newest first)."""
+        by_view = {id(view): (card, view) for card, view in self._cards.values()}
+        return [by_view[id(child)] for child in self.jobs.children if id(child) in by_view]
+
+    def _jobs_changed(self, _job: Any = None) -> None:
+        """Keep the job list's output current; from any thread (an update, not a display)."""
+        with self._lock:
+            if not self._jobs_shown:
+                return
+            bundle = self.jobs_bundle()
+            if bundle == self._jobs_sent:
+                return
+            self._jobs_sent = bundle
+            update_display(  # type: ignore[no-untyped-call]
+                bundle, raw=True, display_id=self.jobs_display_id
+            )
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the submission in flight (if any) is over; False on timeout.
@@ -180,9 +236,9 @@ class SeedanceForm:
         backend = self._session.backend
         style = ipywidgets.HTML(value=f"<style>{_FORM_CSS}</style>")
         title = ipywidgets.HTML(
-            value=f'<div class="seedance-form-title">{_esc(FORM_TITLE)} '
+            value=f'<div class="seedance-form-title {NO_MATH}">{esc(FORM_TITLE)} '
             f'<span class="seedance-muted">'
-            f"{_esc(FORM_BACKEND.format(label=backend.label))}</span></div>"
+            f"{esc(FORM_BACKEND.format(label=backend.label))}</span></div>"
         )
 
         self.api_key = ipywidgets.Password(
@@ -254,16 +310,15 @@ class SeedanceForm:
             children=[ipywidgets.VBox(
                 [self.webhook_url, self.webhook_check, self.metadata, self.metadata_check]
             )],
-            titles=(FORM_ADVANCED,),
             selected_index=None,
         )
+        self.advanced.set_title(0, FORM_ADVANCED)
         self.advanced.add_class("seedance-advanced")
 
         self.cost = ipywidgets.HTML()
         self.cost.add_class("seedance-cost")
         self.submit_button = ipywidgets.Button(
             description=FORM_SUBMIT, tooltip=FORM_SUBMIT_TOOLTIP, button_style="primary",
-            icon="play",
         )
         self.submit_button.add_class("seedance-submit")
         self.reason_line = ipywidgets.HTML()
@@ -287,8 +342,11 @@ class SeedanceForm:
             style, title, key_box, self.prompt, self.model, self.duration, self.aspect_ratio,
             self.resolution, media_heading, *self.media_rows, self.advanced, self.cost,
             ipywidgets.HBox([self.submit_button, self.reason_line]), self.message,
-            self.copy_button, self.magic_text, self.jobs,
+            self.copy_button, self.magic_text,
         ])
+        for widget in (self.widget, self.jobs):
+            for name in NO_MATH.split():
+                widget.add_class(name)
         self.widget.add_class("seedance-form")
 
     def _preset(
@@ -427,10 +485,11 @@ class SeedanceForm:
         try:
             submission = self._session.submit(request, announce=self._say)
             self._show_job_card(submission.job, submission.notice)
+            self._jobs_changed()
             self._say(submission.notice or FORM_SUBMITTED.format(
                 request_id=submission.job.request_id))
         except SeedanceError as exc:
-            self._say(FORM_SUBMIT_FAILED.format(detail=exc), error=True)
+            self._say(FORM_SUBMIT_FAILED.format(detail=exc.message), error=True)
         except Exception as exc:  # a raise here would print into whichever cell runs
             _log.exception("form submission failed")
             self._say(FORM_SUBMIT_UNEXPECTED.format(detail=type(exc).__name__), error=True)
@@ -447,6 +506,7 @@ class SeedanceForm:
                 card = self._session.card_for(job, notice)
                 known = (card, card.embedded())
                 self._cards[job.request_id] = known
+                job.on_change(self._jobs_changed)
             elif notice:
                 known[0].set_notice(notice)
             rest = tuple(child for child in self.jobs.children if child is not known[1])
@@ -455,7 +515,7 @@ class SeedanceForm:
     def _say(self, text: str, *, error: bool = False) -> None:
         kind = "seedance-field-error" if error else "seedance-muted"
         self.message.value = (
-            f'<div role="status" aria-live="polite" class="{kind}">{_esc(text)}</div>'
+            f'<div role="status" aria-live="polite" class="{kind} {NO_MATH}">{esc(text)}</div>'
             if text else ""
         )
 
@@ -466,10 +526,10 @@ class SeedanceForm:
             self._check_media()
             self._check_advanced()
             _request, reason = self._validate()
-            self.cost.value = _esc(self._cost_line())
+            self.cost.value = _plain(self._cost_line())
             self.submit_button.disabled = self._submitting or reason is not None
             self.submit_button.tooltip = reason or FORM_SUBMIT_TOOLTIP
-            self.reason_line.value = _esc(reason) if reason else ""
+            self.reason_line.value = _plain(reason) if reason else ""
             self.reason_line.layout.display = None if reason else "none"
             if self.magic_text.layout.display != "none":
                 self._set_magic_text()
@@ -525,8 +585,8 @@ class SeedanceForm:
                 continue
             kind.value = _ok(media)
             thumb.value = (
-                f'<img class="seedance-thumb" src="{_esc(url)}" '
-                f'alt="{_esc(FORM_MEDIA_ALT.format(number=index + 1))}" loading="lazy">'
+                f'<img class="seedance-thumb" src="{esc(url)}" '
+                f'alt="{esc(FORM_MEDIA_ALT.format(number=index + 1))}" loading="lazy">'
                 if media == "image" else ""
             )
 
@@ -645,17 +705,17 @@ def _price(rate: float) -> str:
     return f"{whole}.{cents.ljust(2, '0')}"
 
 
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
+def _plain(text: str) -> str:
+    return root("seedance-text", esc(text), tag="span")
 
 
 def _muted(text: str) -> str:
-    return f'<span class="seedance-muted">{_esc(text)}</span>'
+    return root("seedance-muted", esc(text), tag="span")
 
 
 def _ok(text: str) -> str:
-    return f'<span class="seedance-field-ok">{_esc(text)}</span>'
+    return root("seedance-field-ok", esc(text), tag="span")
 
 
 def _error(text: str) -> str:
-    return f'<span class="seedance-field-error">{_esc(text)}</span>'
+    return root("seedance-field-error", esc(text), tag="span")

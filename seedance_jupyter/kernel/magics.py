@@ -23,8 +23,10 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .. import messages
+from ..catalog import ASPECT_RATIOS, DOCUMENTED_MODELS, RESOLUTIONS
 from ..paths import notebook_dir
 from .config import SeedanceSettings
+from .frontend import detect, shows_widgets
 
 if TYPE_CHECKING:
     from ..jobs.handle import Job
@@ -46,6 +48,7 @@ class CellArgs:
     webhook: str | None = None
     metadata: Mapping[str, Any] | None = None
     wait: bool = False
+    cancel_on_interrupt: bool = False
     new: bool = False
     download: bool = True
     output: str | None = None
@@ -92,6 +95,25 @@ def parse_metadata(text: str | None) -> Mapping[str, Any] | None:
     return value
 
 
+_DEFAULTS = SeedanceSettings()
+_MODEL_HELP = (
+    f"Model id: {', '.join(m.id for m in DOCUMENTED_MODELS)} (%seedance models lists the "
+    f"live ones). Default: SeedanceMagics.default_model ({_DEFAULTS.default_model})."
+)
+_DURATION_HELP = (
+    "Seconds of video: 4-15 (seedance-1.5-pro: 5 or 10). "
+    f"Default: SeedanceMagics.default_duration ({_DEFAULTS.default_duration})."
+)
+_RATIO_HELP = (
+    f"Aspect ratio: {', '.join(ASPECT_RATIOS)}. "
+    f"Default: SeedanceMagics.default_aspect_ratio ({_DEFAULTS.default_aspect_ratio})."
+)
+_RESOLUTION_HELP = (
+    f"Resolution: {', '.join(RESOLUTIONS)}. "
+    f"Default: SeedanceMagics.default_resolution ({_DEFAULTS.default_resolution})."
+)
+
+
 @magics_class
 class SeedanceMagics(Magics, SeedanceSettings):
     """The magics, which also carry the extension's settings (``%config SeedanceMagics``)."""
@@ -121,25 +143,33 @@ class SeedanceMagics(Magics, SeedanceSettings):
         if self._session is None:
             from .session import KernelSession
 
-            self._session = KernelSession(self, folder=self._folder)
+            self._session = KernelSession(
+                self, folder=self._folder, frontend=detect(self.shell)
+            )
         return self._session
 
     # -- the magic -------------------------------------------------------------------
     @magic_arguments()
-    @argument("-m", "--model", help="Model id (default: SeedanceMagics.default_model).")
-    @argument("-d", "--duration", type=int, help="Seconds of video.")
-    @argument("-a", "--aspect-ratio", dest="aspect_ratio", help="16:9, 9:16 or 1:1.")
-    @argument("-r", "--resolution", help="480p, 720p or 1080p.")
+    @argument("-m", "--model", help=_MODEL_HELP)
+    @argument("-d", "--duration", type=int, help=_DURATION_HELP)
+    @argument("-a", "--aspect-ratio", dest="aspect_ratio", help=_RATIO_HELP)
+    @argument("-r", "--resolution", help=_RESOLUTION_HELP)
     @argument("--media", nargs="+", action="extend", default=[], metavar="URL",
-              help="Up to 5 reference image/video/audio URLs (image-to-video).")
-    @argument("--webhook", help="URL that receives the final result.")
-    @argument("--metadata", help="A JSON object stored with the request.")
+              help="Up to 5 reference image/video/audio URLs (image-to-video). "
+              "Default: none (text-to-video).")
+    @argument("--webhook", help="URL that receives the final result. Default: none.")
+    @argument("--metadata", help="A JSON object stored with the request. Default: none.")
     @argument("--wait", action="store_true",
-              help="Block until the job is finished (for scripts and Run All).")
+              help="Block until the job is finished (for scripts and Run All). "
+              "Interrupting stops the waiting, not the job. Default: off.")
+    @argument("--cancel-on-interrupt", dest="cancel_on_interrupt", action="store_true",
+              help="With --wait: interrupting the cell also cancels the job. Default: off.")
     @argument("--new", action="store_true",
-              help="Submit a new paid job even if an identical one exists.")
+              help="Submit a new paid job even if an identical one exists. Default: off "
+              "(an identical cell re-attaches at no charge).")
     @argument("--no-download", dest="no_download", action="store_true",
-              help="Keep only the output URL; do not download the video.")
+              help="Keep only the output URL (it expires); do not download the video. "
+              "Default: off (SeedanceMagics.download).")
     @argument("-o", "--output", metavar="NAME", help="Also store the job in variable NAME.")
     @line_cell_magic
     def seedance(self, line: str, cell: str | None = None) -> Any:
@@ -168,7 +198,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
         return CellArgs(
             model=ns.model, duration=ns.duration, aspect_ratio=ns.aspect_ratio,
             resolution=ns.resolution, media=tuple(ns.media), webhook=ns.webhook,
-            metadata=parse_metadata(ns.metadata), wait=ns.wait, new=ns.new,
+            metadata=parse_metadata(ns.metadata), wait=ns.wait,
+            cancel_on_interrupt=ns.cancel_on_interrupt, new=ns.new,
             download=not ns.no_download, output=ns.output,
         )
 
@@ -182,15 +213,27 @@ class SeedanceMagics(Magics, SeedanceSettings):
         )
         submission = session.submit(
             request, force_new=args.new, download=args.download and self.download,
-            announce=print,
         )
         job = submission.job
         self.show_card(job, submission.notice, live=not args.wait)
         if args.output and self.shell is not None:
             self.shell.user_ns[args.output] = job
         if args.wait:
-            session.settle(job)
-        return job
+            self._settle(job, cancel=args.cancel_on_interrupt)
+        # A terminal would print a bare "Out[n]:" for the returned job; -o NAME keeps it.
+        return None if session.frontend == "terminal" else job
+
+    def _settle(self, job: Job, *, cancel: bool) -> None:
+        """Wait for ``job``; an interrupt stops the waiting (one line says so), not the job."""
+        try:
+            self.session.settle(job)
+        except KeyboardInterrupt:
+            text = messages.WAIT_INTERRUPTED
+            if cancel and job.can_cancel:
+                job.cancel()
+                text = messages.WAIT_INTERRUPTED_CANCELLED
+            usd = self.session.estimated_usd(job) or 0.0
+            print(text.format(request_id=job.request_id, status=job.status, usd=usd))
 
     # -- display -------------------------------------------------------------------
     def show_card(self, job: Job, notice: str | None = None, *, live: bool = True) -> None:
@@ -234,16 +277,25 @@ class SeedanceMagics(Magics, SeedanceSettings):
         return Table.of(title, ("model", "best for", "seconds", "price"), rows)
 
     def _jobs(self, words: list[str]) -> Table:
-        from .tables import Table
+        from ..status import label
+        from .markup import truncate
+        from .tables import Cell, Table
+        from .video import relative_src
 
         now = time.time()
-        rows = [
-            (r.request_id or f"({r.client_token})", r.prompt, r.status,
-             f"${r.estimated_usd:.2f}", _age(now - r.created_at), r.local_path or "")
-            for r in self.session.ledger.jobs(limit=50)
-        ]
+        rows = []
+        for r in self.session.ledger.jobs(limit=50):
+            prompt = " ".join(r.prompt.split())
+            created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at))
+            file = Cell(r.local_path or "", href=relative_src(r.local_path or ""))
+            rows.append((
+                r.request_id or f"({r.client_token})",
+                Cell(truncate(prompt, _JOBS_PROMPT_CHARS), title=prompt),
+                label(r.status), f"${r.estimated_usd:.2f}",
+                Cell(messages.AGO.format(age=_age(now - r.created_at)), title=created), file,
+            ))
         return Table.of("Seedance jobs (newest first)",
-                        ("request id", "prompt", "status", "cost", "age", "file"), rows)
+                        ("request id", "prompt", "status", "cost", "submitted", "file"), rows)
 
     def _status(self, words: list[str]) -> Table:
         from .tables import Table
@@ -255,8 +307,12 @@ class SeedanceMagics(Magics, SeedanceSettings):
         return Table.of(f"Seedance job {job.request_id}", ("status", "output", "error"),
                         [(job.status, job.local_path or job.output_url, error)])
 
-    def _cancel(self, words: list[str]) -> Job:
+    def _cancel(self, words: list[str]) -> Job | None:
         job = self.session.get_job(self._one_id(words))
+        if job.done:
+            print(messages.CANCEL_ALREADY_FINAL.format(
+                request_id=job.request_id, status=job.status))
+            return None
         job.cancel()
         return job
 
@@ -295,6 +351,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
                         ("day", "model", "jobs", "credits", "usd", "uncertain"), rows)
 
     def _form(self, words: list[str]) -> Any:
+        if not shows_widgets(self.session.frontend):
+            raise UsageError(messages.FORM_NEEDS_NOTEBOOK)
         from .form import SeedanceForm
 
         return SeedanceForm(self.session)
@@ -319,6 +377,9 @@ class SeedanceMagics(Magics, SeedanceSettings):
         if self._session is not None:
             self._session.close()
             self._session = None
+
+
+_JOBS_PROMPT_CHARS = 40
 
 
 def _age(seconds: float) -> str:

@@ -1,4 +1,4 @@
-"""What one kernel adds to the jobs service: cards.
+"""What one kernel adds to the jobs service: cards for its front end.
 
 The jobs logic lives in :class:`~seedance_jupyter.jobs.service.JobService`;
 this subclass only wires it to the kernel's displays.
@@ -6,43 +6,63 @@ this subclass only wires it to the kernel's displays.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..jobs.service import JobService, ServiceSettings, Submission
+from .frontend import Frontend
+from .video import VideoSource, choose_video, resolve_mode
 
 if TYPE_CHECKING:
     from ..jobs.handle import Job
+    from ..jobs.summary import JobSummary
     from .card import JobCard
 
-__all__ = ["KernelSession", "Submission"]
+__all__ = ["KernelSession", "KernelSettings", "Submission"]
+
+
+class KernelSettings(ServiceSettings, Protocol):
+    """The service's settings plus how cards show videos."""
+
+    @property
+    def video(self) -> str: ...
+
+    @property
+    def video_data_max_mb(self) -> float: ...
 
 
 class KernelSession(JobService):
     """One per kernel; created on first use so ``%load_ext`` stays cheap."""
 
-    def __init__(self, settings: ServiceSettings, **kwargs: Any) -> None:
+    settings: KernelSettings
+
+    def __init__(
+        self, settings: KernelSettings, *, frontend: Frontend = "jupyter", **kwargs: Any
+    ) -> None:
         super().__init__(settings, **kwargs)
+        self.frontend: Frontend = frontend
         self._cards: list[JobCard] = []
         self.on_notice(self._tell_cards)
 
     def card_for(self, job: Job, notice: str | None = None) -> JobCard:
-        """A new card view of ``job`` (the caller shows it from the cell's thread)."""
+        """A new card of ``job`` (the caller shows it from the cell's thread)."""
         from .card import JobCard
 
         def on_cancel(target: Job) -> None:
             self.cancel(target, on_error=lambda text: _cancel_failed(card, text))
 
         card = JobCard(
-            job,
-            backend_label=self.backend.label,
-            is_emulator=self.backend.is_emulator,
-            estimated_usd=self.estimated_usd(job),
-            started_at=self.started_at(job),
-            on_cancel=on_cancel,
-            notice=notice,
+            job, self.summary, on_cancel=on_cancel, video=self.video_for,
+            frontend=self.frontend, notice=notice,
         )
         self._cards.append(card)
         return card
+
+    def video_for(self, summary: JobSummary) -> VideoSource | None:
+        """Where a card's player finds the video, by ``SeedanceMagics.video``."""
+        mode = resolve_mode(self.settings.video, self.frontend)
+        return choose_video(
+            summary, mode, data_max_mb=self.settings.video_data_max_mb, folder=self.folder
+        )
 
     def _tell_cards(self, job: Job, text: str) -> None:
         for card in self._cards:

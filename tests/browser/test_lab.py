@@ -188,8 +188,7 @@ def test_form_shows_cost_then_submits_chosen_settings_to_a_playing_video(lab: La
     lab.wait_for("(b) => !b.disabled", submit.element_handle(), timeout=10_000,
                  what="Submit enabled", detail=reason.inner_text)
     submit.click()
-    jobs = form.locator(".seedance-jobs").element_handle()
-    card_status(lab, jobs, "queued|processing", timeout=JOB_MS)
+    card_status(lab, root, "queued|processing", timeout=JOB_MS)
     lab.shot("form", cell, doc="form.png")
 
     bodies = [r.body for r in lab.server.emulator.requests
@@ -200,7 +199,7 @@ def test_form_shows_cost_then_submits_chosen_settings_to_a_playing_video(lab: La
                                                    "resolution")}
     assert sent == {"model": model, "duration": 4, "aspectRatio": "1:1", "resolution": "480p"}
 
-    state = playing_video(lab, jobs)
+    state = playing_video(lab, root)
     lab.shot("form-finished", cell)
     assert_plays(state, frame_size("480p", "1:1"))
 
@@ -245,3 +244,88 @@ def test_saved_video_still_plays_after_kernel_shutdown_and_reload(lab: Lab) -> N
     assert f"/files/{src}" in reopened["currentSrc"], reopened
     assert reopened["readyState"] >= 1, reopened
     assert abs(reopened["duration"] - 4) <= 0.2, reopened
+
+
+# Contrast of an element's text (or border, for a button) against its background, as WCAG 2.
+JS_CONTRAST = """(el) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  let node = el, bg = 'rgba(0, 0, 0, 0)';
+  while (node && /rgba\\(0, 0, 0, 0\\)|transparent/.test(bg)) {
+    bg = getComputedStyle(node).backgroundColor; node = node.parentElement;
+  }
+  const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(rgb(bg))];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+def test_dollar_amounts_in_a_prompt_render_literally(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 4 -r 480p --wait\nA $5 and $10 bill on a table"])
+    lab.run_all()
+    root = lab.cell(1).element_handle()
+    card_status(lab, root, r"\bsucceeded\b", timeout=JOB_MS)
+    prompt = lab.cell(1).locator(".seedance-prompt").first
+    assert "A $5 and $10 bill on a table" in prompt.inner_text()
+    assert lab.cell(1).locator("mjx-container, .MathJax").count() == 0
+
+
+def test_the_emulator_badge_and_cancel_button_meet_aa_contrast(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 15 -r 480p\nA slow tide, for a contrast check"])
+    lab.run_all()
+    cell = lab.cell(1)
+    lab.wait_for(
+        "(root) => !!root.querySelector('.seedance-card .seedance-cancel:not([disabled])')",
+        cell.element_handle(), timeout=JOB_MS, what="the live card",
+    )
+    badge = cell.locator(".seedance-card .seedance-badge").first.element_handle()
+    cancel = cell.locator(".seedance-card .seedance-cancel").first.element_handle()
+    assert lab.page.evaluate(JS_CONTRAST, badge) >= 4.5
+    assert lab.page.evaluate(JS_CONTRAST, cancel) >= 4.5
+    cancel.click()
+
+
+def test_a_missing_video_shows_the_poster_and_names_the_file(lab: Lab) -> None:
+    lab.open([
+        LOAD,
+        "%%seedance -d 4 -r 480p --wait -o clip\nA paper lantern, then its file goes away",
+        "import os\nos.remove(clip.local_path)\n%seedance show {clip.request_id}",
+    ])
+    lab.run_all()
+    shown = lab.cell(2).element_handle()
+    lab.wait_for("(root) => !!root.querySelector('.seedance-result')", shown, timeout=JOB_MS,
+                 what="the card of the missing video")
+    card = lab.cell(2).locator(".seedance-result").first
+    poster = card.locator("img").first
+    assert poster.get_attribute("src").startswith("data:image/jpeg;base64,")
+    assert lab.page.evaluate("(img) => img.complete && img.naturalWidth > 0",
+                             poster.element_handle())
+    assert card.locator("video").count() == 0
+    assert "Video file not found here: seedance_outputs/" in card.inner_text()
+
+
+def test_an_untrusted_copy_keeps_the_cards_border_and_badge(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 4 -r 480p --wait\nA card opened from an untrusted copy"])
+    lab.run_all()
+    card_status(lab, lab.cell(1).element_handle(), r"\bsucceeded\b", timeout=JOB_MS)
+    lab.save()
+    copy = nbformat.read(str(lab.path), as_version=4)
+    lab.server.shut_down(lab.notebook)
+    copy.metadata["copied_from"] = "elsewhere"  # a copy this server never signed
+    nbformat.write(copy, str(lab.path))
+
+    lab.open()
+    card = lab.cell(1).locator(".seedance-result").first
+    card.wait_for(timeout=30_000)
+    style = lab.page.evaluate(
+        "(el) => { const b = el.querySelector('.seedance-badge'); const c = getComputedStyle(el);"
+        " const s = getComputedStyle(b); return [c.borderTopWidth, c.borderTopStyle,"
+        " s.backgroundColor, s.color]; }",
+        card.element_handle(),
+    )
+    assert style == ["1px", "solid", "rgb(255, 224, 178)", "rgb(78, 38, 0)"]
+    assert not lab.page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.content.model.cells.get(1).trusted"
+    )
