@@ -67,7 +67,13 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
       return;
     }
     const first = this._job === null;
-    this._job = mergeJob(this._job, data);
+    // The kernel names the file relative to its notebook; the server (events,
+    // refresh) relative to its root, which is what `files/` serves: wait for it.
+    const saved: IJobSummary = data;
+    this._job = mergeJob(this._job, {
+      ...saved,
+      localPath: this._job?.localPath ?? null
+    });
     this._render();
     if (first) {
       const events = this._services.events;
