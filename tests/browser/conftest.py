@@ -63,6 +63,8 @@ USER_SETTINGS = {
         "autoStartDefaultKernel": True,
     },
 }
+#: The npm name of our lab extension (see package.json).
+LABEXT_NAME = "seedance-jupyter"
 PAGE_CONFIG = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
 KERNEL_START_MS = 60_000
 SERVER_START_S = 60.0
@@ -185,17 +187,36 @@ def artifacts() -> Path:
 def lab_server(
     chromium: str, artifacts: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LabServer]:
+    """JupyterLab without our lab extension: the kernel's own card, as front ends
+    without the extension (VS Code, Colab, an older install) show it."""
+    yield from _run_lab(artifacts, tmp_path_factory, with_labext=False)
+
+
+@pytest.fixture(scope="package")
+def labext_server(
+    chromium: str, artifacts: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LabServer]:
+    """JupyterLab with our lab extension: its MIME card, panel and status bar."""
+    yield from _run_lab(artifacts, tmp_path_factory, with_labext=True)
+
+
+def _run_lab(
+    artifacts: Path, tmp_path_factory: pytest.TempPathFactory, *, with_labext: bool
+) -> Iterator[LabServer]:
     """JupyterLab on loopback, isolated, its kernels pointed at an emulator in this process.
 
     At speed 1 a 4 s 480p job takes about 3 s and a 15 s one about 9 s.
     """
-    base = tmp_path_factory.mktemp("lab")
+    base = tmp_path_factory.mktemp("labext" if with_labext else "lab")
     dirs = {name: base / name for name in ("config", "runtime", "data", "settings",
                                            "workspaces", "ipython", "home", "notebooks")}
     for folder in dirs.values():
         folder.mkdir()
     (dirs["config"] / "labconfig").mkdir()
-    (dirs["config"] / "labconfig" / "page_config.json").write_text(json.dumps(PAGE_CONFIG))
+    page_config = json.loads(json.dumps(PAGE_CONFIG))
+    if not with_labext:
+        page_config["disabledExtensions"][LABEXT_NAME] = True
+    (dirs["config"] / "labconfig" / "page_config.json").write_text(json.dumps(page_config))
     for name, value in USER_SETTINGS.items():
         target = dirs["settings"] / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -249,7 +270,7 @@ def lab_server(
                 process.kill()
                 process.wait(timeout=10)
         emulator.stop()
-        shutil.copyfile(log, artifacts / "jupyter-server.log")
+        shutil.copyfile(log, artifacts / f"{base.name}-jupyter-server.log")
 
 
 def _wait_until_up(server: LabServer) -> None:
@@ -368,10 +389,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture
-def lab(
-    request: pytest.FixtureRequest, browser: Any, lab_server: LabServer, artifacts: Path
-) -> Iterator[Lab]:
-    """A fresh context, page and notebook; the notebook's kernel is shut down afterwards."""
+def lab(request: pytest.FixtureRequest, browser: Any, artifacts: Path) -> Iterator[Lab]:
+    """A fresh context, page and notebook; the notebook's kernel is shut down afterwards.
+
+    Tests marked ``labext`` run with our lab extension, the others without it.
+    """
+    with_labext = request.node.get_closest_marker("labext") is not None
+    lab_server: LabServer = request.getfixturevalue(
+        "labext_server" if with_labext else "lab_server"
+    )
     name = re.sub(r"\W+", "_", request.node.name).strip("_")
     for old in artifacts.glob(f"{name}-*"):
         old.unlink()

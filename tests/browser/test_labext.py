@@ -12,7 +12,7 @@ import pytest
 
 from .conftest import Lab
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.labext]
 
 LOAD = "%load_ext seedance_jupyter"
 MIME = "application/vnd.seedance.job+json"
