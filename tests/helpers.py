@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -48,3 +49,21 @@ class WebhookReceiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@dataclass
+class Settings:
+    """The jobs service's settings as plain values, as a server extension passes them."""
+
+    default_model: str = "seedance-2.0"
+    default_duration: int = 5
+    default_resolution: str = "720p"
+    default_aspect_ratio: str = "16:9"
+    download: bool = False
+    download_dir: str = "videos"
+    budget_usd: float | None = None
+    daily_budget_usd: float | None = None
+    requests_per_minute: float = 240.0
+    first_poll_delay: float = 30.0
+    max_poll_interval: float = 30.0
+    poll_latency: float = 2.0

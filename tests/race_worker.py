@@ -18,7 +18,7 @@ from seedance_jupyter.jobs.ledger import Ledger
 from seedance_jupyter.jobs.service import JobService
 from seedance_jupyter.retry import Backoff
 
-from .test_money import Settings
+from .helpers import Settings
 
 
 def main() -> None:

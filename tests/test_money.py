@@ -10,7 +10,6 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,26 +25,8 @@ from seedance_jupyter.jobs.ledger import Ledger
 from seedance_jupyter.jobs.service import JobService
 from seedance_jupyter.retry import Backoff
 
-from .helpers import eventually
+from .helpers import Settings, eventually
 from .scripted import Answer, ScriptedServer, Seen, accepted
-
-
-@dataclass
-class Settings:
-    """The service's settings as plain values (what a server extension would pass)."""
-
-    default_model: str = "seedance-2.0"
-    default_duration: int = 5
-    default_resolution: str = "720p"
-    default_aspect_ratio: str = "16:9"
-    download: bool = False
-    download_dir: str = "videos"
-    budget_usd: float | None = None
-    daily_budget_usd: float | None = None
-    requests_per_minute: float = 240.0
-    first_poll_delay: float = 30.0
-    max_poll_interval: float = 30.0
-    poll_latency: float = 2.0
 
 
 def service_for(server: ScriptedServer, tmp_path: Path, **settings: object) -> JobService:

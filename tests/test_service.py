@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ from seedance_jupyter.jobs.ledger import Ledger
 from seedance_jupyter.jobs.service import JobService
 from seedance_jupyter.webhooks import sign_webhook_body
 
-from .test_money import Settings
+from .helpers import Settings
 
 
 class FakeGenerations:
@@ -64,23 +65,20 @@ def api(tmp_path: Path) -> FakeGenerations:
     return FakeGenerations(tmp_path / "ledger.sqlite3")
 
 
+def service_over(api: FakeGenerations, **settings: Any) -> JobService:
+    """A service whose generations resource is ``api``, with the documented catalogue."""
+    client = Client(api_key="k", base_url="https://service.example")
+    client.models._catalog = Catalog.documented()
+    client.generations = api  # type: ignore[assignment]
+    backend = Backend(client, "https://service.example", "fake", False)
+    return JobService(Settings(**settings), backend=backend, ledger=Ledger(api.ledger_path))
+
+
 @pytest.fixture
-def service(api: FakeGenerations, tmp_path: Path) -> Iterator[JobService]:
-    built: list[JobService] = []
-
-    def make(**settings: object) -> JobService:
-        client = Client(api_key="k", base_url="https://service.example")
-        client.models._catalog = Catalog.documented()
-        client.generations = api  # type: ignore[assignment]
-        backend = Backend(client, "https://service.example", "fake", False)
-        svc = JobService(Settings(**settings),  # type: ignore[arg-type]
-                         backend=backend, ledger=Ledger(api.ledger_path))
-        built.append(svc)
-        return svc
-
-    yield make()  # type: ignore[misc]
-    for svc in built:
-        svc.close()
+def service(api: FakeGenerations) -> Iterator[JobService]:
+    svc = service_over(api)
+    yield svc
+    svc.close()
 
 
 def test_the_ledger_row_exists_before_the_create_is_sent(
@@ -129,12 +127,7 @@ def test_an_uncertain_submission_blocks_identical_reruns(
 def test_the_session_budget_refuses_before_anything_is_sent(
     api: FakeGenerations, tmp_path: Path
 ) -> None:
-    client = Client(api_key="k", base_url="https://service.example")
-    client.models._catalog = Catalog.documented()
-    client.generations = api  # type: ignore[assignment]
-    svc = JobService(Settings(budget_usd=0.6),  # type: ignore[arg-type]
-                     backend=Backend(client, "https://service.example", "fake", False),
-                     ledger=Ledger(api.ledger_path))
+    svc = service_over(api, budget_usd=0.6)
     try:
         svc.submit(svc.prepare("first"))
         with pytest.raises(BudgetExceededError):
@@ -233,12 +226,7 @@ def test_a_webhook_url_with_a_token_field_names_its_submission(
     tmp_path: Path,
 ) -> None:
     api = RecordingGenerations(tmp_path / "ledger.sqlite3")
-    client = Client(api_key="k", base_url="https://service.example")
-    client.models._catalog = Catalog.documented()
-    client.generations = api  # type: ignore[assignment]
-    svc = JobService(Settings(),  # type: ignore[arg-type]
-                     backend=Backend(client, "https://service.example", "fake", False),
-                     ledger=Ledger(api.ledger_path))
+    svc = service_over(api)
     try:
         job = svc.submit(svc.prepare("a kite", webhook_url="https://hooks.example/w/{token}")).job
         record = svc.ledger.get(job.request_id)
@@ -257,12 +245,7 @@ def test_an_announced_server_receives_the_webhooks_of_plain_submissions(
         json.dumps({"publicUrl": "https://hub.example", "baseUrl": "/user/ada/"})
     )
     api = RecordingGenerations(tmp_path / "ledger.sqlite3")
-    client = Client(api_key="k", base_url="https://service.example")
-    client.models._catalog = Catalog.documented()
-    client.generations = api  # type: ignore[assignment]
-    svc = JobService(Settings(),  # type: ignore[arg-type]
-                     backend=Backend(client, "https://service.example", "fake", False),
-                     ledger=Ledger(api.ledger_path))
+    svc = service_over(api)
     try:
         job = svc.submit(svc.prepare("a kite")).job
         record = svc.ledger.get(job.request_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from seedance_jupyter.jobs.backend import resolve_backend
 from seedance_jupyter.jobs.ledger import Ledger
 from seedance_jupyter.jobs.service import JobService
 
+from ..helpers import Settings
 from ..kernel_harness import Kernel
 from .conftest import until
 
@@ -22,22 +22,13 @@ def seedance_config() -> dict[str, Any]:
     return {"watch_orphans": True, "orphan_interval": 0.5, "events_interval": 0.2}
 
 
-@dataclass(frozen=True)
-class KernelSettings:
+def kernel_settings(**overrides: Any) -> Settings:
     """A kernel's settings (``SeedanceSettings`` defaults), without IPython."""
-
-    default_model: str = "seedance-2.0"
-    default_duration: int = 5
-    default_resolution: str = "480p"
-    default_aspect_ratio: str = "16:9"
-    download: bool = True
-    download_dir: str = "seedance_outputs"
-    budget_usd: float | None = None
-    daily_budget_usd: float | None = None
-    requests_per_minute: float = 240.0
-    first_poll_delay: float = 1.0
-    max_poll_interval: float = 15.0
-    poll_latency: float = 2.0
+    values: dict[str, Any] = {
+        "default_resolution": "480p", "download": True, "download_dir": "seedance_outputs",
+        "first_poll_delay": 1.0, "max_poll_interval": 15.0,
+    }
+    return Settings(**{**values, **overrides})
 
 
 def status_requests(emulator: Emulator, request_id: str) -> int:
@@ -81,8 +72,8 @@ async def test_a_kernel_poller_and_the_watcher_send_no_more_status_requests_than
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
     monkeypatch.chdir(notebook_dir)
-    shared = JobService(KernelSettings(), backend=resolve_backend(), ledger=Ledger(ledger.path))
-    alone = JobService(KernelSettings(download=False), backend=resolve_backend(),
+    shared = JobService(kernel_settings(), backend=resolve_backend(), ledger=Ledger(ledger.path))
+    alone = JobService(kernel_settings(download=False), backend=resolve_backend(),
                        ledger=Ledger(tmp_path / "alone.sqlite3"), lease=False)
     try:
         watched = shared.submit(shared.prepare("a lighthouse at dusk")).job
