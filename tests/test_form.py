@@ -688,3 +688,8 @@ def test_styles_use_theme_variables_not_fixed_colours(form: SeedanceForm) -> Non
 
     assert "var(--jp-error-color1)" in css
     assert not re.search(r"#[0-9a-fA-F]{3,6}\b|rgb\(", css)
+
+
+def test_a_typed_key_is_not_echoed_back_to_the_front_ends(form: SeedanceForm) -> None:
+    assert form.api_key.trait_metadata("value", "echo_update") is False
+    assert form.api_key.trait_metadata("value", "sync") is True

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 from IPython.display import display, update_display
+from traitlets import Unicode
 
 from .. import messages
 from ..catalog import (
@@ -241,7 +242,7 @@ class SeedanceForm:
             f"{esc(FORM_BACKEND.format(label=backend.label))}</span></div>"
         )
 
-        self.api_key = ipywidgets.Password(
+        self.api_key = _KeyField(
             description=FORM_API_KEY_LABEL, placeholder=FORM_API_KEY_PLACEHOLDER,
             continuous_update=False, style=_STYLE, layout=_WIDE,
         )
@@ -677,6 +678,18 @@ class SeedanceForm:
                 self.magic_text.value = text
             finally:
                 self._quiet = False
+
+
+class _KeyField(ipywidgets.Password):  # type: ignore[misc]
+    """A password field whose typed value is never echoed back to the front ends.
+
+    ipywidgets 8 sends every value a front end sets back to all of them
+    (``echo_update``); a key must travel once, to the kernel, and no further.
+    """
+
+    value = Unicode("", help="The typed key (cleared once read).").tag(
+        sync=True, echo_update=False
+    )
 
 
 def _model_options(models: Iterable[ModelInfo]) -> list[tuple[str, str]]:
