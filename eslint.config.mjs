@@ -9,6 +9,7 @@ export default tseslint.config(
       'node_modules/**',
       'seedance_jupyter/**',
       '.venv/**',
+      '.venv-colab/**',
       'jest.config.js',
       'style/index.js'
     ]
