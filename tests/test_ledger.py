@@ -266,6 +266,26 @@ def test_record_download_stores_local_path(ledger: Ledger) -> None:
     assert row.local_path == "/videos/req_1.mp4"
 
 
+def test_recording_a_download_gives_up_the_recorders_lease_in_the_same_write(
+    ledger: Ledger,
+) -> None:
+    submitted(ledger, "tok", "req_1")
+    assert ledger.try_lease("req_1", "me", 30)
+    ledger.record_download("req_1", "v/req_1.mp4", releasing="me")
+    row = ledger.get("req_1")
+    assert row is not None
+    assert (row.local_path, row.lease_owner, row.lease_until) == ("v/req_1.mp4", None, None)
+
+
+def test_recording_a_download_keeps_another_processs_lease(ledger: Ledger) -> None:
+    submitted(ledger, "tok", "req_1")
+    assert ledger.try_lease("req_1", "other", 30)
+    ledger.record_download("req_1", "v/req_1.mp4", releasing="me")
+    row = ledger.get("req_1")
+    assert row is not None
+    assert row.lease_owner == "other"
+
+
 def test_unfinished_lists_in_flight_jobs_oldest_first(ledger: Ledger, clock: Clock) -> None:
     submitted(ledger, "a", "req_a")
     clock.now += 1

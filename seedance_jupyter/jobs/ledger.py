@@ -471,15 +471,21 @@ class Ledger:
         )
 
     def record_download(
-        self, request_id: str, local_path: str, *, backend: str | None = None
+        self, request_id: str, local_path: str, *, backend: str | None = None,
+        releasing: str | None = None,
     ) -> None:
-        """Remember where the video was saved."""
+        """Remember where the video was saved, and give up ``releasing``'s lease.
+
+        One write, so no reader ever sees a saved video whose job is still leased.
+        """
         with self._write() as conn:
             conn.execute(
-                f"UPDATE jobs SET local_path = :path, updated_at = :now "  # noqa: S608
+                "UPDATE jobs SET local_path = :path, updated_at = :now, "  # noqa: S608
+                "lease_until = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_until END, "
+                "lease_owner = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_owner END "
                 f"WHERE {_newest_with_request_id(backend)}",
                 {"path": local_path, "now": self._clock(), "request_id": request_id,
-                 "backend": backend},
+                 "backend": backend, "owner": releasing},
             )
 
     def record_delivery(

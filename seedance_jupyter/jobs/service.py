@@ -661,7 +661,8 @@ class JobService:
             return
         job.local_path = _display_path(path, folder)
         job.poster_data_uri = poster_data_uri(path)
-        self.ledger.record_download(job.request_id, job.local_path)
+        self.ledger.record_download(job.request_id, job.local_path, backend=self.backend.key,
+                                    releasing=self.lease_owner)
         job.notify()
 
     def close(self) -> None:
