@@ -34,6 +34,7 @@ AMBIGUOUS_SUBMIT = (
     "It was NOT resent, so you are not charged twice. The job carries client token {token}; "
     "it will be matched by webhook or lookup. Check the dashboard before submitting again."
 )
+INTERRUPTED_IN_FLIGHT = "interrupted while the request was on the wire"
 WAIT_TIMEOUT = "Job {request_id} was still {status} after {timeout:g} s."
 NETWORK_FAILED = "Could not reach {base_url} ({detail})."
 BAD_API_KEY = (

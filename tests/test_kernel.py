@@ -16,7 +16,9 @@ from nbclient import NotebookClient
 
 from seedance_jupyter.emulator import Emulator, Faults, start
 
+from .helpers import eventually
 from .kernel_harness import Kernel, display_ids
+from .scripted import Answer, ScriptedServer, accepted
 
 pytestmark = pytest.mark.kernel
 KEY = "sd2_live_kernel_test_key_0123456789"
@@ -316,3 +318,33 @@ def test_a_cd_during_a_job_does_not_move_the_video_away_from_its_link(
     assert path.startswith("seedance_outputs/")
     assert (tmp_path / path).is_file()
     assert not (tmp_path / "elsewhere" / "seedance_outputs").exists()
+
+
+def test_ctrl_c_during_a_create_under_verbose_tracebacks_shows_no_key_and_no_resend(
+    tmp_path: Path,
+) -> None:
+    server = ScriptedServer(create=lambda seen: Answer(body=accepted().body, delay=20))
+    kernel = Kernel(tmp_path, {"SEEDANCE_BASE_URL": server.url, "SEEDANCE_API_KEY": KEY,
+                               "SEEDANCE_HOME": str(tmp_path / "home")})
+    cell = "%%seedance -d 5 -r 480p\na create interrupted on the wire"
+    try:
+        kernel.execute("%xmode Verbose")
+        kernel.execute(LOAD)
+        msg_id = kernel.client.execute(cell)
+        assert eventually(lambda: server.posts == 1, timeout=30)
+        kernel.manager.interrupt_kernel()
+        assert kernel.wait_for(lambda iopub: any(
+            m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "error"
+            for m in iopub), timeout=10)
+        kernel.drain(0.5)  # past the kernel's abort of requests queued behind the error
+        again = kernel.execute(cell)
+        outputs = json.dumps([m["content"] for m in kernel.iopub])
+        assert KEY not in outputs
+        assert "may have reached the service" in outputs
+        assert "may have been charged" in again.text()
+        assert server.posts == 1
+        errors = [m["content"] for m in kernel.iopub if m["msg_type"] == "error"]
+        assert [len(e["traceback"]) for e in errors] == [1, 1]  # one line, even when Verbose
+    finally:
+        kernel.shutdown()
+        server.close()

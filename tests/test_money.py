@@ -6,6 +6,7 @@ never resent; racing submissions claim once; a paid request id is never lost.
 
 from __future__ import annotations
 
+import _thread
 import json
 import sqlite3
 import threading
@@ -101,6 +102,21 @@ def test_a_create_answer_without_id_or_envelope_is_uncertain_never_rejected(
     record = service.ledger.by_token(caught.value.client_token)
     assert record is not None and record.status == "submission_uncertain"
     assert service.spent_usd > 0
+
+
+def test_ctrl_c_while_a_create_is_on_the_wire_records_it_uncertain(make) -> None:
+    server, service = make(create=lambda seen: Answer(body=accepted().body, delay=5))
+
+    def interrupt_once_sent() -> None:
+        if eventually(lambda: server.posts == 1, timeout=5):
+            _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_once_sent, daemon=True).start()
+    with pytest.raises(AmbiguousSubmitError) as caught:
+        service.submit(service.prepare("a kite"))
+    record = service.ledger.by_token(caught.value.client_token)
+    assert record is not None and record.status == "submission_uncertain"
+    assert server.posts == 1
 
 
 def test_an_uncertain_submission_is_never_resent(make) -> None:

@@ -163,6 +163,8 @@ class Transport:
         for attempt in range(self.max_retries + 1):
             try:
                 response = self._send("POST", path, body, auth=True)
+            except KeyboardInterrupt:
+                raise _interrupted(token) from None
             except requests.RequestException as exc:
                 if _nothing_sent(exc) and attempt < self.max_retries:
                     time.sleep(self.backoff.delay(attempt))
@@ -186,7 +188,10 @@ class Transport:
                 time.sleep(delay)
                 waited += delay
                 continue
-            return _create_answer(response, token)
+            try:
+                return _create_answer(response, token)
+            except KeyboardInterrupt:
+                raise _interrupted(token) from None
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def request(
@@ -271,6 +276,14 @@ def _retry_after(response: requests.Response) -> float | None:
     """``Retry-After`` in seconds, capped at what one wait may take."""
     seconds = parse_retry_after(response.headers.get("Retry-After"))
     return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
+
+
+def _interrupted(token: str) -> AmbiguousSubmitError:
+    """Ctrl-C while a create was on the wire: the job may exist and be charged."""
+    return AmbiguousSubmitError(
+        messages.AMBIGUOUS_SUBMIT.format(detail=messages.INTERRUPTED_IN_FLIGHT, token=token),
+        client_token=token,
+    )
 
 
 def _create_answer(response: requests.Response, token: str) -> dict[str, Any]:
