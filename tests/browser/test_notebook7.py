@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import pytest
 
@@ -48,7 +49,7 @@ ELAPSED_TICKS_WITHIN_MS = 2_000
 ORPHAN_MS = 90_000
 
 
-def lab_card_status(lab: Lab, root: object, pattern: str, timeout: float) -> None:
+def lab_card_status(lab: Lab, root: Any, pattern: str, timeout: float) -> None:
     """Wait until the lab card's status under ``root`` matches the JS regex ``pattern``."""
     lab.wait_for(
         f"(root) => {{ const c = ({JS_CARD})(root); return !!c && /{pattern}/.test(c.status); }}",
