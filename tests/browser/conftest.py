@@ -1,6 +1,8 @@
-"""Fixtures of the browser tests: one JupyterLab server, one Chromium, a page per test.
+"""Fixtures of the browser tests: Jupyter servers, one Chromium, a page per test.
 
-The server runs on loopback with every Jupyter folder isolated in a temporary
+The servers are JupyterLab 4 and Notebook 7, each with or without our lab extension
+(markers ``labext`` and ``notebook7`` choose; the default is JupyterLab without it).
+Each runs on loopback with every Jupyter folder isolated in a temporary
 directory, and its kernels talk to an emulator started in *this* process, so a
 test can check what the service received (``lab.server.emulator.requests``).
 Each test gets a fresh browser context and page and its own notebook; its kernel
@@ -69,6 +71,29 @@ PAGE_CONFIG = {"disabledExtensions": {"@jupyterlab/apputils-extension:announceme
 KERNEL_START_MS = 60_000
 SERVER_START_S = 60.0
 
+
+@dataclass(frozen=True)
+class Frontend:
+    """What differs between the apps that serve our lab extension: how one starts, and
+    where a notebook's page is. Both share page_config.json, the settings folder,
+    ``--expose-app-in-browser`` (``window.jupyterapp``) and the notebook's DOM."""
+
+    name: str
+    module: str
+    args: tuple[str, ...]
+    #: A notebook's page, with ``{notebook}`` and ``{token}``.
+    page: str
+
+
+JUPYTERLAB = Frontend(
+    "jupyter lab", "jupyterlab",
+    ("--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"),
+    # ?reset: JupyterLab would otherwise reopen the tabs of the workspace.
+    "/lab/tree/{notebook}?reset&token={token}",
+)
+#: Notebook 7 opens one document per page and has no workspace to reset.
+NOTEBOOK7 = Frontend("jupyter notebook", "notebook", (), "/notebooks/{notebook}?token={token}")
+
 # Browser-side snippets. The app is exposed by --expose-app-in-browser.
 JS_KERNEL_IDLE = """() => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
@@ -123,8 +148,9 @@ def write_notebook(path: Path, cells: list[str]) -> None:
 
 @dataclass
 class LabServer:
-    """A running ``jupyter lab`` and the emulator its kernels use."""
+    """A running ``jupyter lab`` or ``jupyter notebook`` and the emulator its kernels use."""
 
+    frontend: Frontend
     url: str
     token: str
     root: Path
@@ -140,8 +166,8 @@ class LabServer:
         response.raise_for_status()
         return response.json() if response.content else None
 
-    def lab_url(self, notebook: str) -> str:
-        return f"{self.url}/lab/tree/{notebook}?reset&token={self.token}"
+    def page_url(self, notebook: str) -> str:
+        return self.url + self.frontend.page.format(notebook=notebook, token=self.token)
 
     def sessions(self, notebook: str | None = None) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.api("GET", "/api/sessions")
@@ -189,7 +215,7 @@ def lab_server(
 ) -> Iterator[LabServer]:
     """JupyterLab without our lab extension: the kernel's own card, as front ends
     without the extension (VS Code, Colab, an older install) show it."""
-    yield from _run_lab(artifacts, tmp_path_factory, with_labext=False)
+    yield from _run_lab(artifacts, tmp_path_factory, JUPYTERLAB, with_labext=False)
 
 
 @pytest.fixture(scope="package")
@@ -197,17 +223,45 @@ def labext_server(
     chromium: str, artifacts: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LabServer]:
     """JupyterLab with our lab extension: its MIME card, panel and status bar."""
-    yield from _run_lab(artifacts, tmp_path_factory, with_labext=True)
+    yield from _run_lab(artifacts, tmp_path_factory, JUPYTERLAB, with_labext=True)
+
+
+@pytest.fixture(scope="package")
+def notebook7_server(
+    chromium: str, artifacts: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LabServer]:
+    """Notebook 7 with our lab extension, which it loads like JupyterLab does."""
+    yield from _run_lab(artifacts, tmp_path_factory, NOTEBOOK7, with_labext=True)
+
+
+@pytest.fixture(scope="package")
+def notebook7_plain_server(
+    chromium: str, artifacts: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LabServer]:
+    """Notebook 7 without our lab extension: the kernel's own card."""
+    yield from _run_lab(artifacts, tmp_path_factory, NOTEBOOK7, with_labext=False)
+
+
+#: The server fixture for a test, by its markers: (labext, notebook7).
+SERVER_FIXTURES = {
+    (False, False): "lab_server",
+    (True, False): "labext_server",
+    (False, True): "notebook7_plain_server",
+    (True, True): "notebook7_server",
+}
 
 
 def _run_lab(
-    artifacts: Path, tmp_path_factory: pytest.TempPathFactory, *, with_labext: bool
+    artifacts: Path, tmp_path_factory: pytest.TempPathFactory, frontend: Frontend, *,
+    with_labext: bool,
 ) -> Iterator[LabServer]:
-    """JupyterLab on loopback, isolated, its kernels pointed at an emulator in this process.
+    """A Jupyter front end on loopback, isolated, its kernels pointed at an emulator in
+    this process. Our lab extension is switched off, when asked, in page_config.json,
+    which JupyterLab and Notebook 7 both read.
 
     At speed 1 a 4 s 480p job takes about 3 s and a 15 s one about 9 s.
     """
-    base = tmp_path_factory.mktemp("labext" if with_labext else "lab")
+    base = tmp_path_factory.mktemp(f"{frontend.module}{'-labext' if with_labext else ''}")
     dirs = {name: base / name for name in ("config", "runtime", "data", "settings",
                                            "workspaces", "ipython", "home", "notebooks")}
     for folder in dirs.values():
@@ -240,19 +294,18 @@ def _run_lab(
     }
     env.pop("JUPYTER_TOKEN", None)
     command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+        sys.executable, "-m", frontend.module, "--no-browser", "--allow-root",
         f"--IdentityProvider.token={token}", f"--port={port}", "--ServerApp.port_retries=0",
         "--ServerApp.ip=127.0.0.1", f"--notebook-dir={dirs['notebooks']}",
-        "--expose-app-in-browser", "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--expose-app-in-browser", *frontend.args,
     ]
     log = base / "jupyter-server.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command, env=env, cwd=dirs["notebooks"], stdout=sink, stderr=subprocess.STDOUT
         )
-    server = LabServer(f"http://127.0.0.1:{port}", token, dirs["notebooks"], emulator, log,
-                       process)
+    server = LabServer(frontend, f"http://127.0.0.1:{port}", token, dirs["notebooks"], emulator,
+                       log, process)
     try:
         _wait_until_up(server)
         yield server
@@ -277,14 +330,14 @@ def _wait_until_up(server: LabServer) -> None:
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            pytest.fail(f"jupyter lab exited with {server.process.returncode}:\n"
+            pytest.fail(f"{server.frontend.name} exited with {server.process.returncode}:\n"
                         f"{server.log_tail()}", pytrace=False)
         try:
             server.api("GET", "/api/status")
             return
         except requests.RequestException:
             time.sleep(0.25)
-    pytest.fail(f"jupyter lab did not answer within {SERVER_START_S:.0f} s:\n"
+    pytest.fail(f"{server.frontend.name} did not answer within {SERVER_START_S:.0f} s:\n"
                 f"{server.log_tail()}", pytrace=False)
 
 
@@ -307,7 +360,7 @@ def browser(chromium: str) -> Iterator[Any]:
 
 @dataclass
 class Lab:
-    """One test's page in JupyterLab and its notebook."""
+    """One test's page in JupyterLab or Notebook 7 and its notebook."""
 
     page: Any
     server: LabServer
@@ -328,7 +381,7 @@ class Lab:
         """Write the notebook (when ``cells`` are given), open it, wait for an idle kernel."""
         if cells is not None:
             write_notebook(self.path, cells)
-        self.page.goto(self.server.lab_url(self.notebook))
+        self.page.goto(self.server.page_url(self.notebook))
         self.page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=KERNEL_START_MS)
         self.page.wait_for_function(JS_KERNEL_IDLE, timeout=KERNEL_START_MS)
 
@@ -392,11 +445,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def lab(request: pytest.FixtureRequest, browser: Any, artifacts: Path) -> Iterator[Lab]:
     """A fresh context, page and notebook; the notebook's kernel is shut down afterwards.
 
-    Tests marked ``labext`` run with our lab extension, the others without it.
+    Tests marked ``labext`` run with our lab extension, the others without it; tests
+    marked ``notebook7`` run in Notebook 7, the others in JupyterLab.
     """
-    with_labext = request.node.get_closest_marker("labext") is not None
+    def marked(name: str) -> bool:
+        return request.node.get_closest_marker(name) is not None
+
     lab_server: LabServer = request.getfixturevalue(
-        "labext_server" if with_labext else "lab_server"
+        SERVER_FIXTURES[marked("labext"), marked("notebook7")]
     )
     name = re.sub(r"\W+", "_", request.node.name).strip("_")
     for old in artifacts.glob(f"{name}-*"):

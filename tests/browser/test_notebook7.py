@@ -1,0 +1,155 @@
+"""What a user sees in Notebook 7, which serves the same lab extension as JupyterLab: one
+live card per job, Cancel, a job that its card follows to the video after the kernel is
+gone, literal dollars; and, without the lab extension, the kernel's own card."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+
+from .conftest import Lab
+from .test_lab import (
+    CANCEL_WITHIN_S,
+    JOB_MS,
+    LOAD,
+    WIDE,
+    assert_plays,
+    card_status,
+    playing_video,
+)
+from .test_labext import JS_CARD
+
+pytestmark = [pytest.mark.browser, pytest.mark.notebook7]
+with_labext = pytest.mark.labext
+
+#: Every kind of card under a cell's output area: the lab extension's MIME card, the
+#: kernel's live widget card and its saved HTML card.
+JS_CARD_COUNT = """(root) => root.querySelectorAll(['.seedance-lab-card', '.seedance-card',
+  '.seedance-result'].map((c) => `.jp-OutputArea ${c}`).join(', ')).length"""
+JS_ELAPSED = "(root) => root.querySelector('.seedance-lab-card .seedance-elapsed').textContent"
+#: The lab card's Cancel button once it can cancel: the job's id is in its label.
+JS_CANCEL_LABEL = """(root) => {
+  const b = root.querySelector('.seedance-lab-card .seedance-cancel');
+  const label = b && !b.disabled && b.offsetParent !== null && b.getAttribute('aria-label');
+  return label && label.startsWith('Cancel job ') ? label : null;
+}"""
+#: Plays the lab card's video, muted; true once it has a frame (or has failed).
+JS_CARD_VIDEO_LOADED = """(root) => {
+  const v = root.querySelector('.seedance-lab-card video');
+  if (!v) return false;
+  if (!v.dataset.played) { v.dataset.played = '1'; v.muted = true; v.play().catch(() => {}); }
+  return v.readyState >= 2 || !!v.error;
+}"""
+ELAPSED_TICKS_WITHIN_MS = 2_000
+#: A kernel shut down mid-job leaves its lease (35 s with the default max_poll_interval) to
+#: run out before the server's orphan watcher finishes the job: about 36 s here, unloaded.
+ORPHAN_MS = 90_000
+
+
+def lab_card_status(lab: Lab, root: Any, pattern: str, timeout: float) -> None:
+    """Wait until the lab card's status under ``root`` matches the JS regex ``pattern``."""
+    lab.wait_for(
+        f"(root) => {{ const c = ({JS_CARD})(root); return !!c && /{pattern}/.test(c.status); }}",
+        root, timeout=timeout, what=f"lab card status /{pattern}/",
+        detail=lambda: lab.page.evaluate(JS_CARD, root), polling=50,
+    )
+
+
+@with_labext
+def test_running_cell_shows_one_lab_card_whose_elapsed_time_ticks(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 15 -r 480p\nA slow pan over a salt flat, in Notebook 7"])
+    lab.run_all()
+    cell = lab.cell(1)
+    root = cell.element_handle()
+    lab_card_status(lab, root, "queued|processing", timeout=JOB_MS)
+    lab.shot("running", cell)
+    assert lab.page.evaluate(JS_CARD_COUNT, root) == 1
+    assert cell.locator(".jp-OutputArea .seedance-lab-card").count() == 1
+
+    before = lab.page.evaluate(JS_ELAPSED, root)
+    lab.wait_for(
+        f"([root, before]) => ({JS_ELAPSED})(root) !== before", [root, before],
+        timeout=ELAPSED_TICKS_WITHIN_MS, what=f"the elapsed time to move on from {before!r}",
+    )
+    assert lab.page.evaluate(JS_CARD_COUNT, root) == 1
+
+
+@with_labext
+def test_cancel_on_the_lab_card_cancels_the_job_within_two_seconds(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 15 -r 480p\nA long tide, cancelled from Notebook 7"])
+    lab.run_all()
+    cell = lab.cell(1)
+    root = cell.element_handle()
+    lab.wait_for(JS_CANCEL_LABEL, root, timeout=JOB_MS, what="an enabled Cancel button")
+    request_id = lab.page.evaluate(JS_CANCEL_LABEL, root).removeprefix("Cancel job ")
+    assert re.fullmatch(r"[\w-]+", request_id), request_id
+
+    cell.locator(".seedance-lab-card .seedance-cancel").click()
+    clicked = time.monotonic()
+    lab_card_status(lab, root, r"\bcancelled\b", timeout=CANCEL_WITHIN_S * 1000)
+    took = time.monotonic() - clicked
+    lab.shot("cancelled", cell)
+
+    assert took < CANCEL_WITHIN_S
+    cancel_path = f"/api/open/v1/video/generations/{request_id}/cancel"
+    cancels = [r.path for r in lab.server.emulator.requests
+               if r.method == "POST" and r.path.endswith("/cancel")]
+    assert cancels.count(cancel_path) == 1, cancels
+
+
+@with_labext
+def test_lab_card_reaches_the_video_after_the_kernel_is_shut_down(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 4 -r 480p\nA kite over dunes, finished with no kernel"])
+    lab.run_all()
+    root = lab.cell(1).element_handle()
+    lab_card_status(lab, root, "queued|processing", timeout=JOB_MS)
+    kernels = lab.server.kernel_ids()
+    lab.server.shut_down(lab.notebook)
+    assert lab.server.kernel_ids() < kernels
+
+    lab_card_status(lab, root, r"\bsucceeded\b", timeout=ORPHAN_MS)
+    lab.wait_for(JS_CARD_VIDEO_LOADED, root, timeout=JOB_MS, what="the card's video loaded",
+                 detail=lambda: lab.page.evaluate(JS_CARD, root))
+    card = lab.page.evaluate(JS_CARD, root)
+    lab.shot("finished-without-kernel", lab.cell(1))
+    assert card["error"] is None, card
+    assert card["readyState"] >= 2, card
+    assert card["width"] == WIDE[0], card
+
+
+@with_labext
+def test_dollar_amounts_in_a_prompt_render_literally_in_the_lab_card(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 4 -r 480p --wait\nA $5 and $10 bill on a table"])
+    lab.run_all()
+    root = lab.cell(1).element_handle()
+    lab_card_status(lab, root, r"\bsucceeded\b", timeout=JOB_MS)
+    prompt = lab.cell(1).locator(".seedance-lab-card .seedance-prompt")
+    assert prompt.inner_text() == "A $5 and $10 bill on a table"
+    assert lab.cell(1).locator("mjx-container, .MathJax").count() == 0
+
+
+def test_dollar_amounts_in_a_prompt_render_literally_in_the_kernels_card(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 4 -r 480p --wait\nA $5 and $10 bill on a table"])
+    lab.run_all()
+    root = lab.cell(1).element_handle()
+    card_status(lab, root, r"\bsucceeded\b", timeout=JOB_MS)
+    prompt = lab.cell(1).locator(".seedance-result .seedance-prompt")
+    assert "A $5 and $10 bill on a table" in prompt.inner_text()  # beside the badge
+    assert lab.cell(1).locator("mjx-container, .MathJax").count() == 0
+
+
+def test_without_the_lab_extension_the_kernels_card_is_alone_and_plays(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 4 -r 480p\nA lighthouse beam over fog, in plain Notebook 7"])
+    lab.run_all()
+    cell = lab.cell(1)
+    root = cell.element_handle()
+    card_status(lab, root, "queued|processing", timeout=JOB_MS)
+    assert lab.page.evaluate(JS_CARD_COUNT, root) == 1
+    assert cell.locator(".jp-OutputArea .seedance-card").count() == 1
+
+    assert_plays(playing_video(lab, root), WIDE)
+    lab.shot("finished", cell)
+    assert lab.page.evaluate(JS_CARD_COUNT, root) == 1
