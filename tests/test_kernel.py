@@ -15,6 +15,8 @@ import pytest
 from nbclient import NotebookClient
 
 from seedance_jupyter.emulator import Emulator, Faults, start
+from seedance_jupyter.jobs.ledger import Ledger
+from seedance_jupyter.status import FINAL
 
 from .helpers import eventually
 from .kernel_harness import Kernel, display_ids
@@ -348,3 +350,20 @@ def test_ctrl_c_during_a_create_under_verbose_tracebacks_shows_no_key_and_no_res
     finally:
         kernel.shutdown()
         server.close()
+
+
+def test_a_kernel_shut_down_cleanly_gives_up_its_jobs_leases(
+    slow_env: dict[str, str], tmp_path: Path
+) -> None:
+    ledger = Ledger(Path(slow_env["SEEDANCE_HOME"]) / "ledger.sqlite3")
+    kernel = Kernel(tmp_path, slow_env)
+    try:
+        kernel.execute(LOAD)
+        kernel.execute("%%seedance -d 4 -r 480p\nleft to the server")
+        assert eventually(lambda: any(r.lease_owner for r in ledger.jobs()), timeout=30)
+    finally:
+        kernel.client.stop_channels()
+        kernel.manager.shutdown_kernel(now=False)  # as closing a notebook's session does
+    (record,) = ledger.jobs()
+    assert record.status not in FINAL
+    assert record.lease_owner is None

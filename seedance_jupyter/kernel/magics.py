@@ -357,21 +357,23 @@ class SeedanceMagics(Magics, SeedanceSettings):
 
         return SeedanceForm(self.session)
 
-    def say_unfinished(self) -> None:
-        """At exit (kernel shutdown, IPython quitting): one line if paid jobs still run.
+    def at_exit(self) -> None:
+        """At exit (kernel shutdown, IPython quitting): say if paid jobs still run, and
+        give up their leases, so the server's watcher finishes them at once instead of
+        waiting for the leases to expire.
 
-        Written to the cell's stream and, in a kernel, to the process's own stdout
-        too (the server's log), since no front end may be listening any more.
+        The line goes to the cell's stream and, in a kernel, to the process's own
+        stdout too (the server's log), since no front end may be listening any more.
         """
         if self._session is None:
             return
         count = sum(1 for job in self._session.unfinished() if not job.done)
-        if not count:
-            return
-        line = messages.UNFINISHED_AT_EXIT.format(count=count)
-        for stream in {id(s): s for s in (sys.stdout, sys.__stdout__) if s is not None}.values():
-            with contextlib.suppress(ValueError, OSError):  # a closed stream at exit
-                print(line, file=stream, flush=True)
+        if count:
+            line = messages.UNFINISHED_AT_EXIT.format(count=count)
+            for stream in {id(s): s for s in (sys.stdout, sys.__stdout__) if s}.values():
+                with contextlib.suppress(ValueError, OSError):  # a closed stream at exit
+                    print(line, file=stream, flush=True)
+        self.close()
 
     def close(self) -> None:
         if self._session is not None:
@@ -434,7 +436,7 @@ def load(ipython: Any) -> None:
         "seedance_jupyter.jobs.handle", "Job", magics.show_card
     )
     _extension[id(ipython)] = magics
-    atexit.register(magics.say_unfinished)
+    atexit.register(magics.at_exit)
     unfinished, uncertain = _count_unfinished()
     if unfinished:
         print(messages.UNFINISHED_ON_LOAD.format(count=unfinished), file=sys.stdout)
@@ -448,7 +450,7 @@ def unload(ipython: Any) -> None:
     formatter.pop("seedance_jupyter.jobs.handle.Job", None)
     magics = _extension.pop(id(ipython), None)
     if magics is not None:
-        atexit.unregister(magics.say_unfinished)
+        atexit.unregister(magics.at_exit)
         magics.close()
 
 
