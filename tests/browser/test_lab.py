@@ -329,3 +329,75 @@ def test_an_untrusted_copy_keeps_the_cards_border_and_badge(lab: Lab) -> None:
     assert not lab.page.evaluate(
         "() => window.jupyterapp.shell.currentWidget.content.model.cells.get(1).trusted"
     )
+
+
+JS_ACTIVE_CELL = "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
+JS_CELL_TYPE = "(i) => window.jupyterapp.shell.currentWidget.content.model.cells.get(i).type"
+JS_FOCUS_IN = "(root) => !!document.activeElement && root.contains(document.activeElement)"
+
+
+def open_form(lab: Lab) -> Any:
+    """A notebook whose cell 1 shows the form and cell 2 follows it; the form's locator."""
+    lab.page.set_viewport_size({"width": 1280, "height": 1800})  # the whole form in view
+    lab.open([LOAD, "%seedance form", "1 + 1"])
+    lab.run_all()
+    root = lab.cell(1).element_handle()
+    lab.wait_for("(root) => !!root.querySelector('.seedance-form .seedance-submit')", root,
+                 timeout=JOB_MS, what="the form")
+    return lab.cell(1).locator(".seedance-form").first
+
+
+def test_arrow_keys_on_a_form_dropdown_change_its_value_not_the_cell_selection(lab: Lab) -> None:
+    form = open_form(lab)
+    duration = form.locator(".seedance-duration select")
+    before = duration.input_value()
+    duration.focus()
+    active = lab.page.evaluate(JS_ACTIVE_CELL)
+
+    lab.page.keyboard.press("ArrowDown")
+
+    assert duration.input_value() != before
+    assert lab.page.evaluate(JS_ACTIVE_CELL) == active == 1
+    assert lab.page.evaluate(JS_FOCUS_IN, form.element_handle())
+
+
+def test_m_on_a_focused_form_dropdown_leaves_the_cell_a_code_cell(lab: Lab) -> None:
+    form = open_form(lab)
+    form.locator(".seedance-model select").focus()
+
+    lab.page.keyboard.press("m")
+
+    assert lab.page.evaluate(JS_CELL_TYPE, 1) == "code"
+    assert lab.page.evaluate(JS_FOCUS_IN, form.element_handle())
+
+
+def test_tab_reaches_the_advanced_sections_controls(lab: Lab) -> None:
+    form = open_form(lab)
+    webhook = form.locator(".seedance-webhook input")
+    form.locator(".seedance-media-0 input").focus()
+
+    for _ in range(6):  # to the Advanced toggle, open it, on into its fields
+        lab.page.keyboard.press("Tab")
+        if lab.page.evaluate("(el) => document.activeElement === el", webhook.element_handle()):
+            break
+        focused = lab.page.evaluate("() => document.activeElement.textContent")
+        if "Advanced" in focused:
+            lab.page.keyboard.press("Enter")
+
+    assert lab.page.evaluate("(el) => document.activeElement === el", webhook.element_handle())
+
+
+def test_focus_stays_on_submit_after_submitting_from_the_keyboard(lab: Lab) -> None:
+    form = open_form(lab)
+    form.locator(".seedance-prompt textarea").fill("A heron lifting off a pond, sent by keyboard")
+    submit = form.locator(".seedance-submit")
+    lab.wait_for("(b) => !b.disabled", submit.element_handle(), timeout=10_000,
+                 what="Submit enabled")
+    submit.focus()
+
+    lab.page.keyboard.press("Enter")
+    card_status(lab, lab.cell(1).element_handle(), "queued|processing", timeout=JOB_MS)
+    lab.wait_for("(b) => !b.disabled", submit.element_handle(), timeout=10_000,
+                 what="Submit enabled again")
+
+    assert lab.page.evaluate("(el) => document.activeElement === el", submit.element_handle())
