@@ -80,6 +80,7 @@ from ..messages import (
 )
 from ..status import FINAL
 from .card import WIDGET_MIME, widget_view
+from .keyboard import FormKeys
 from .markup import NO_MATH, esc, root
 
 if TYPE_CHECKING:
@@ -339,8 +340,9 @@ class SeedanceForm:
         self.jobs.add_class("seedance-jobs")
 
         self.api_key_box = key_box
+        keys = FormKeys(layout={"display": "none"})
         self.widget = ipywidgets.VBox([
-            style, title, key_box, self.prompt, self.model, self.duration, self.aspect_ratio,
+            style, keys, title, key_box, self.prompt, self.model, self.duration, self.aspect_ratio,
             self.resolution, media_heading, *self.media_rows, self.advanced, self.cost,
             ipywidgets.HBox([self.submit_button, self.reason_line]), self.message,
             self.copy_button, self.magic_text,

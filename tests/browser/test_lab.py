@@ -272,19 +272,32 @@ def test_dollar_amounts_in_a_prompt_render_literally(lab: Lab) -> None:
     assert lab.cell(1).locator("mjx-container, .MathJax").count() == 0
 
 
-def test_the_emulator_badge_and_cancel_button_meet_aa_contrast(lab: Lab) -> None:
+@pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
+def test_the_emulator_badge_status_and_cancel_button_meet_aa_contrast(
+    lab: Lab, theme: str
+) -> None:
     lab.open([LOAD, "%%seedance -d 15 -r 480p\nA slow tide, for a contrast check"])
+    lab.page.evaluate(
+        "async (theme) => { await window.jupyterapp.commands.execute("
+        "'apputils:change-theme', {theme}); }", theme,
+    )
+    lab.wait_for("(theme) => document.body.dataset.jpThemeName === theme", theme,
+                 timeout=10_000, what=f"the {theme} theme")
     lab.run_all()
     cell = lab.cell(1)
     lab.wait_for(
         "(root) => !!root.querySelector('.seedance-card .seedance-cancel:not([disabled])')",
         cell.element_handle(), timeout=JOB_MS, what="the live card",
     )
-    badge = cell.locator(".seedance-card .seedance-badge").first.element_handle()
-    cancel = cell.locator(".seedance-card .seedance-cancel").first.element_handle()
-    assert lab.page.evaluate(JS_CONTRAST, badge) >= 4.5
-    assert lab.page.evaluate(JS_CONTRAST, cancel) >= 4.5
-    cancel.click()
+    # In one call: the live card is re-rendered as its status changes.
+    ratios = lab.page.evaluate(
+        f"([root, names]) => Object.fromEntries(names.map((name) => [name, ({JS_CONTRAST})("
+        "root.querySelector('.seedance-card .' + name))]))",
+        [cell.element_handle(), ["seedance-badge", "seedance-status", "seedance-cancel"]],
+    )
+    lab.shot("contrast", cell)
+    cell.locator(".seedance-card .seedance-cancel").first.click()
+    assert all(ratio >= 4.5 for ratio in ratios.values()), ratios
 
 
 def test_a_missing_video_shows_the_poster_and_names_the_file(lab: Lab) -> None:
@@ -329,3 +342,121 @@ def test_an_untrusted_copy_keeps_the_cards_border_and_badge(lab: Lab) -> None:
     assert not lab.page.evaluate(
         "() => window.jupyterapp.shell.currentWidget.content.model.cells.get(1).trusted"
     )
+
+
+JS_ACTIVE_CELL = "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
+JS_CELL_TYPE = "(i) => window.jupyterapp.shell.currentWidget.content.model.cells.get(i).type"
+JS_FOCUS_IN = "(root) => !!document.activeElement && root.contains(document.activeElement)"
+
+
+def open_form(lab: Lab) -> Any:
+    """A notebook whose cell 1 shows the form and cell 2 follows it; the form's locator."""
+    lab.page.set_viewport_size({"width": 1280, "height": 1800})  # the whole form in view
+    lab.open([LOAD, "%seedance form", "1 + 1"])
+    lab.run_all()
+    root = lab.cell(1).element_handle()
+    lab.wait_for("(root) => !!root.querySelector('.seedance-form .seedance-submit')", root,
+                 timeout=JOB_MS, what="the form")
+    return lab.cell(1).locator(".seedance-form").first
+
+
+def test_arrow_keys_on_a_form_dropdown_change_its_value_not_the_cell_selection(lab: Lab) -> None:
+    form = open_form(lab)
+    duration = form.locator(".seedance-duration select")
+    before = duration.input_value()
+    duration.focus()
+    active = lab.page.evaluate(JS_ACTIVE_CELL)
+
+    lab.page.keyboard.press("ArrowDown")
+
+    assert duration.input_value() != before
+    assert lab.page.evaluate(JS_ACTIVE_CELL) == active == 1
+    assert lab.page.evaluate(JS_FOCUS_IN, form.element_handle())
+
+
+def test_m_on_a_focused_form_dropdown_leaves_the_cell_a_code_cell(lab: Lab) -> None:
+    form = open_form(lab)
+    form.locator(".seedance-model select").focus()
+
+    lab.page.keyboard.press("m")
+
+    assert lab.page.evaluate(JS_CELL_TYPE, 1) == "code"
+    assert lab.page.evaluate(JS_FOCUS_IN, form.element_handle())
+
+
+def test_tab_reaches_the_advanced_sections_controls(lab: Lab) -> None:
+    form = open_form(lab)
+    webhook = form.locator(".seedance-webhook input")
+    form.locator(".seedance-media-0 input").focus()
+
+    for _ in range(6):  # to the Advanced toggle, open it, on into its fields
+        lab.page.keyboard.press("Tab")
+        if lab.page.evaluate("(el) => document.activeElement === el", webhook.element_handle()):
+            break
+        focused = lab.page.evaluate("() => document.activeElement.textContent")
+        if "Advanced" in focused:
+            lab.page.keyboard.press("Enter")
+
+    assert lab.page.evaluate("(el) => document.activeElement === el", webhook.element_handle())
+
+
+def test_focus_stays_on_submit_after_submitting_from_the_keyboard(lab: Lab) -> None:
+    form = open_form(lab)
+    form.locator(".seedance-prompt textarea").fill("A heron lifting off a pond, sent by keyboard")
+    submit = form.locator(".seedance-submit")
+    lab.wait_for("(b) => !b.disabled", submit.element_handle(), timeout=10_000,
+                 what="Submit enabled")
+    submit.focus()
+
+    lab.page.keyboard.press("Enter")
+    card_status(lab, lab.cell(1).element_handle(), "queued|processing", timeout=JOB_MS)
+    lab.wait_for("(b) => !b.disabled", submit.element_handle(), timeout=10_000,
+                 what="Submit enabled again")
+
+    assert lab.page.evaluate("(el) => document.activeElement === el", submit.element_handle())
+
+
+#: Private-use code points: where icon fonts put their glyphs.
+PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+
+
+def test_a_running_cards_accessibility_tree_has_a_progressbar_and_a_polite_status(
+    lab: Lab,
+) -> None:
+    lab.open([LOAD, "%%seedance -d 15 -r 480p\nA windmill turning, read by a screen reader"])
+    lab.run_all()
+    cell = lab.cell(1)
+    root = cell.element_handle()
+    card_status(lab, root, "queued|processing", timeout=JOB_MS)
+    output = cell.locator(".jp-OutputArea")
+
+    tree = output.aria_snapshot()
+    cell.locator(".seedance-card .seedance-cancel").click()
+
+    assert "- progressbar" in tree, tree
+    assert "- status" in tree, tree
+    assert output.locator('.seedance-card [role="status"][aria-live="polite"]').count() == 1
+    assert re.search(r'- button "Cancel[^"]*"', tree), tree
+    assert not PRIVATE_USE.search(tree), tree
+
+
+def test_the_forms_accessibility_tree_shows_pressed_toggles_and_plain_button_names(
+    lab: Lab,
+) -> None:
+    form = open_form(lab)
+    form.locator('.seedance-resolution button[data-value="480p"]').click()
+    lab.wait_for(
+        "(b) => b.getAttribute('aria-pressed') === 'true'",
+        form.locator('.seedance-resolution button[data-value="480p"]').element_handle(),
+        timeout=10_000, what="480p pressed",
+    )
+
+    tree = form.aria_snapshot()
+
+    assert re.search(r'- button "480p" \[pressed\]', tree), tree
+    assert re.search(r'- button "720p"(?! \[pressed\])', tree), tree
+    assert re.search(r'- button "Advanced"$', tree, re.MULTILINE), tree
+    header = form.locator('[role="button"]', has_text="Advanced")
+    assert header.get_attribute("aria-expanded") == "false"
+    assert re.search(r'- button "Submit', tree), tree
+    assert not PRIVATE_USE.search(tree), tree
