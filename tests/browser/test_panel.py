@@ -12,6 +12,7 @@ import pytest
 from seedance_jupyter.jobs.poster import POSTER_MAX_SIDE
 
 from .conftest import ARTIFACTS, Lab, LabServer
+from .test_lab import JS_CONTRAST
 from .test_labext import (
     CANCEL_WITHIN_MS,
     JOB_MS,
@@ -22,6 +23,7 @@ from .test_labext import (
     cancel_on_server,
     open_panel,
     server_job,
+    set_theme,
     themed_shots,
     wait_for_card,
 )
@@ -231,3 +233,19 @@ def test_compare_plays_two_takes_in_sync_through_play_and_seek(lab: Lab) -> None
     view.get_by_role("button", name="Pause all").click()
     lab.page.set_viewport_size({"width": 960, "height": 560})  # a docs-sized view
     themed_shots(lab, "compare", view, "lab-compare")
+
+
+def test_a_running_jobs_status_chip_meets_aa_contrast_in_the_dark_theme(lab: Lab) -> None:
+    prompt = "A slow tide at night, its chip read in the dark theme"
+    lab.open([LOAD, f"%%seedance -d 15 -r 480p\n{prompt}"])
+    open_panel(lab)
+    lab.run_all()
+    try:
+        wait_in_panel(lab, prompt, "queued|processing", JOB_MS, "the running job in the panel")
+        chip = panel_item(lab, prompt).locator(".seedance-job-status").element_handle()
+        set_theme(lab, "JupyterLab Dark")
+        dark = lab.page.evaluate(JS_CONTRAST, chip)
+    finally:
+        set_theme(lab, "JupyterLab Light")
+        cancel_on_server(lab, prompt)
+    assert dark >= 4.5, dark
