@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import os
 import threading
@@ -28,6 +29,7 @@ from ..api.types import JobState
 from ..errors import InvalidRequestError, NotFoundError, SeedanceError
 from ..jobs.backend import Backend, backend_key_from_env, resolve_backend
 from ..jobs.ledger import JobRecord, Ledger
+from ..jobs.poster import poster_data_uri
 from ..jobs.service import JobService, state_of
 from ..jobs.summary import JobSummary
 from ..status import RANK
@@ -274,12 +276,12 @@ class ServerJobs:
         """The JobSummary JSON of a row, its folder and video relative to the server root."""
         folder = Path(record.notebook) if record.notebook else self.root_dir
         summary = JobSummary.from_record(record)
+        video = folder / record.local_path if record.local_path else None
         return replace(
             summary,
             notebook=self._relative(folder) if record.notebook else None,
-            local_path=(
-                self._relative(folder / record.local_path) if record.local_path else None
-            ),
+            local_path=self._relative(video) if video else None,
+            poster_data_uri=_poster(video) if video else None,
         ).to_json()
 
     def _relative(self, path: Path) -> str:
@@ -302,6 +304,21 @@ class ServerJobs:
             raise Refusal(404, "not_found",
                           messages.SERVER_JOB_NOT_FOUND.format(request_id=request_id))
         return record
+
+
+def _poster(video: Path) -> str | None:
+    """The poster of a saved video: the ledger keeps none, and the panel's gallery shows it."""
+    try:
+        stat = video.stat()
+    except OSError:
+        return None
+    return _poster_of(str(video), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=512)
+def _poster_of(video: str, mtime_ns: int, size: int) -> str | None:
+    """Decoded once per file version (its mtime and size are part of the key)."""
+    return poster_data_uri(video)
 
 
 def _already_final(request_id: str, status: str) -> Refusal:

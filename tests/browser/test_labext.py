@@ -1,6 +1,6 @@
-"""The lab extension against the real server extension, kernel and emulator: the Seedance
-panel follows a job live from the event stream and cancels it over REST; the MIME card
-shows the server's current state of a job, not the saved one, and plays its video."""
+"""The lab extension against the real server extension, kernel and emulator: the MIME card
+(one per job, a ticking clock, Cancel, the server's current state, the video even after its
+kernel is gone) and the Seedance panel following a job live and cancelling it over REST."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.labext]
 LOAD = "%load_ext seedance_jupyter"
 MIME = "application/vnd.seedance.job+json"
 JOB_MS = 60_000
+CANCEL_WITHIN_MS = 2_000
 PANEL = "#seedance-jupyter-panel"
+THEMES = (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark"))
 
 # The panel's item for the job whose prompt is the argument, as plain data.
 JS_PANEL_ITEM = """(prompt) => {
@@ -26,6 +28,28 @@ JS_PANEL_ITEM = """(prompt) => {
   return li ? {status: li.dataset.status, text: li.textContent} : null;
 }"""
 JS_STATUS_ITEM = "() => document.querySelector('.seedance-status-item').textContent"
+# The lab cards and any other Seedance card (the kernel's widget, the saved HTML) under root.
+JS_LAB_CARDS = """(root) => {
+  const cards = root.querySelectorAll('.seedance-lab-card');
+  const c = cards[0];
+  return {cards: cards.length,
+          others: root.querySelectorAll('.seedance-card, .seedance-result').length,
+          outputs: root.querySelectorAll('.jp-OutputArea-output').length,
+          status: c ? c.querySelector('.seedance-status').textContent : null,
+          elapsed: c ? c.querySelector('.seedance-elapsed').textContent : null};
+}"""
+JS_SET_THEME = """async (theme) => {
+  await window.jupyterapp.commands.execute('apputils:change-theme', {theme});
+}"""
+JS_THEME_IS = """(theme) => document.body.dataset.jpThemeName === theme
+  && getComputedStyle(document.body).getPropertyValue('--jp-layout-color0').trim() !== ''"""
+# Pause the video under root on a frame well inside the clip, for a screenshot.
+JS_VIDEO_STILL = """async (root) => {
+  const v = root.querySelector('video');
+  v.pause();
+  await new Promise((done) => { v.addEventListener('seeked', done, {once: true});
+                                v.currentTime = 1.5; });
+}"""
 # Put a saved output (only what a reopened notebook has) into cell i.
 JS_ADD_SAVED_OUTPUT = """([i, mime, job]) => {
   const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
@@ -49,11 +73,57 @@ def server_job(lab: Lab, prompt: str) -> dict[str, Any] | None:
     return next((j for j in jobs if j["prompt"] == prompt), None)
 
 
+def cancel_on_server(lab: Lab, prompt: str) -> None:
+    """Clean-up: stop a long job a test no longer needs, so the emulator stops rendering it."""
+    job = server_job(lab, prompt)
+    if job and job["requestId"] and job["status"] in ("queued", "processing"):
+        lab.server.api("POST", f"/seedance/api/jobs/{job['requestId']}/cancel")
+
+
+def wait_for_card(lab: Lab, root: Any, predicate: str, *, timeout: float, what: str) -> None:
+    """Wait until ``predicate(card)`` holds for the lab card under ``root`` (see JS_LAB_CARDS)."""
+    lab.wait_for(
+        f"(root) => {{ const c = ({JS_LAB_CARDS})(root);"
+        f" return c.cards > 0 && ({predicate})(c); }}",
+        root, timeout=timeout, what=what, detail=lambda: lab.page.evaluate(JS_LAB_CARDS, root),
+        polling=50,
+    )
+
+
+def clock_seconds(text: str) -> int:
+    """Seconds on a card's clock (``0:07``, ``12:05``, ``1:02:03``)."""
+    assert re.fullmatch(r"(\d+:)?\d+:\d\d", text), text
+    seconds = 0
+    for part in text.split(":"):
+        seconds = seconds * 60 + int(part)
+    return seconds
+
+
+def open_panel(lab: Lab) -> None:
+    lab.page.evaluate("() => window.jupyterapp.commands.execute('seedance:open-panel')")
+    lab.page.wait_for_selector(PANEL)
+
+
+def set_theme(lab: Lab, theme: str) -> None:
+    lab.page.evaluate(JS_SET_THEME, theme)
+    lab.wait_for(JS_THEME_IS, theme, timeout=10_000, what=f"the {theme} theme")
+
+
+def themed_shots(lab: Lab, step: str, target: Any, doc: str) -> None:
+    """Screenshots of ``target`` in the light and the dark theme (docs/{doc}-light.png, ...);
+    the light theme is restored, since the setting outlives the page."""
+    try:
+        for theme, suffix in THEMES:
+            set_theme(lab, theme)
+            lab.shot(f"{step}-{suffix}", target, doc=f"{doc}-{suffix}.png")
+    finally:
+        set_theme(lab, THEMES[0][0])
+
+
 def test_panel_follows_a_job_live_and_cancels_it(lab: Lab) -> None:
     prompt = "A long pan over a salt flat, cancelled from the Seedance panel"
     lab.open([LOAD, f"%%seedance -d 15 -r 480p\n{prompt}"])
-    lab.page.evaluate("() => window.jupyterapp.commands.execute('seedance:open-panel')")
-    lab.page.wait_for_selector(PANEL)
+    open_panel(lab)
     lab.run_all()
 
     lab.wait_for(
@@ -63,18 +133,28 @@ def test_panel_follows_a_job_live_and_cancels_it(lab: Lab) -> None:
         detail=lambda: lab.page.evaluate(JS_PANEL_ITEM, prompt),
     )
     assert re.search(r"\b1 running\b", lab.page.evaluate(JS_STATUS_ITEM))
-    lab.shot("panel-running", lab.page.locator(PANEL))
+    themed_shots(lab, "panel-running", lab.page.locator(PANEL), "lab-panel")
 
     item = lab.page.locator(f"{PANEL} .seedance-job", has_text=prompt)
     item.get_by_role("button", name=re.compile(r"^Cancel job ")).click()
+    clicked = time.monotonic()
+    card = lab.cell(1).element_handle()
     lab.wait_for(
-        f"(p) => ({JS_PANEL_ITEM})(p).status === 'cancelled'", prompt, timeout=10_000,
-        what="the job cancelled in the panel",
-        detail=lambda: lab.page.evaluate(JS_PANEL_ITEM, prompt),
+        f"([p, root]) => ({JS_PANEL_ITEM})(p).status === 'cancelled'"
+        f" && /\\bcancelled\\b/.test(({JS_LAB_CARDS})(root).status)",
+        [prompt, card], timeout=CANCEL_WITHIN_MS, what="the panel and the card saying cancelled",
+        detail=lambda: (lab.page.evaluate(JS_PANEL_ITEM, prompt),
+                        lab.page.evaluate(JS_LAB_CARDS, card)),
+        polling=50,
     )
+    took = time.monotonic() - clicked
+    assert took < CANCEL_WITHIN_MS / 1000, took
     job = server_job(lab, prompt)
     assert job is not None
     assert job["status"] == "cancelled"
+    cancel_path = f"/api/open/v1/video/generations/{job['requestId']}/cancel"
+    assert [r.path for r in lab.server.emulator.requests
+            if r.method == "POST" and r.path == cancel_path] == [cancel_path]
     assert "running" not in lab.page.evaluate(JS_STATUS_ITEM)
 
 
@@ -116,3 +196,86 @@ def test_card_shows_the_servers_state_not_the_saved_one_and_plays(lab: Lab) -> N
     )), card
     assert card["label"] == f"Generated video: {prompt}"
     assert not card["savedHtml"], "the saved HTML card was shown instead of the live card"
+
+
+def test_a_running_cell_shows_exactly_one_card_whose_clock_ticks(lab: Lab) -> None:
+    prompt = "A candle flame in a draughty room, one card only"
+    lab.open([LOAD, f"%%seedance -d 15 -r 480p\n{prompt}"])
+    lab.run_all()
+    root = lab.cell(1).element_handle()
+    try:
+        wait_for_card(lab, root, "(c) => /queued|processing/.test(c.status) && c.elapsed !== ''",
+                      timeout=JOB_MS, what="the running card with its clock")
+        first = lab.page.evaluate(JS_LAB_CARDS, root)
+        lab.wait_for(
+            f"([root, before]) => ({JS_LAB_CARDS})(root).elapsed !== before",
+            [root, first["elapsed"]], timeout=2_500, what="the clock ticking", polling=50,
+        )
+        later = lab.page.evaluate(JS_LAB_CARDS, root)
+    finally:
+        cancel_on_server(lab, prompt)
+    assert (first["cards"], first["others"], first["outputs"]) == (1, 0, 1), first
+    assert (later["cards"], later["others"], later["outputs"]) == (1, 0, 1), later
+    assert clock_seconds(later["elapsed"]) > clock_seconds(first["elapsed"]), (first, later)
+
+
+def test_cancel_on_the_card_cancels_the_job_within_two_seconds(lab: Lab) -> None:
+    prompt = "A long dolly along a pier, cancelled from the lab card"
+    lab.open([LOAD, f"%%seedance -d 15 -r 480p\n{prompt}"])
+    lab.run_all()
+    cell = lab.cell(1)
+    lab.wait_for(
+        "(root) => { const b = root.querySelector('.seedance-lab-card .seedance-cancel');"
+        " return !!b && !b.disabled && b.offsetParent !== null; }",
+        cell.element_handle(), timeout=JOB_MS, what="the card's Cancel button",
+    )
+    job = server_job(lab, prompt)
+    assert job is not None and job["requestId"], job
+
+    cell.locator(".seedance-lab-card .seedance-cancel").click()
+    clicked = time.monotonic()
+    wait_for_card(lab, cell.element_handle(), "(c) => /\\bcancelled\\b/.test(c.status)",
+                  timeout=CANCEL_WITHIN_MS, what="the card saying cancelled")
+    took = time.monotonic() - clicked
+
+    assert took < CANCEL_WITHIN_MS / 1000, took
+    cancel_path = f"/api/open/v1/video/generations/{job['requestId']}/cancel"
+    cancels = [r.path for r in lab.server.emulator.requests
+               if r.method == "POST" and r.path == cancel_path]
+    assert len(cancels) == 1, cancels
+
+
+def test_card_finishes_and_plays_after_its_kernel_is_shut_down_mid_job(lab: Lab) -> None:
+    prompt = "A tram crossing a bridge at dusk, finished by the server"
+    lab.open([LOAD, f"%%seedance -d 15 -r 480p\n{prompt}"])
+    lab.run_all()
+    cell = lab.cell(1)
+    root = cell.element_handle()
+    wait_for_card(lab, root, "(c) => /queued|processing/.test(c.status)", timeout=JOB_MS,
+                  what="the running card")
+    session_id = lab.session_id()
+    assert session_id is not None
+    kernel_id = lab.server.api("GET", f"/api/sessions/{session_id}")["kernel"]["id"]
+    lab.server.shut_down(lab.notebook)
+    assert kernel_id not in lab.server.kernel_ids()
+    job = server_job(lab, prompt)
+    assert job is not None and job["status"] in ("queued", "processing"), job
+
+    lab.wait_for(
+        f"(root) => {{ const c = ({JS_CARD})(root); return !!c && c.status === 'succeeded'"
+        " && c.src !== null; }",
+        root, timeout=JOB_MS, what="the card succeeded with a video, without its kernel",
+        detail=lambda: lab.page.evaluate(JS_CARD, root),
+    )
+    lab.page.evaluate("(root) => { const v = root.querySelector('.seedance-lab-card video');"
+                      " v.muted = true; v.play().catch(() => {}); }", root)
+    lab.wait_for(
+        f"(root) => {{ const c = ({JS_CARD})(root); return c.readyState >= 2 || !!c.error; }}",
+        root, timeout=10_000, what="the card's video playing",
+    )
+    card = lab.page.evaluate(JS_CARD, root)
+    assert card["error"] is None, card
+    assert card["readyState"] >= 2 and card["width"] == 854, card
+    lab.page.set_viewport_size({"width": 900, "height": 900})  # a docs-sized card
+    lab.page.evaluate(JS_VIDEO_STILL, root)
+    themed_shots(lab, "lab-card", cell.locator(".seedance-lab-card"), "lab-card")

@@ -11,6 +11,7 @@ from tornado.httpclient import HTTPClientError
 
 from seedance_jupyter.catalog import GenerationRequest
 from seedance_jupyter.emulator import Emulator
+from seedance_jupyter.emulator.render import render_video
 from seedance_jupyter.jobs.ledger import Ledger
 
 from .conftest import Submitter, body, until
@@ -162,6 +163,24 @@ async def test_cancelling_a_final_job_is_a_409_envelope(
     assert code == 409
     assert answer["error"]["code"] == "conflict"
     assert not [r for r in emulator.requests if r.path.endswith("/cancel")]
+
+
+async def test_a_saved_video_comes_with_its_first_frame_as_poster_and_a_missing_one_without(
+    jp_fetch: Any, ledger: Ledger, notebook_dir: Path
+) -> None:
+    pending(ledger, "saved", notebook_dir, "req_saved", "succeeded")
+    pending(ledger, "gone", notebook_dir, "req_gone", "succeeded")
+    (notebook_dir / "out").mkdir()
+    render_video(notebook_dir / "out" / "saved.mp4", prompt="a poster", duration=1,
+                 width=320, height=180)
+    ledger.record_download("req_saved", "out/saved.mp4")
+    ledger.record_download("req_gone", "out/gone.mp4")
+
+    saved = body(await jp_fetch(*JOBS, "req_saved"))
+    gone = body(await jp_fetch(*JOBS, "req_gone"))
+    assert saved["localPath"] == "project/out/saved.mp4"
+    assert saved["posterDataUri"].startswith("data:image/jpeg;base64,/9j/")  # a JPEG's SOI
+    assert gone["posterDataUri"] is None
 
 
 async def test_spend_totals_come_from_the_ledger_with_the_configured_budgets(

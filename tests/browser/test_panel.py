@@ -1,0 +1,251 @@
+"""The Seedance panel, its gallery, compare and the status bar, in JupyterLab with our lab
+extension, against the real server extension, kernels and emulator."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+
+from seedance_jupyter.jobs.poster import POSTER_MAX_SIDE
+
+from .conftest import ARTIFACTS, Lab, LabServer
+from .test_lab import JS_CONTRAST
+from .test_labext import (
+    CANCEL_WITHIN_MS,
+    JOB_MS,
+    JS_PANEL_ITEM,
+    JS_STATUS_ITEM,
+    LOAD,
+    PANEL,
+    cancel_on_server,
+    open_panel,
+    server_job,
+    set_theme,
+    themed_shots,
+    wait_for_card,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.labext]
+
+APPEAR_WITHIN_MS = 2_000
+#: Three takes of one idea, submitted in this order, so the gallery shows them reversed.
+IDEA = "A paper crane unfolding itself on a desk"
+TAKES = [f"{IDEA}, take {n}: {light}" for n, light in
+         enumerate(["morning light", "neon light", "candle light"], start=1)]
+SYNC_S = 0.1
+FINAL = ("succeeded", "failed", "cancelled", "rejected")
+
+JS_RUNNING_IN_PANEL = f"""() => [...document.querySelectorAll('{PANEL} .seedance-job')]
+  .filter(li => !{list(FINAL)!r}.includes(li.dataset.status)).length"""
+# The panel's running jobs and today's spend beside the status bar's text, read at once.
+JS_COUNTS = f"""() => ({{running: ({JS_RUNNING_IN_PANEL})(),
+  today: document.querySelector('{PANEL} .seedance-spend dd').textContent,
+  bar: ({JS_STATUS_ITEM})()}})"""
+# The gallery's tiles in page order: prompt and the state of the poster image.
+JS_TILES = f"""() => [...document.querySelectorAll('{PANEL} .seedance-tile')].map(t => {{
+  const img = t.querySelector('.seedance-tile-play img');
+  return {{prompt: t.querySelector('.seedance-tile-prompt').textContent,
+          src: img ? img.getAttribute('src').slice(0, 23) : null,
+          loaded: !!img && img.complete && img.naturalWidth > 0,
+          width: img ? img.naturalWidth : 0}};
+}})"""
+JS_COMPARE_VIDEOS = """() => [...document.querySelectorAll('.seedance-compare video')].map(v => ({
+  t: v.currentTime, paused: v.paused, seeking: v.seeking, readyState: v.readyState,
+  error: v.error ? v.error.code : null, label: v.getAttribute('aria-label')}))"""
+
+
+def close_notebook(lab: Lab) -> None:
+    """Save and close the notebook's tab (closing alone keeps the kernel running)."""
+    lab.save()
+    lab.page.evaluate("() => window.jupyterapp.shell.currentWidget.close()")
+    lab.page.wait_for_selector(".jp-NotebookPanel", state="detached")
+
+
+def panel_item(lab: Lab, prompt: str) -> Any:
+    return lab.page.locator(f"{PANEL} .seedance-job", has_text=prompt)
+
+
+def wait_in_panel(lab: Lab, prompt: str, statuses: str, timeout: float, what: str) -> None:
+    """Wait until the panel lists ``prompt`` with a status matching the JS regex ``statuses``."""
+    lab.wait_for(
+        f"(p) => {{ const i = ({JS_PANEL_ITEM})(p);"
+        f" return !!i && /^({statuses})$/.test(i.status); }}",
+        prompt, timeout=timeout, what=what, polling=50,
+        detail=lambda: lab.page.evaluate(JS_PANEL_ITEM, prompt),
+    )
+
+
+def emulator_cancels(server: LabServer, request_id: str) -> int:
+    path = f"/api/open/v1/video/generations/{request_id}/cancel"
+    return sum(1 for r in server.emulator.requests if r.method == "POST" and r.path == path)
+
+
+@pytest.fixture(scope="module")
+def takes(browser: Any, labext_server: LabServer) -> list[dict[str, Any]]:
+    """The three takes, finished and downloaded (the server's JobSummaries, in order)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    maker = Lab(context.new_page(), labext_server, "takes", ARTIFACTS)
+    try:
+        maker.open([LOAD, *(f"%%seedance -d 4 -r 480p\n{p}" for p in TAKES), "%seedance wait"])
+        maker.run_all()
+        deadline = time.monotonic() + 2 * JOB_MS / 1000
+        jobs = [server_job(maker, p) for p in TAKES]
+        while not all(j and j["status"] == "succeeded" and j["localPath"] for j in jobs):
+            assert time.monotonic() < deadline, f"the takes did not finish: {jobs}"
+            time.sleep(0.5)
+            jobs = [server_job(maker, p) for p in TAKES]
+    finally:
+        context.close()
+        labext_server.shut_down(maker.notebook)
+    return [j for j in jobs if j]
+
+
+def test_a_submitted_job_appears_in_the_panel_within_two_seconds(lab: Lab) -> None:
+    prompt = "A heron lifting off a canal, listed at once"
+    lab.open([LOAD, f"%%seedance -d 15 -r 480p\n{prompt}"])
+    open_panel(lab)
+    lab.run_all()
+    try:
+        wait_for_card(lab, lab.cell(1).element_handle(), "(c) => true", timeout=JOB_MS,
+                      what="the cell's card")
+        submitted = time.monotonic()
+        wait_in_panel(lab, prompt, "\\w+", APPEAR_WITHIN_MS, "the job in the panel")
+        took = time.monotonic() - submitted
+    finally:
+        cancel_on_server(lab, prompt)
+    assert took < APPEAR_WITHIN_MS / 1000, took
+
+
+def test_a_job_whose_notebook_is_closed_is_listed_and_cancelled_from_the_panel(
+    lab: Lab,
+) -> None:
+    prompt = "A ferry leaving harbour, its notebook closed"
+    lab.open([LOAD, f"%%seedance -d 15 -r 480p\n{prompt}"])
+    open_panel(lab)
+    lab.run_all()
+    wait_in_panel(lab, prompt, "queued|processing", JOB_MS, "the running job in the panel")
+    close_notebook(lab)
+    lab.server.shut_down(lab.notebook)
+    assert lab.server.sessions(lab.notebook) == []
+
+    wait_in_panel(lab, prompt, "queued|processing", 5_000, "the job still listed")
+    job = server_job(lab, prompt)
+    assert job is not None and job["requestId"], job
+    panel_item(lab, prompt).get_by_role("button", name=re.compile(r"^Cancel job ")).click()
+    wait_in_panel(lab, prompt, "cancelled", CANCEL_WITHIN_MS, "the job cancelled")
+
+    assert emulator_cancels(lab.server, job["requestId"]) == 1
+    after = server_job(lab, prompt)
+    assert after is not None and after["status"] == "cancelled", after
+
+
+def test_status_bar_counts_match_the_panel(lab: Lab) -> None:
+    prompts = [f"A windmill turning, counted {n}" for n in (1, 2)]
+    lab.open([LOAD, *(f"%%seedance -d 15 -r 480p\n{p}" for p in prompts)])
+    open_panel(lab)
+    lab.run_all()
+    try:
+        for prompt in prompts:
+            wait_in_panel(lab, prompt, "queued|processing", JOB_MS, "a running job in the panel")
+        during = lab.page.evaluate(JS_COUNTS)
+    finally:
+        for prompt in prompts:
+            cancel_on_server(lab, prompt)
+    for prompt in prompts:
+        wait_in_panel(lab, prompt, "cancelled", 10_000, "the job cancelled")
+    after = lab.page.evaluate(JS_COUNTS)
+
+    assert during["running"] >= 2, during
+    for counts in (during, after):
+        running = rf"\b{counts['running']} running\b" if counts["running"] else "running"
+        assert bool(re.search(running, counts["bar"])) == (counts["running"] > 0), counts
+        spent = re.match(r"\$\d+\.\d\d", counts["today"])
+        assert spent and f"{spent.group()} today" in counts["bar"], counts
+
+
+@pytest.mark.usefixtures("takes")
+def test_gallery_shows_posters_of_finished_jobs_newest_first_with_prompts(lab: Lab) -> None:
+    lab.open(["'the gallery'"])
+    open_panel(lab)
+    lab.page.locator(PANEL).get_by_role("tab", name="Gallery").click()
+    lab.wait_for(
+        f"(prompts) => {{ const t = ({JS_TILES})().filter(t => prompts.includes(t.prompt));"
+        " return t.length === prompts.length && t.every(t => t.loaded); }",
+        TAKES, timeout=10_000, what="the takes' posters loaded",
+        detail=lambda: lab.page.evaluate(JS_TILES),
+    )
+    tiles = lab.page.evaluate(JS_TILES)
+    ours = [t for t in tiles if t["prompt"] in TAKES]
+    assert [t["prompt"] for t in ours] == TAKES[::-1]
+    assert all(t["src"] == "data:image/jpeg;base64," and t["width"] == POSTER_MAX_SIDE
+               for t in ours), ours
+
+    server = {j["prompt"]: j for j in lab.server.api("GET", "/seedance/api/jobs")["jobs"]}
+    created = [server[t["prompt"]]["createdAt"] for t in tiles]
+    assert created == sorted(created, reverse=True), tiles
+    assert all(server[t["prompt"]]["status"] == "succeeded" for t in tiles), tiles
+    themed_shots(lab, "gallery", lab.page.locator(PANEL), "lab-gallery")
+
+
+@pytest.mark.usefixtures("takes")
+def test_compare_plays_two_takes_in_sync_through_play_and_seek(lab: Lab) -> None:
+    lab.open(["'compare'"])
+    open_panel(lab)
+    panel = lab.page.locator(PANEL)
+    panel.get_by_role("tab", name="Gallery").click()
+    for prompt in TAKES[:2]:
+        panel.get_by_role("checkbox", name=f"Select for compare: {prompt}").check()
+    panel.get_by_role("button", name="Compare (2)").click()
+    view = lab.page.locator(".seedance-compare")
+    view.wait_for()
+    lab.wait_for(
+        f"() => {{ const v = ({JS_COMPARE_VIDEOS})(); return v.length === 2"
+        " && v.every(v => v.readyState >= 2 || v.error !== null); }",
+        None, timeout=10_000, what="both takes loaded",
+        detail=lambda: lab.page.evaluate(JS_COMPARE_VIDEOS),
+    )
+    videos = lab.page.evaluate(JS_COMPARE_VIDEOS)
+    assert [v["error"] for v in videos] == [None, None], videos
+    assert [v["label"] for v in videos] == [f"Generated video: {p}" for p in TAKES[:2]]
+
+    view.get_by_role("button", name="Play all").click()
+    lab.wait_for(
+        f"() => ({JS_COMPARE_VIDEOS})().every(v => !v.paused && v.t > 1.0)",
+        None, timeout=5_000, what="both takes playing past 1 s",
+        detail=lambda: lab.page.evaluate(JS_COMPARE_VIDEOS),
+    )
+    played = lab.page.evaluate(JS_COMPARE_VIDEOS)
+    assert abs(played[0]["t"] - played[1]["t"]) <= SYNC_S, played
+
+    view.get_by_role("slider", name="Position").fill("0.5")
+    lab.wait_for(
+        f"() => ({JS_COMPARE_VIDEOS})().every(v => !v.paused && !v.seeking && v.t > 0.8"
+        " && v.t < 2.5)",
+        None, timeout=5_000, what="both takes playing on from the seek",
+        detail=lambda: lab.page.evaluate(JS_COMPARE_VIDEOS),
+    )
+    sought = lab.page.evaluate(JS_COMPARE_VIDEOS)
+    assert abs(sought[0]["t"] - sought[1]["t"]) <= SYNC_S, sought
+
+    view.get_by_role("button", name="Pause all").click()
+    lab.page.set_viewport_size({"width": 960, "height": 560})  # a docs-sized view
+    themed_shots(lab, "compare", view, "lab-compare")
+
+
+def test_a_running_jobs_status_chip_meets_aa_contrast_in_the_dark_theme(lab: Lab) -> None:
+    prompt = "A slow tide at night, its chip read in the dark theme"
+    lab.open([LOAD, f"%%seedance -d 15 -r 480p\n{prompt}"])
+    open_panel(lab)
+    lab.run_all()
+    try:
+        wait_in_panel(lab, prompt, "queued|processing", JOB_MS, "the running job in the panel")
+        chip = panel_item(lab, prompt).locator(".seedance-job-status").element_handle()
+        set_theme(lab, "JupyterLab Dark")
+        dark = lab.page.evaluate(JS_CONTRAST, chip)
+    finally:
+        set_theme(lab, "JupyterLab Light")
+        cancel_on_server(lab, prompt)
+    assert dark >= 4.5, dark
