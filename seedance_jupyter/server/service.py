@@ -27,8 +27,8 @@ from .. import messages
 from ..api.types import JobState
 from ..errors import InvalidRequestError, NotFoundError, SeedanceError
 from ..jobs.backend import Backend, backend_key_from_env, resolve_backend
-from ..jobs.ledger import JobRecord, Ledger
-from ..jobs.service import JobService, state_of
+from ..jobs.ledger import JobRecord, Ledger, state_of
+from ..jobs.service import JobService
 from ..jobs.summary import JobSummary
 from ..status import RANK
 from ..webhooks import verify_webhook_signature
