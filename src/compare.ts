@@ -5,7 +5,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { SyncGroup } from './compare-model';
-import { el, setText } from './dom';
+import { button, el, setText } from './dom';
 import { formatElapsed, formatParams, formatUsd } from './format';
 import { videoSource } from './media';
 import { MSG } from './messages';
@@ -130,10 +130,7 @@ export class CompareView extends Widget {
   private static _count = 0;
   private readonly _group: SyncGroup;
   private _frame = 0;
-  private readonly _toggle = el('button', {
-    class: 'jp-Button jp-mod-styled jp-mod-accept',
-    type: 'button'
-  });
+  private readonly _toggle = button(undefined, 'accept');
   private readonly _seek = el('input', {
     type: 'range',
     min: '0',

@@ -16,6 +16,22 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/**
+ * A JupyterLab-styled push button (`type="button"`: never submits a form);
+ * `variant` is JupyterLab's `jp-mod-warn` or `jp-mod-accept` look.
+ */
+export function button(
+  label?: string,
+  variant?: 'warn' | 'accept'
+): HTMLButtonElement {
+  const mod = variant ? ` jp-mod-${variant}` : '';
+  return el(
+    'button',
+    { class: `jp-Button jp-mod-styled${mod}`, type: 'button' },
+    label === undefined ? [] : [label]
+  );
+}
+
 /** Show or hide without removing (keeps focus order and live regions stable). */
 export function setVisible(node: HTMLElement, visible: boolean): void {
   node.hidden = !visible;

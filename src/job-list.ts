@@ -2,7 +2,7 @@
  * The panel's job list. Items are kept by client token and updated in place,
  * so an event never steals keyboard focus from a button someone is on.
  */
-import { el, KeyedChildren, setText, setVisible } from './dom';
+import { button, el, KeyedChildren, setText, setVisible } from './dom';
 import { formatAge, formatParams, formatUsd } from './format';
 import { videoSource } from './media';
 import { MSG } from './messages';
@@ -123,21 +123,9 @@ class JobItem {
     class: 'seedance-link',
     type: 'button'
   });
-  private readonly _cancel = el(
-    'button',
-    { class: 'jp-Button jp-mod-styled jp-mod-warn', type: 'button' },
-    [MSG.cancel]
-  );
-  private readonly _play = el(
-    'button',
-    { class: 'jp-Button jp-mod-styled', type: 'button' },
-    [MSG.play]
-  );
-  private readonly _copy = el(
-    'button',
-    { class: 'jp-Button jp-mod-styled', type: 'button' },
-    [MSG.copyId]
-  );
+  private readonly _cancel = button(MSG.cancel, 'warn');
+  private readonly _play = button(MSG.play);
+  private readonly _copy = button(MSG.copyId);
   private readonly _pick = el('input', { type: 'checkbox' });
 }
 

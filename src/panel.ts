@@ -8,7 +8,7 @@ import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import type { IJobActions } from './actions';
-import { el, setText, setVisible } from './dom';
+import { button, el, setText, setVisible } from './dom';
 import type { ConnectionState, EventStream } from './events';
 import type { JobsFeed } from './feed';
 import { formatParams } from './format';
@@ -332,30 +332,19 @@ export class SeedancePanel extends Widget implements IJobActions {
     class: 'jp-mod-styled',
     'aria-label': MSG.notebookFilter
   });
-  private readonly _compare = el('button', {
-    class: 'jp-Button jp-mod-styled jp-mod-accept',
-    type: 'button'
-  });
+  private readonly _compare = button(undefined, 'accept');
   private readonly _playerVideo = el('video', {
     class: 'seedance-video',
     controls: '',
     playsinline: ''
   });
   private readonly _playerCaption = el('figcaption', {});
-  private readonly _closePlayer = el(
-    'button',
-    { class: 'jp-Button jp-mod-styled', type: 'button' },
-    [MSG.closePlayer]
-  );
+  private readonly _closePlayer = button(MSG.closePlayer);
   private readonly _player = el(
     'figure',
     { class: 'seedance-player', hidden: '' },
     [this._playerVideo, this._playerCaption, this._closePlayer]
   );
   private readonly _empty = el('p', { class: 'seedance-note' });
-  private readonly _older = el(
-    'button',
-    { class: 'jp-Button jp-mod-styled', type: 'button' },
-    [MSG.showOlder]
-  );
+  private readonly _older = button(MSG.showOlder);
 }

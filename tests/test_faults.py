@@ -174,7 +174,7 @@ def test_an_expired_output_url_is_fetched_again(
     job.wait(timeout=60)
     emulator.expire_outputs()
     session.settings.download = True
-    session._ensure_download(job).result(timeout=60)  # type: ignore[union-attr]
+    session.saver.ensure(job).result(timeout=60)  # type: ignore[union-attr]
     assert job.local_path is not None
     assert Path(job.local_path).stat().st_size > 0
 

@@ -21,12 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..api.types import JobError, JobState
 from ..catalog import GenerationRequest
 from ..errors import SeedanceError
 from ..paths import seedance_home
-from ..status import FINAL, LOCAL_STATUSES, RANK
+from ..status import API_STATUSES, FINAL, LOCAL_STATUSES, RANK
 
-__all__ = ["MIN_RUNTIME_SAMPLES", "Claim", "JobRecord", "Ledger", "RuntimeWindow", "SpendRow"]
+__all__ = [
+    "MIN_RUNTIME_SAMPLES", "Claim", "JobRecord", "Ledger", "RuntimeWindow", "SpendRow", "state_of",
+]
 
 
 _BUSY_TIMEOUT_S = 10.0
@@ -151,6 +154,21 @@ class JobRecord:
         if values["metadata"] is not None:
             values["metadata"] = json.loads(values["metadata"])
         return cls(**values)
+
+
+def state_of(record: JobRecord) -> JobState:
+    """The service state a ledger row records (a local status reads as ``queued``)."""
+    assert record.request_id is not None
+    error = None
+    if record.error_code is not None:
+        error = JobError(record.error_code, record.error_message or "")
+    return JobState(
+        request_id=record.request_id,
+        status=record.status if record.status in API_STATUSES else "queued",
+        output_url=record.output_url, error=error, credits_charged=record.credits_charged,
+        model=record.model, prompt=record.prompt, duration=record.duration,
+        aspect_ratio=record.aspect_ratio, resolution=record.resolution,
+    )
 
 
 @dataclass(frozen=True)

@@ -3,105 +3,41 @@
 Data flows one way: request -> one ledger transaction (reuse? budget? claim) ->
 create POST (never resent) -> ledger (request id, credits) -> poller or webhook
 -> job state -> ledger -> download. It needs no IPython: a kernel, the Jupyter
-server extension and tests all drive the same :class:`JobService`.
+server extension and tests all drive the same :class:`JobService`, the one
+facade over the collaborators that play each role: :class:`Submitter` (claim,
+POST, record), :class:`Leases` (one poller per job across processes),
+:class:`Saver` (downloads) and :class:`Reconciler` (webhooks, late-seen jobs).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import dataclasses
-import json
 import logging
-import os
-import secrets
-import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
 
 from .. import messages
-from ..api.transport import CLIENT_TOKEN_KEY, new_client_token
-from ..api.types import JobError, JobState
 from ..catalog import GenerationRequest
-from ..errors import (
-    AmbiguousSubmitError,
-    DownloadError,
-    OutputExpiredError,
-    SeedanceError,
-    WaitTimeoutError,
-)
-from ..paths import notebook_dir, seedance_home
-from ..retry import Backoff
-from ..status import API_STATUSES
-from ..webhooks import verify_webhook_signature
+from ..errors import AmbiguousSubmitError, SeedanceError, WaitTimeoutError
+from ..paths import notebook_dir
 from .backend import Backend, resolve_backend
 from .budget import Budget, local_midnight
 from .handle import Job
-from .ledger import JobRecord, Ledger, RuntimeWindow
+from .leases import Leases
+from .ledger import JobRecord, Ledger, RuntimeWindow, state_of
 from .poller import UNREADABLE_LIMIT, Poller, Schedule
+from .reconciler import Reconciler
+from .saver import Saver
+from .settings import ServiceSettings
+from .submitter import Submitter
 from .summary import JobSummary
 
-__all__ = [
-    "LEASE_MIN_SECONDS", "WEBHOOK_TOKEN_FIELD", "JobService", "ServiceSettings", "Submission",
-    "state_of",
-]
-
-#: In a ``--webhook`` URL, replaced by the submission's client token.
-WEBHOOK_TOKEN_FIELD = "{token}"  # noqa: S105 - a placeholder, not a secret
+__all__ = ["JobService", "Submission"]
 
 _log = logging.getLogger("seedance_jupyter")
-_DOWNLOAD_ATTEMPTS = 3
-_DOWNLOAD_BACKOFF = Backoff(base=0.5, cap=4.0)
-_LEDGER_RETRIES = 8
-#: How long a re-run waits for an identical create POST in flight elsewhere.
-_IN_FLIGHT_WAIT_S = 60.0
-_LEDGER_BACKOFF = Backoff(base=1.0, cap=30.0)
-#: Shortest lease on a job's polling; a lease also outlasts two of the longest poll pauses.
-LEASE_MIN_SECONDS = 20.0
-
-
-class ServiceSettings(Protocol):
-    """What the service reads from its settings, at each use (``%config`` applies at once)."""
-
-    @property
-    def default_model(self) -> str: ...
-
-    @property
-    def default_duration(self) -> int: ...
-
-    @property
-    def default_resolution(self) -> str: ...
-
-    @property
-    def default_aspect_ratio(self) -> str: ...
-
-    @property
-    def download(self) -> bool: ...
-
-    @property
-    def download_dir(self) -> str: ...
-
-    @property
-    def budget_usd(self) -> float | None: ...
-
-    @property
-    def daily_budget_usd(self) -> float | None: ...
-
-    @property
-    def requests_per_minute(self) -> float: ...
-
-    @property
-    def first_poll_delay(self) -> float: ...
-
-    @property
-    def max_poll_interval(self) -> float: ...
-
-    @property
-    def poll_latency(self) -> float: ...
 
 
 @dataclass
@@ -135,6 +71,13 @@ class JobService:
         #: The notebook's folder: downloads land here and paths in cards are relative to it.
         self.folder = folder or notebook_dir()
         self.budget = Budget(lambda: settings.budget_usd, lambda: settings.daily_budget_usd)
+        self.leases = Leases(self.ledger, self.backend.key, settings) if lease else None
+        self.submitter = Submitter(self.ledger, self.backend, self.budget)
+        self.saver = Saver(
+            settings, self.ledger, self.backend.key,
+            folder_of=self.job_folder, notice=self._notice, leases=self.leases,
+        )
+        self.reconciler = Reconciler(self.ledger, self.backend, self.get_job)
         self.poller = Poller(
             lambda request_id: self.backend.client.generations.get(request_id, retry=False),
             requests_per_minute=lambda: settings.requests_per_minute,
@@ -143,29 +86,28 @@ class JobService:
                 poll_latency=settings.poll_latency,
             ),
             runtime_window=self._runtime_window,
-            by_webhook=self._by_webhook,
+            by_webhook=self.reconciler.by_webhook,
             on_unreadable=lambda job, detail: self._notice(
                 job, messages.STATUS_UNREADABLE.format(count=UNREADABLE_LIMIT, detail=detail)
             ),
-            should_poll=self._take_lease if lease else None,
+            should_poll=None if self.leases is None else self.leases.before_poll,
         )
-        #: This service's name on the leases it holds (unique per process and service).
-        self.lease_owner = f"{os.getpid()}-{secrets.token_hex(4)}" if lease else None
-        #: Set once a webhook of this backend was applied: jobs that asked for one
-        #: are then polled only as a rare safety check.
-        self.webhooks_arrive = False
         self._jobs: dict[str, Job] = {}
         self._started: dict[str, float] = {}
         self._estimates: dict[str, float] = {}
-        self._downloads: dict[str, concurrent.futures.Future[None]] = {}
-        self._no_download: set[str] = set()
         self._notice_listeners: list[Notice] = []
-        self._lock = threading.Lock()
-        # Separate pools: slow downloads never delay a Cancel, nor a ledger retry.
+        # A pool of its own: a Cancel never waits behind downloads or ledger retries.
         self._cancels = concurrent.futures.ThreadPoolExecutor(2, "seedance-cancel")
-        self._fetches = concurrent.futures.ThreadPoolExecutor(2, "seedance-download")
-        self._retries = concurrent.futures.ThreadPoolExecutor(1, "seedance-ledger")
-        self._closed = False
+
+    @property
+    def lease_owner(self) -> str | None:
+        """This service's name on the leases it holds (None when it polls without)."""
+        return None if self.leases is None else self.leases.owner
+
+    @property
+    def webhooks_arrive(self) -> bool:
+        """True once a webhook of this backend was applied."""
+        return self.reconciler.webhooks_arrive
 
     @property
     def spent_usd(self) -> float:
@@ -209,109 +151,21 @@ class JobService:
     ) -> Submission:
         """Re-attach to an identical job, or claim, price and POST a new one exactly once."""
         usd = self.estimate(request)
-        token = new_client_token()
-        with self.budget.lock:
-            claim = self.ledger.claim(
-                client_token=token, backend=self.backend.key, request=request,
-                fingerprint=request.fingerprint(), estimated_usd=usd,
-                notebook=notebook if notebook is not None else str(self.folder),
-                reuse=not force_new, check_budget=self._budget_checks(usd),
-                day_start=local_midnight(),
-            )
-            if not claim.reused:
-                self.budget.spent_usd += usd
-        if claim.reused:
-            record = self._settled(claim.record)
-            if record.status == "rejected":
+        sent = self.submitter.send(
+            request, usd, reuse=not force_new, announce=announce,
+            notebook=notebook if notebook is not None else str(self.folder),
+        )
+        if isinstance(sent, JobRecord):
+            if sent.status == "rejected":
                 return self.submit(request, force_new=force_new, download=download,
                                    announce=announce, notebook=notebook)
-            return self._reattach(record)
-        if announce is not None:
-            announce(messages.SUBMITTING.format(
-                model=request.model, duration=request.duration, resolution=request.resolution,
-                ratio=request.aspect_ratio, usd=usd, backend=self.backend.label,
-            ))
-        try:
-            state = self.backend.client.generations.create(
-                _with_webhook(request, token), client_token=token,
-                on_wait=None if announce is None else (
-                    lambda seconds: announce(messages.WAITING_FOR_SLOT.format(seconds=seconds))
-                ),
-            )
-        except AmbiguousSubmitError as exc:
-            self.ledger.record_uncertain(token, detail=exc.message)
-            raise
-        except SeedanceError as exc:
-            with self.budget.lock:
-                self.budget.spent_usd -= usd
-            self.ledger.record_rejected(token, code=exc.code, message=exc.message)
-            raise
-        notices = [messages.CREATE_ANSWER_UNREAD.format(detail=state.unread)] if (
-            state.unread) else []
-        if not self._record_submitted(token, state):
-            notices.append(messages.LEDGER_WRITE_FAILED.format(
-                request_id=state.request_id, journal=self.ledger.journal_path))
-        job = Job(self.backend.client.generations, state, request=request, client_token=token)
+            return self._reattach(sent)
+        job = Job(self.backend.client.generations, sent.state, request=request,
+                  client_token=sent.token)
         if not download:
-            self._no_download.add(job.request_id)
+            self.saver.skip(job.request_id)
         self._adopt(job, usd, time.time())
-        return Submission(job, notice=" ".join(notices) or None)
-
-    def _record_submitted(self, token: str, state: JobState) -> bool:
-        """Store a paid job's request id; if the database refuses, journal it and retry.
-
-        False when the database did not take it now: the job is still tracked in
-        memory, the journal beside the ledger holds the id for the next start, and
-        a background retry writes it as soon as the database allows.
-        """
-        def write() -> None:
-            self.ledger.record_submitted(
-                token, request_id=state.request_id, status=state.status,
-                credits_charged=state.credits_charged,
-            )
-
-        try:
-            write()
-        except sqlite3.Error as exc:
-            _log.warning("ledger write failed for paid job %s: %s", state.request_id, exc)
-        else:
-            return True
-        with contextlib.suppress(OSError):
-            self.ledger.journal_submitted(
-                token, request_id=state.request_id, status=state.status,
-                credits_charged=state.credits_charged,
-            )
-
-        def retry() -> None:
-            for attempt in range(_LEDGER_RETRIES):
-                time.sleep(_LEDGER_BACKOFF.delay(attempt, jitter=False))
-                try:
-                    write()
-                except sqlite3.Error:
-                    continue
-                return
-
-        self._retries.submit(retry)
-        return False
-
-    def _budget_checks(self, usd: float) -> Callable[[float], None]:
-        """The budget checks a new claim runs inside its transaction (a reuse runs none)."""
-        daily = self.budget.daily_check(usd)
-
-        def check(spent_today: float) -> None:
-            self.budget.check_session(usd)
-            if daily is not None:
-                daily(spent_today)
-
-        return check
-
-    def _settled(self, record: JobRecord) -> JobRecord:
-        """An identical POST in flight (this or another process): wait for its outcome."""
-        deadline = time.monotonic() + _IN_FLIGHT_WAIT_S
-        while record.status == "pending" and time.monotonic() < deadline:
-            time.sleep(0.05)
-            record = self.ledger.by_token(record.client_token) or record
-        return record
+        return Submission(job, notice=sent.notice)
 
     def _reattach(self, record: JobRecord) -> Submission:
         if record.request_id is None:
@@ -334,7 +188,7 @@ class JobService:
             self.backend.client.generations, state_of(record), request=record.request,
             client_token=record.client_token,
         )
-        if self._saved(record):
+        if self.saver.saved(record):
             job.local_path = record.local_path
         self._adopt(job, record.estimated_usd, record.submitted_at or record.created_at)
         return job
@@ -346,16 +200,12 @@ class JobService:
             self._estimates[job.request_id] = usd
         job.on_change(self._record_change)
         if not job.done:
-            if self.lease_owner is not None:
-                # Claim it before a watcher sees it unpolled; a locked ledger only
-                # defers that to the first status check.
-                with contextlib.suppress(sqlite3.OperationalError):
-                    self.ledger.try_lease(job.request_id, self.lease_owner,
-                                          self._lease_seconds(), backend=self.backend.key)
+            if self.leases is not None:
+                self.leases.claim(job)
             age = time.time() - started_at
-            self.poller.track(job, submitted_at=time.monotonic() - age, on_done=self._on_done)
+            self.poller.track(job, submitted_at=time.monotonic() - age, on_done=self.saver.on_done)
         elif job.status == "succeeded" and job.local_path is None:
-            self._on_done(job)
+            self.saver.on_done(job)
 
     def summary(self, job: Job) -> JobSummary:
         """What a person is shown about ``job``: its ledger row brought up to its live state.
@@ -431,66 +281,14 @@ class JobService:
         return jobs
 
     def reconcile(self, request_id: str, *, client_token: str | None = None) -> Job:
-        """Match a job seen later (dashboard, webhook) to an uncertain submission.
-
-        The proof, in order: the client token of the webhook URL that delivered
-        it; the token in ``metadata``, if this server echoes it (the contract does
-        not promise that); else the one uncertain submission whose prompt, model,
-        duration and ratio the service reports. Several alike are never guessed.
-        """
-        state = self.backend.client.generations.get(request_id)
-        echoed = (state.metadata or {}).get(CLIENT_TOKEN_KEY)
-        token = client_token or (echoed if isinstance(echoed, str) else None)
-        record = self.ledger.by_token(token) if token else self._only_alike(state)
-        if record is None:
-            raise SeedanceError(
-                messages.NOT_OURS.format(request_id=request_id), request_id=request_id
-            )
-        if record.request_id is None:
-            self.ledger.reconcile(record.client_token, request_id=request_id,
-                                  status=state.status)
-        job = self.get_job(request_id)
-        job.update(state)
-        return job
-
-    def _only_alike(self, state: JobState) -> JobRecord | None:
-        """The single uncertain submission of this backend that ``state`` describes."""
-        alike = [
-            r for r in self.ledger.unfinished(self.backend.key)
-            if r.request_id is None and r.prompt == state.prompt and r.model == state.model
-            and state.duration in (None, r.duration)
-            and state.aspect_ratio in (None, r.aspect_ratio)
-        ]
-        return alike[0] if len(alike) == 1 else None
+        """Match a job seen later (dashboard, webhook) to an uncertain submission."""
+        return self.reconciler.reconcile(request_id, client_token=client_token)
 
     def apply_webhook(
         self, body: bytes, signature: str | None, secret: str, *, client_token: str | None = None
     ) -> Job:
-        """Take a webhook delivery: verified, idempotent (a replay changes nothing).
-
-        ``client_token`` is the token of the webhook URL it came to (see
-        :func:`_with_webhook`): it ties a delivery to a submission whose create
-        answer was lost.
-
-        A finished job is left as it is: a replayed body carries an older signed
-        output URL than the one polling may already have stored.
-        """
-        if not verify_webhook_signature(body, signature, secret):
-            raise SeedanceError(messages.WEBHOOK_REJECTED, code="bad_signature")
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            payload = None
-        if not isinstance(payload, dict):
-            raise SeedanceError(messages.WEBHOOK_REJECTED, code="bad_body")
-        state = JobState.from_api(payload)
-        if self.ledger.get(state.request_id) is None:
-            return self.reconcile(state.request_id, client_token=client_token)
-        job = self.get_job(state.request_id)
-        if not job.done:
-            job.update(state)
-        self.webhooks_arrive = True
-        return job
+        """Take a webhook delivery: verified, idempotent (a replay changes nothing)."""
+        return self.reconciler.apply_webhook(body, signature, secret, client_token=client_token)
 
     def cancel(self, job: Job, on_error: Callable[[str], None] | None = None) -> None:
         """Cancel in a worker thread; safe to call from any thread (a widget click)."""
@@ -507,20 +305,14 @@ class JobService:
     def settle(self, job: Job, timeout: float | None = None) -> Job:
         """Block until the job is terminal and its video is on disk (``--wait``)."""
         job.wait(timeout)
-        future = self._ensure_download(job)
+        future = self.saver.ensure(job)
         if future is not None:
             future.result()
         return job
 
     def download_pending(self, job: Job) -> bool:
         """True while a finished job's video is still to be downloaded."""
-        if job.status != "succeeded" or job.local_path or not job.output_url:
-            return False
-        if job.request_id in self._no_download or not self.settings.download:
-            return False
-        with self._lock:
-            future = self._downloads.get(job.request_id)
-        return future is None or not future.done()
+        return self.saver.pending(job)
 
     def unfinished(self) -> list[Job]:
         """Jobs of this process not yet terminal, or succeeded with their download
@@ -537,7 +329,7 @@ class JobService:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             with contextlib.suppress(WaitTimeoutError, concurrent.futures.TimeoutError):
                 job.wait(left)
-                future = self._ensure_download(job)
+                future = self.saver.ensure(job)
                 if future is not None:
                     future.result(None if deadline is None
                                   else max(0.0, deadline - time.monotonic()))
@@ -572,107 +364,14 @@ class JobService:
         """
         return self.folder
 
-    def _saved(self, record: JobRecord | None) -> bool:
-        """True when the row names a downloaded file that is still there."""
-        if record is None or not record.local_path or record.request_id is None:
-            return False
-        return (self.job_folder(record.request_id) / record.local_path).exists()
-
-    # -- leases --------------------------------------------------------------------
-    def _lease_seconds(self) -> float:
-        return max(LEASE_MIN_SECONDS, 2 * self.settings.max_poll_interval + 5.0)
-
-    def _take_lease(self, job: Job) -> bool:
-        """Poller hook: take or renew the job's lease before a status request.
-
-        A job leased by another process is not polled here; a job whose row is
-        already final (a webhook, the server, another kernel) takes the row's state.
-        """
-        assert self.lease_owner is not None
-        leased = self.ledger.try_lease(
-            job.request_id, self.lease_owner, self._lease_seconds(), backend=self.backend.key
-        )
-        record = self.ledger.get(job.request_id, backend=self.backend.key)
-        if record is not None and record.is_terminal:
-            job.update(state_of(record))
-            return False
-        return leased
-
-    def _release(self, job: Job) -> None:
-        if self.lease_owner is not None and not self._closed:
-            self.ledger.release(job.request_id, self.lease_owner, backend=self.backend.key)
-
-    def _on_done(self, job: Job) -> None:
-        if self.lease_owner is not None and not self.ledger.try_lease(
-            job.request_id, self.lease_owner, self._lease_seconds(), backend=self.backend.key
-        ):
-            return  # whoever holds the lease downloads it
-        future = self._ensure_download(job)
-        if future is None:
-            self._release(job)
-        else:
-            future.add_done_callback(lambda _done: self._release(job))
-
-    def _ensure_download(self, job: Job) -> concurrent.futures.Future[None] | None:
-        if job.status != "succeeded" or not job.output_url:
-            return None
-        if job.request_id in self._no_download or not self.settings.download:
-            return None
-        with self._lock:
-            future = self._downloads.get(job.request_id)
-            if future is None:
-                future = self._fetches.submit(self._download, job)
-                self._downloads[job.request_id] = future
-        return future
-
-    def _download(self, job: Job) -> None:
-        from .downloads import download, output_filename
-        from .poster import poster_data_uri
-
-        folder = self.job_folder(job.request_id)
-        if job.local_path and (folder / job.local_path).exists():
-            return
-        record = self.ledger.get(job.request_id, backend=self.backend.key)
-        if record is not None and self._saved(record):
-            job.local_path = record.local_path  # another process downloaded it
-            job.notify()
-            return
-        dest = folder / self.settings.download_dir / output_filename(job.request_id)
-        for attempt in range(_DOWNLOAD_ATTEMPTS):
-            url = job.output_url
-            if url is None:
-                return
-            try:
-                path = download(url, dest)
-                break
-            except OutputExpiredError as exc:
-                failure: SeedanceError = exc
-                try:
-                    job.refresh()
-                except SeedanceError as refresh_failure:
-                    self._notice(job, messages.OUTPUT_NOT_REFRESHED.format(
-                        detail=refresh_failure.message))
-                    return
-            except DownloadError as exc:
-                failure = exc
-                time.sleep(_DOWNLOAD_BACKOFF.delay(attempt, jitter=False))
-        else:
-            self._notice(job, messages.DOWNLOAD_FAILED.format(detail=failure))
-            return
-        job.local_path = _display_path(path, folder)
-        job.poster_data_uri = poster_data_uri(path)
-        self.ledger.record_download(job.request_id, job.local_path, backend=self.backend.key,
-                                    releasing=self.lease_owner)
-        job.notify()
-
     def close(self) -> None:
         """Stop polling and give up every lease, so the server finishes the jobs at once."""
         self.poller.stop()
-        for pool in (self._cancels, self._fetches, self._retries):
-            pool.shutdown(wait=False, cancel_futures=True)
-        if self.lease_owner is not None:
-            self.ledger.release(None, self.lease_owner)
-        self._closed = True
+        self._cancels.shutdown(wait=False, cancel_futures=True)
+        self.saver.close()
+        self.submitter.close()
+        if self.leases is not None:
+            self.leases.close()
         self.backend.close()
         self.ledger.close()
 
@@ -684,55 +383,3 @@ class JobService:
             backend=self.backend.key, model=request.model, resolution=request.resolution,
             duration=request.duration, media=bool(request.media_urls),
         )
-
-    def _by_webhook(self, job: Job) -> bool:
-        request = job.request
-        return self.webhooks_arrive and request is not None and request.webhook_url is not None
-
-
-def state_of(record: JobRecord) -> JobState:
-    """The service state a ledger row records (a local status reads as ``queued``)."""
-    assert record.request_id is not None
-    error = None
-    if record.error_code is not None:
-        error = JobError(record.error_code, record.error_message or "")
-    return JobState(
-        request_id=record.request_id,
-        status=record.status if record.status in API_STATUSES else "queued",
-        output_url=record.output_url, error=error, credits_charged=record.credits_charged,
-        model=record.model, prompt=record.prompt, duration=record.duration,
-        aspect_ratio=record.aspect_ratio, resolution=record.resolution,
-    )
-
-
-def _with_webhook(request: GenerationRequest, token: str) -> GenerationRequest:
-    """The request as sent: a webhook URL of its own that names its client token.
-
-    The contract does not promise that webhooks echo ``metadata``, so the URL is
-    what ties a delivery to its submission (even one whose create answer was
-    lost). ``{token}`` in a user's URL is filled in; with no URL, a Jupyter server
-    extension that announced a public address in ``SEEDANCE_HOME/server.json``
-    receives it. The ledger keeps the request as written, so re-runs still match.
-    """
-    if request.webhook_url is not None:
-        if WEBHOOK_TOKEN_FIELD not in request.webhook_url:
-            return request
-        return dataclasses.replace(
-            request, webhook_url=request.webhook_url.replace(WEBHOOK_TOKEN_FIELD, token)
-        )
-    try:
-        announced = json.loads((seedance_home() / "server.json").read_text())
-        public = str(announced["publicUrl"]).rstrip("/")
-        base = "/" + str(announced.get("baseUrl") or "/").strip("/")
-    except (OSError, ValueError, KeyError, TypeError):
-        return request
-    path = f"{base.rstrip('/')}/seedance/webhook/{token}"
-    return dataclasses.replace(request, webhook_url=public + path)
-
-
-def _display_path(path: Path, folder: Path) -> str:
-    """Relative to the notebook's folder when inside it, so the saved notebook plays it."""
-    try:
-        return str(path.resolve().relative_to(folder.resolve()))
-    except ValueError:
-        return str(path.resolve())

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..jobs.service import JobService, ServiceSettings, Submission
+from ..jobs.service import JobService, Submission
+from ..jobs.settings import ServiceSettings
 from .frontend import Frontend
 from .video import VideoSource, choose_video, resolve_mode
 

@@ -19,18 +19,21 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+from traitlets import dlink
 
 from .. import messages
 from ..api.types import JobState
 from ..errors import InvalidRequestError, NotFoundError, SeedanceError
 from ..jobs.backend import Backend, backend_key_from_env, resolve_backend
-from ..jobs.ledger import JobRecord, Ledger
+from ..jobs.ledger import JobRecord, Ledger, state_of
 from ..jobs.poster import poster_data_uri
-from ..jobs.service import JobService, state_of
+from ..jobs.service import JobService
+from ..jobs.settings import JobSettings
 from ..jobs.summary import JobSummary
 from ..status import RANK
 from ..webhooks import verify_webhook_signature
@@ -57,7 +60,8 @@ class Refusal(Exception):
 
 
 class ServerConfig(Protocol):
-    """The server extension's settings this module reads, at each use."""
+    """The server extension's settings this module reads, at each use (traits: the
+    watcher's jobs settings follow its download_dir and requests_per_minute)."""
 
     @property
     def webhook_secret(self) -> str: ...
@@ -75,35 +79,22 @@ class ServerConfig(Protocol):
     def requests_per_minute(self) -> float: ...
 
 
-@dataclass(frozen=True)
-class _WatcherSettings:
-    """The server's :class:`ServiceSettings`: it polls and downloads, it never submits."""
+def _watcher_settings(config: ServerConfig) -> JobSettings:
+    """The server's jobs settings: it polls and downloads, it never submits.
 
-    config: ServerConfig
-    default_model: str = "seedance-2.0"
-    default_duration: int = 5
-    default_resolution: str = "720p"
-    default_aspect_ratio: str = "16:9"
-    download: bool = True
-    budget_usd: float | None = None
-    daily_budget_usd: float | None = None
-    first_poll_delay: float = 1.0
-    max_poll_interval: float = 15.0
-    poll_latency: float = 2.0
-
-    @property
-    def download_dir(self) -> str:
-        return self.config.download_dir
-
-    @property
-    def requests_per_minute(self) -> float:
-        return self.config.requests_per_minute
+    The jobs defaults (no budget), with the folder and request rate of the
+    server's own settings, kept in step with them (``config`` is the extension app).
+    """
+    settings = JobSettings()
+    for name in ("download_dir", "requests_per_minute"):
+        dlink((config, name), (settings, name))
+    return settings
 
 
 class _ServerJobService(JobService):
     """The jobs service of the server: a job's files go in the folder its kernel ran in."""
 
-    def __init__(self, settings: _WatcherSettings, root_dir: Path, **kwargs: Any) -> None:
+    def __init__(self, settings: JobSettings, root_dir: Path, **kwargs: Any) -> None:
         self._root_dir = root_dir
         super().__init__(settings, **kwargs)
 
@@ -138,7 +129,7 @@ class ServerJobs:
         with self._lock:
             if self._service is None:
                 self._service = _ServerJobService(
-                    _WatcherSettings(self.config), self.root_dir,
+                    _watcher_settings(self.config), self.root_dir,
                     backend=self._make_backend(), ledger=Ledger(self.ledger.path),
                 )
             return self._service

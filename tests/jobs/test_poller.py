@@ -17,7 +17,7 @@ from seedance_jupyter.jobs.handle import Job
 from seedance_jupyter.jobs.ledger import RuntimeWindow
 from seedance_jupyter.jobs.poller import Poller, Schedule
 
-from .helpers import eventually
+from ..helpers import eventually
 
 FAST = {"duration": 4, "resolution": "480p"}
 

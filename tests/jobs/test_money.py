@@ -26,8 +26,8 @@ from seedance_jupyter.jobs.ledger import Ledger
 from seedance_jupyter.jobs.service import JobService
 from seedance_jupyter.retry import Backoff
 
-from .helpers import Settings, eventually
-from .scripted import Answer, ScriptedServer, Seen, accepted
+from ..helpers import Settings, eventually
+from ..scripted import Answer, ScriptedServer, Seen, accepted
 
 
 def service_for(server: ScriptedServer, tmp_path: Path, **settings: object) -> JobService:
@@ -353,7 +353,7 @@ def test_racing_kernels_post_each_admitted_request_once_within_budget(
                 "url": server.url, "ledger": str(ledger), "prompts": prompts,
                 "daily_budget_usd": 0.5 * budget_jobs, "start_at": start_at,
             })],
-            stdout=subprocess.PIPE, cwd=Path(__file__).parent.parent, text=True,
+            stdout=subprocess.PIPE, cwd=Path(__file__).parents[2], text=True,
         )
         for prompts in plan
     ]

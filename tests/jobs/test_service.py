@@ -19,7 +19,7 @@ from seedance_jupyter.jobs.ledger import Ledger
 from seedance_jupyter.jobs.service import JobService
 from seedance_jupyter.webhooks import sign_webhook_body
 
-from .helpers import Settings
+from ..helpers import Settings
 
 
 class FakeGenerations:

@@ -1,0 +1,154 @@
+"""Saving finished videos: one download per job, in a pool of its own, retried.
+
+Downloads outlive the output URL's expiry only once they are on disk, so every
+succeeded job is fetched (unless the cell said ``--no-download``) by whichever
+process holds its lease; an expired URL is fetched again, a failed body retried.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import messages
+from ..errors import DownloadError, OutputExpiredError, SeedanceError
+from ..retry import Backoff
+from .handle import Job
+from .leases import Leases
+from .ledger import JobRecord, Ledger
+from .settings import ServiceSettings
+
+__all__ = ["Saver"]
+
+_DOWNLOAD_ATTEMPTS = 3
+_DOWNLOAD_BACKOFF = Backoff(base=0.5, cap=4.0)
+
+
+class Saver:
+    """Downloads the videos of one backend's jobs into the folders their notebooks ran in."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        ledger: Ledger,
+        backend: str,
+        *,
+        folder_of: Callable[[str], Path],
+        notice: Callable[[Job, str], None],
+        leases: Leases | None,
+    ) -> None:
+        """``folder_of(request_id)``: the folder a job's relative paths start from."""
+        self.settings = settings
+        self.ledger = ledger
+        self.backend = backend
+        self.folder_of = folder_of
+        self.notice = notice
+        self.leases = leases
+        self._downloads: dict[str, concurrent.futures.Future[None]] = {}
+        self._skipped: set[str] = set()
+        self._lock = threading.Lock()
+        # Its own pool: slow downloads never delay a Cancel, nor a ledger retry.
+        self._fetches = concurrent.futures.ThreadPoolExecutor(2, "seedance-download")
+
+    def skip(self, request_id: str) -> None:
+        """Never download this job's video (``--no-download``)."""
+        self._skipped.add(request_id)
+
+    def saved(self, record: JobRecord | None) -> bool:
+        """True when the row names a downloaded file that is still there."""
+        if record is None or not record.local_path or record.request_id is None:
+            return False
+        return (self.folder_of(record.request_id) / record.local_path).exists()
+
+    def pending(self, job: Job) -> bool:
+        """True while a finished job's video is still to be downloaded."""
+        if job.status != "succeeded" or job.local_path or not job.output_url:
+            return False
+        if job.request_id in self._skipped or not self.settings.download:
+            return False
+        with self._lock:
+            future = self._downloads.get(job.request_id)
+        return future is None or not future.done()
+
+    def on_done(self, job: Job) -> None:
+        """A job finished: download it under its lease, then give the lease up."""
+        if self.leases is not None and not self.leases.take(job):
+            return  # whoever holds the lease downloads it
+        future = self.ensure(job)
+        if self.leases is None:
+            return
+        leases = self.leases
+        if future is None:
+            leases.release(job)
+        else:
+            future.add_done_callback(lambda _done: leases.release(job))
+
+    def ensure(self, job: Job) -> concurrent.futures.Future[None] | None:
+        """The job's one download, started if need be; None when there is none to do."""
+        if job.status != "succeeded" or not job.output_url:
+            return None
+        if job.request_id in self._skipped or not self.settings.download:
+            return None
+        with self._lock:
+            future = self._downloads.get(job.request_id)
+            if future is None:
+                future = self._fetches.submit(self._download, job)
+                self._downloads[job.request_id] = future
+        return future
+
+    def close(self) -> None:
+        """Drop the downloads not yet started."""
+        self._fetches.shutdown(wait=False, cancel_futures=True)
+
+    def _download(self, job: Job) -> None:
+        from .downloads import download, output_filename
+        from .poster import poster_data_uri
+
+        folder = self.folder_of(job.request_id)
+        if job.local_path and (folder / job.local_path).exists():
+            return
+        record = self.ledger.get(job.request_id, backend=self.backend)
+        if record is not None and self.saved(record):
+            job.local_path = record.local_path  # another process downloaded it
+            job.notify()
+            return
+        dest = folder / self.settings.download_dir / output_filename(job.request_id)
+        for attempt in range(_DOWNLOAD_ATTEMPTS):
+            url = job.output_url
+            if url is None:
+                return
+            try:
+                path = download(url, dest)
+                break
+            except OutputExpiredError as exc:
+                failure: SeedanceError = exc
+                try:
+                    job.refresh()
+                except SeedanceError as refresh_failure:
+                    self.notice(job, messages.OUTPUT_NOT_REFRESHED.format(
+                        detail=refresh_failure.message))
+                    return
+            except DownloadError as exc:
+                failure = exc
+                time.sleep(_DOWNLOAD_BACKOFF.delay(attempt, jitter=False))
+        else:
+            self.notice(job, messages.DOWNLOAD_FAILED.format(detail=failure))
+            return
+        job.local_path = _display_path(path, folder)
+        job.poster_data_uri = poster_data_uri(path)
+        self.ledger.record_download(
+            job.request_id, job.local_path, backend=self.backend,
+            releasing=None if self.leases is None else self.leases.owner,
+        )
+        job.notify()
+
+
+def _display_path(path: Path, folder: Path) -> str:
+    """Relative to the notebook's folder when inside it, so the saved notebook plays it."""
+    try:
+        return str(path.resolve().relative_to(folder.resolve()))
+    except ValueError:
+        return str(path.resolve())

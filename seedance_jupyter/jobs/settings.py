@@ -1,0 +1,115 @@
+"""The jobs service's settings: what it reads, and their one traitlets declaration.
+
+:class:`JobSettings` declares them (defaults and ``help=``) once for every host:
+the kernel's ``SeedanceMagics`` adds how cards show videos, the server extension
+runs its watcher on them. Traitlets needs no IPython, so the jobs layer may hold it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
+from traitlets.config import Configurable
+
+from ..catalog import ASPECT_RATIOS, RESOLUTIONS
+
+__all__ = ["JobSettings", "ServiceSettings"]
+
+
+class ServiceSettings(Protocol):
+    """What the service reads from its settings, at each use (``%config`` applies at once)."""
+
+    @property
+    def default_model(self) -> str: ...
+
+    @property
+    def default_duration(self) -> int: ...
+
+    @property
+    def default_resolution(self) -> str: ...
+
+    @property
+    def default_aspect_ratio(self) -> str: ...
+
+    @property
+    def download(self) -> bool: ...
+
+    @property
+    def download_dir(self) -> str: ...
+
+    @property
+    def budget_usd(self) -> float | None: ...
+
+    @property
+    def daily_budget_usd(self) -> float | None: ...
+
+    @property
+    def requests_per_minute(self) -> float: ...
+
+    @property
+    def first_poll_delay(self) -> float: ...
+
+    @property
+    def max_poll_interval(self) -> float: ...
+
+    @property
+    def poll_latency(self) -> float: ...
+
+
+class JobSettings(Configurable):
+    """Defaults for new jobs, budgets, polling and downloads (a :class:`ServiceSettings`)."""
+
+    default_model = Unicode(
+        "seedance-2.0", help="Model used when a cell gives no -m/--model."
+    ).tag(config=True)
+    default_duration = Int(
+        5, help="Seconds of video when a cell gives no -d/--duration."
+    ).tag(config=True)
+    default_resolution = CaselessStrEnum(
+        RESOLUTIONS, default_value="720p", help="Resolution when a cell gives no -r."
+    ).tag(config=True)
+    default_aspect_ratio = CaselessStrEnum(
+        ASPECT_RATIOS, default_value="16:9", help="Aspect ratio when a cell gives no -a."
+    ).tag(config=True)
+    download = Bool(
+        True,
+        help="Download finished videos next to the notebook, so they outlive the "
+        "output URL's expiry (--no-download turns it off for one cell).",
+    ).tag(config=True)
+    download_dir = Unicode(
+        "seedance_outputs",
+        help="Folder for downloaded videos, relative to the kernel's working directory "
+        "(the notebook's folder), so saved notebooks can play them.",
+    ).tag(config=True)
+    budget_usd = Float(
+        None,
+        allow_none=True,
+        help="Most USD this kernel session may spend (estimated); a submission that would "
+        "pass it is refused before anything is sent. None means no limit.",
+    ).tag(config=True)
+    daily_budget_usd = Float(
+        None,
+        allow_none=True,
+        help="Most USD per calendar day across all kernels, from the ledger. None: no limit.",
+    ).tag(config=True)
+    requests_per_minute = Float(
+        240.0,
+        help="Status requests per minute shared by all jobs of this kernel.",
+    ).tag(config=True)
+    first_poll_delay = Float(
+        1.0, help="Seconds from submission to the first status check."
+    ).tag(config=True)
+    max_poll_interval = Float(
+        15.0, help="Longest pause between two status checks of one job."
+    ).tag(config=True)
+    poll_latency = Float(
+        2.0,
+        help="Seconds a finished job may wait before its card shows it, while the job is "
+        "in the time window where alike jobs usually finish (learnt from the ledger: the "
+        "5th to the 95th percentile of their runtimes). Smaller values see results sooner "
+        "at the cost of more status requests; larger values send fewer requests. Before "
+        "that window, checks are sparse; with fewer than 5 alike jobs in the ledger, or "
+        "past the window, the pause grows with the job's age (up to max_poll_interval). "
+        "A job with a --webhook is checked only every 60 s once webhooks arrive.",
+    ).tag(config=True)

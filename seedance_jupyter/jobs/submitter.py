@@ -1,0 +1,195 @@
+"""Submitting a paid job exactly once: claim, POST, record (write-ahead).
+
+One ledger transaction decides (reuse an identical job? within budget? claim a
+new row); only then is the create POST sent, and it is never resent. Its answer
+is written to the ledger, or, if the database refuses, to the journal beside it
+and retried in the background, so a paid job is never lost.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import dataclasses
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .. import messages
+from ..api.transport import new_client_token
+from ..api.types import JobState
+from ..catalog import GenerationRequest
+from ..errors import AmbiguousSubmitError, SeedanceError
+from ..paths import seedance_home
+from ..retry import Backoff
+from .backend import Backend
+from .budget import Budget, local_midnight
+from .ledger import JobRecord, Ledger
+
+__all__ = ["WEBHOOK_TOKEN_FIELD", "Sent", "Submitter"]
+
+#: In a ``--webhook`` URL, replaced by the submission's client token.
+WEBHOOK_TOKEN_FIELD = "{token}"  # noqa: S105 - a placeholder, not a secret
+
+_log = logging.getLogger("seedance_jupyter")
+_LEDGER_RETRIES = 8
+#: How long a re-run waits for an identical create POST in flight elsewhere.
+_IN_FLIGHT_WAIT_S = 60.0
+_LEDGER_BACKOFF = Backoff(base=1.0, cap=30.0)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A create POST the service answered: the job's state, and what to tell about it."""
+
+    token: str
+    state: JobState
+    notice: str | None
+
+
+class Submitter:
+    """Claims, posts and records the new jobs of one backend and ledger."""
+
+    def __init__(self, ledger: Ledger, backend: Backend, budget: Budget) -> None:
+        self.ledger = ledger
+        self.backend = backend
+        self.budget = budget
+        # Its own pool: a ledger retry never waits behind downloads or cancels.
+        self._retries = concurrent.futures.ThreadPoolExecutor(1, "seedance-ledger")
+
+    def send(
+        self,
+        request: GenerationRequest,
+        usd: float,
+        *,
+        reuse: bool,
+        notebook: str,
+        announce: Callable[[str], None] | None,
+    ) -> JobRecord | Sent:
+        """The identical job's settled row to re-attach to, or a new job POSTed once."""
+        token = new_client_token()
+        with self.budget.lock:
+            claim = self.ledger.claim(
+                client_token=token, backend=self.backend.key, request=request,
+                fingerprint=request.fingerprint(), estimated_usd=usd, notebook=notebook,
+                reuse=reuse, check_budget=self._budget_checks(usd),
+                day_start=local_midnight(),
+            )
+            if not claim.reused:
+                self.budget.spent_usd += usd
+        if claim.reused:
+            return self._settled(claim.record)
+        if announce is not None:
+            announce(messages.SUBMITTING.format(
+                model=request.model, duration=request.duration, resolution=request.resolution,
+                ratio=request.aspect_ratio, usd=usd, backend=self.backend.label,
+            ))
+        try:
+            state = self.backend.client.generations.create(
+                _with_webhook(request, token), client_token=token,
+                on_wait=None if announce is None else (
+                    lambda seconds: announce(messages.WAITING_FOR_SLOT.format(seconds=seconds))
+                ),
+            )
+        except AmbiguousSubmitError as exc:
+            self.ledger.record_uncertain(token, detail=exc.message)
+            raise
+        except SeedanceError as exc:
+            with self.budget.lock:
+                self.budget.spent_usd -= usd
+            self.ledger.record_rejected(token, code=exc.code, message=exc.message)
+            raise
+        notices = [messages.CREATE_ANSWER_UNREAD.format(detail=state.unread)] if (
+            state.unread) else []
+        if not self._record_submitted(token, state):
+            notices.append(messages.LEDGER_WRITE_FAILED.format(
+                request_id=state.request_id, journal=self.ledger.journal_path))
+        return Sent(token, state, " ".join(notices) or None)
+
+    def close(self) -> None:
+        """Drop the ledger retries not yet started (the journal still holds them)."""
+        self._retries.shutdown(wait=False, cancel_futures=True)
+
+    def _record_submitted(self, token: str, state: JobState) -> bool:
+        """Store a paid job's request id; if the database refuses, journal it and retry.
+
+        False when the database did not take it now: the job is still tracked in
+        memory, the journal beside the ledger holds the id for the next start, and
+        a background retry writes it as soon as the database allows.
+        """
+        def write() -> None:
+            self.ledger.record_submitted(
+                token, request_id=state.request_id, status=state.status,
+                credits_charged=state.credits_charged,
+            )
+
+        try:
+            write()
+        except sqlite3.Error as exc:
+            _log.warning("ledger write failed for paid job %s: %s", state.request_id, exc)
+        else:
+            return True
+        with contextlib.suppress(OSError):
+            self.ledger.journal_submitted(
+                token, request_id=state.request_id, status=state.status,
+                credits_charged=state.credits_charged,
+            )
+
+        def retry() -> None:
+            for attempt in range(_LEDGER_RETRIES):
+                time.sleep(_LEDGER_BACKOFF.delay(attempt, jitter=False))
+                try:
+                    write()
+                except sqlite3.Error:
+                    continue
+                return
+
+        self._retries.submit(retry)
+        return False
+
+    def _budget_checks(self, usd: float) -> Callable[[float], None]:
+        """The budget checks a new claim runs inside its transaction (a reuse runs none)."""
+        daily = self.budget.daily_check(usd)
+
+        def check(spent_today: float) -> None:
+            self.budget.check_session(usd)
+            if daily is not None:
+                daily(spent_today)
+
+        return check
+
+    def _settled(self, record: JobRecord) -> JobRecord:
+        """An identical POST in flight (this or another process): wait for its outcome."""
+        deadline = time.monotonic() + _IN_FLIGHT_WAIT_S
+        while record.status == "pending" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            record = self.ledger.by_token(record.client_token) or record
+        return record
+
+
+def _with_webhook(request: GenerationRequest, token: str) -> GenerationRequest:
+    """The request as sent: a webhook URL of its own that names its client token.
+
+    The contract does not promise that webhooks echo ``metadata``, so the URL is
+    what ties a delivery to its submission (even one whose create answer was
+    lost). ``{token}`` in a user's URL is filled in; with no URL, a Jupyter server
+    extension that announced a public address in ``SEEDANCE_HOME/server.json``
+    receives it. The ledger keeps the request as written, so re-runs still match.
+    """
+    if request.webhook_url is not None:
+        if WEBHOOK_TOKEN_FIELD not in request.webhook_url:
+            return request
+        return dataclasses.replace(
+            request, webhook_url=request.webhook_url.replace(WEBHOOK_TOKEN_FIELD, token)
+        )
+    try:
+        announced = json.loads((seedance_home() / "server.json").read_text())
+        public = str(announced["publicUrl"]).rstrip("/")
+        base = "/" + str(announced.get("baseUrl") or "/").strip("/")
+    except (OSError, ValueError, KeyError, TypeError):
+        return request
+    path = f"{base.rstrip('/')}/seedance/webhook/{token}"
+    return dataclasses.replace(request, webhook_url=public + path)
