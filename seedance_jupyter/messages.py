@@ -63,6 +63,10 @@ REATTACHED = (
     "Re-attached to job {request_id} that an identical run already made ({status}); "
     "no new charge. Add --new for a fresh paid job."
 )
+REATTACHED_FROM = (
+    "That job was made from {origin}: identical jobs are re-used across notebooks "
+    "(SeedanceMagics.reuse_across_notebooks)."
+)
 UNCERTAIN_EXISTS = (
     "An identical earlier submission is uncertain (client token {token}): it may have been "
     "charged. Not resubmitting; check the dashboard, then add --new to submit anyway."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["notebook_dir", "seedance_home"]
+__all__ = ["folder_of", "notebook_dir", "notebook_file", "seedance_home"]
 
 
 def seedance_home() -> Path:
@@ -21,16 +21,29 @@ def seedance_home() -> Path:
         return Path.home() / ".local" / "share" / "jupyter" / "seedance"
 
 
-def notebook_dir() -> Path:
-    """The folder of the notebook this process runs for.
+def notebook_file() -> Path | None:
+    """The notebook this process runs for, when Jupyter names one that exists here.
 
-    Jupyter names the notebook in ``JPY_SESSION_NAME`` (its path, where the server
-    sets one that exists here); otherwise the working directory now, so callers
-    read it once, early (``%load_ext``), before a ``%cd`` can move it.
+    Jupyter sets ``JPY_SESSION_NAME`` to the notebook's path for kernels it starts.
     """
     session = os.environ.get("JPY_SESSION_NAME")
     if session:
         path = Path(session)
-        if path.is_absolute() and path.exists():
-            return path.parent
-    return Path.cwd()
+        if path.is_absolute() and path.is_file():
+            return path
+    return None
+
+
+def notebook_dir() -> Path:
+    """The folder of the notebook this process runs for; otherwise the working
+    directory now, so callers read it once, early (``%load_ext``), before a ``%cd``
+    can move it."""
+    notebook = notebook_file()
+    return notebook.parent if notebook is not None else Path.cwd()
+
+
+def folder_of(origin: str) -> Path:
+    """The folder of a job's recorded origin: a notebook's folder, or the folder itself
+    (a process that knew no notebook records its working directory)."""
+    path = Path(origin)
+    return path.parent if path.suffix == ".ipynb" else path

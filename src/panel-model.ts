@@ -34,8 +34,8 @@ export interface INotebookLink {
 }
 
 /**
- * Where a job came from. The server names the notebook when it knows it and
- * otherwise the notebook's folder (a kernel does not know its notebook's file).
+ * Where a job came from: its notebook, or only the folder when its kernel was
+ * not started for a notebook (Jupyter names the notebook to the kernels it starts).
  */
 export function notebookLink(notebook: string): INotebookLink {
   const path = notebook === '.' ? '' : notebook.replace(/^\.\//, '');

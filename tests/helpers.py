@@ -67,3 +67,4 @@ class Settings:
     first_poll_delay: float = 30.0
     max_poll_interval: float = 30.0
     poll_latency: float = 2.0
+    reuse_across_notebooks: bool = False

@@ -367,3 +367,18 @@ def test_a_kernel_shut_down_cleanly_gives_up_its_jobs_leases(
     (record,) = ledger.jobs()
     assert record.status not in FINAL
     assert record.lease_owner is None
+
+
+def test_a_kernel_records_the_notebook_jupyter_named_for_its_jobs(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    film = tmp_path / "film.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), film)
+    kernel = Kernel(tmp_path, {**env, "JPY_SESSION_NAME": str(film)})
+    try:
+        kernel.execute(LOAD)
+        kernel.execute("%%seedance -d 4 -r 480p\na job that knows its notebook")
+    finally:
+        kernel.shutdown()
+    (record,) = Ledger(Path(env["SEEDANCE_HOME"]) / "ledger.sqlite3").jobs()
+    assert record.notebook == os.path.realpath(film)

@@ -356,6 +356,7 @@ class Ledger:
         estimated_usd: float,
         notebook: str | None = None,
         reuse: bool = True,
+        reuse_from: str | None = None,
         check_budget: Callable[[float], None] | None = None,
         day_start: float | None = None,
     ) -> Claim:
@@ -372,8 +373,9 @@ class Ledger:
                 row = conn.execute(
                     "SELECT * FROM jobs WHERE backend = :backend AND "  # noqa: S608
                     f"fingerprint = :fingerprint AND status NOT IN {_NOT_REUSABLE_SQL} "
+                    "AND (:origin IS NULL OR notebook = :origin) "
                     "ORDER BY created_at DESC, rowid DESC LIMIT 1",
-                    {"backend": backend, "fingerprint": fingerprint},
+                    {"backend": backend, "fingerprint": fingerprint, "origin": reuse_from},
                 ).fetchone()
                 if row is not None:
                     return Claim(JobRecord._from_row(row), reused=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,7 +23,7 @@ from pathlib import Path
 from .. import messages
 from ..catalog import GenerationRequest
 from ..errors import AmbiguousSubmitError, SeedanceError, WaitTimeoutError
-from ..paths import notebook_dir
+from ..paths import notebook_dir, notebook_file
 from .backend import Backend, resolve_backend
 from .budget import Budget, local_midnight
 from .handle import Job
@@ -61,6 +62,7 @@ class JobService:
         backend: Backend | None = None,
         ledger: Ledger | None = None,
         folder: Path | None = None,
+        origin: str | None = None,
         lease: bool = True,
     ) -> None:
         """``lease``: poll a job only while holding its ledger lease, so across all
@@ -70,6 +72,11 @@ class JobService:
         self.ledger = ledger or Ledger()
         #: The notebook's folder: downloads land here and paths in cards are relative to it.
         self.folder = folder or notebook_dir()
+        #: Where this service's jobs come from, as the ledger records it: the notebook's
+        #: path when Jupyter names one, else the folder. Re-use is scoped to it.
+        self.origin = os.path.realpath(
+            origin or (notebook_file() if folder is None else None) or self.folder
+        )
         self.budget = Budget(lambda: settings.budget_usd, lambda: settings.daily_budget_usd)
         self.leases = Leases(self.ledger, self.backend.key, settings) if lease else None
         self.submitter = Submitter(self.ledger, self.backend, self.budget)
@@ -151,15 +158,16 @@ class JobService:
     ) -> Submission:
         """Re-attach to an identical job, or claim, price and POST a new one exactly once."""
         usd = self.estimate(request)
+        origin = notebook if notebook is not None else self.origin
         sent = self.submitter.send(
-            request, usd, reuse=not force_new, announce=announce,
-            notebook=notebook if notebook is not None else str(self.folder),
+            request, usd, reuse=not force_new, announce=announce, notebook=origin,
+            reuse_from=None if self.settings.reuse_across_notebooks else origin,
         )
         if isinstance(sent, JobRecord):
             if sent.status == "rejected":
                 return self.submit(request, force_new=force_new, download=download,
                                    announce=announce, notebook=notebook)
-            return self._reattach(sent)
+            return self._reattach(sent, origin)
         job = Job(self.backend.client.generations, sent.state, request=request,
                   client_token=sent.token)
         if not download:
@@ -167,7 +175,7 @@ class JobService:
         self._adopt(job, usd, time.time())
         return Submission(job, notice=sent.notice)
 
-    def _reattach(self, record: JobRecord) -> Submission:
+    def _reattach(self, record: JobRecord, origin: str) -> Submission:
         if record.request_id is None:
             raise AmbiguousSubmitError(
                 messages.UNCERTAIN_EXISTS.format(token=record.client_token),
@@ -175,6 +183,8 @@ class JobService:
             )
         job = self.job_from_record(record)
         notice = messages.REATTACHED.format(request_id=record.request_id, status=job.status)
+        if record.notebook is not None and record.notebook != origin:
+            notice += " " + messages.REATTACHED_FROM.format(origin=record.notebook)
         return Submission(job, notice=notice)
 
     # -- jobs ----------------------------------------------------------------------

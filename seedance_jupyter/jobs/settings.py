@@ -56,6 +56,9 @@ class ServiceSettings(Protocol):
     @property
     def poll_latency(self) -> float: ...
 
+    @property
+    def reuse_across_notebooks(self) -> bool: ...
+
 
 class JobSettings(Configurable):
     """Defaults for new jobs, budgets, polling and downloads (a :class:`ServiceSettings`)."""
@@ -112,4 +115,11 @@ class JobSettings(Configurable):
         "that window, checks are sparse; with fewer than 5 alike jobs in the ledger, or "
         "past the window, the pause grows with the job's age (up to max_poll_interval). "
         "A job with a --webhook is checked only every 60 s once webhooks arrive.",
+    ).tag(config=True)
+    reuse_across_notebooks = Bool(
+        False,
+        help="Re-running an identical cell re-attaches to the job it already made instead of "
+        "paying again. By default only jobs made from the same notebook are re-used; True "
+        "re-uses an identical job made from any notebook on this machine (the card says "
+        "which).",
     ).tag(config=True)

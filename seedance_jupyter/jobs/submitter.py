@@ -67,15 +67,19 @@ class Submitter:
         *,
         reuse: bool,
         notebook: str,
+        reuse_from: str | None,
         announce: Callable[[str], None] | None,
     ) -> JobRecord | Sent:
-        """The identical job's settled row to re-attach to, or a new job POSTed once."""
+        """The identical job's settled row to re-attach to, or a new job POSTed once.
+
+        ``reuse_from``: re-attach only to a job recorded from that notebook (None: any).
+        """
         token = new_client_token()
         with self.budget.lock:
             claim = self.ledger.claim(
                 client_token=token, backend=self.backend.key, request=request,
                 fingerprint=request.fingerprint(), estimated_usd=usd, notebook=notebook,
-                reuse=reuse, check_budget=self._budget_checks(usd),
+                reuse=reuse, reuse_from=reuse_from, check_budget=self._budget_checks(usd),
                 day_start=local_midnight(),
             )
             if not claim.reused:

@@ -35,6 +35,7 @@ from ..jobs.poster import poster_data_uri
 from ..jobs.service import JobService
 from ..jobs.settings import JobSettings
 from ..jobs.summary import JobSummary
+from ..paths import folder_of
 from ..status import RANK
 from ..webhooks import verify_webhook_signature
 
@@ -102,7 +103,7 @@ class _ServerJobService(JobService):
         record = self.ledger.get(request_id, backend=self.backend.key)
         if record is None or not record.notebook:
             return self._root_dir
-        return Path(record.notebook)
+        return folder_of(record.notebook)
 
 
 class ServerJobs:
@@ -156,7 +157,7 @@ class ServerJobs:
             limit=size + 1,
             before=_decode_cursor(before) if before else None,
             statuses=_statuses(status) if status else None,
-            notebook=self._folder_filter(notebook) if notebook else None,
+            notebook=self._origin_filter(notebook) if notebook else None,
         )
         more = len(records) > size
         records = records[:size]
@@ -264,13 +265,13 @@ class ServerJobs:
 
     # -- wire ------------------------------------------------------------------------
     def wire(self, record: JobRecord) -> dict[str, Any]:
-        """The JobSummary JSON of a row, its folder and video relative to the server root."""
-        folder = Path(record.notebook) if record.notebook else self.root_dir
+        """The JobSummary JSON of a row, its notebook and video relative to the server root."""
+        folder = folder_of(record.notebook) if record.notebook else self.root_dir
         summary = JobSummary.from_record(record)
         video = folder / record.local_path if record.local_path else None
         return replace(
             summary,
-            notebook=self._relative(folder) if record.notebook else None,
+            notebook=self._relative(Path(record.notebook)) if record.notebook else None,
             local_path=self._relative(video) if video else None,
             poster_data_uri=_poster(video) if video else None,
         ).to_json()
@@ -282,12 +283,10 @@ class ServerJobs:
         except ValueError:
             return str(resolved)
 
-    def _folder_filter(self, notebook: str) -> str:
-        """The working directory recorded for jobs of ``notebook`` (root-relative or absolute)."""
-        path = self.root_dir / notebook
-        if path.suffix == ".ipynb":
-            path = path.parent
-        return os.path.realpath(path)
+    def _origin_filter(self, notebook: str) -> str:
+        """The origin recorded for jobs of ``notebook``, a notebook or a folder as
+        :meth:`wire` names it (root-relative or absolute)."""
+        return os.path.realpath(self.root_dir / notebook)
 
     def _record(self, request_id: str, *, backend: str | None = None) -> JobRecord:
         record = self.ledger.get(request_id, backend=backend)

@@ -65,13 +65,14 @@ def api(tmp_path: Path) -> FakeGenerations:
     return FakeGenerations(tmp_path / "ledger.sqlite3")
 
 
-def service_over(api: FakeGenerations, **settings: Any) -> JobService:
+def service_over(api: FakeGenerations, origin: str | None = None, **settings: Any) -> JobService:
     """A service whose generations resource is ``api``, with the documented catalogue."""
     client = Client(api_key="k", base_url="https://service.example")
     client.models._catalog = Catalog.documented()
     client.generations = api  # type: ignore[assignment]
     backend = Backend(client, "https://service.example", "fake", False)
-    return JobService(Settings(**settings), backend=backend, ledger=Ledger(api.ledger_path))
+    return JobService(Settings(**settings), backend=backend, ledger=Ledger(api.ledger_path),
+                      origin=origin)
 
 
 @pytest.fixture
@@ -103,6 +104,33 @@ def test_an_identical_rerun_reattaches_without_a_create(
     again = service.submit(service.prepare("a  kite"))
     assert again.job is first
     assert again.notice is not None
+    assert [c for c, _ in api.calls].count("create") == 1
+
+
+def test_an_identical_job_of_another_notebook_is_not_reused(api: FakeGenerations) -> None:
+    here, there = service_over(api, "/work/a.ipynb"), service_over(api, "/work/b.ipynb")
+    try:
+        here.submit(here.prepare("a kite"))
+        there.submit(there.prepare("a kite"))
+    finally:
+        here.close()
+        there.close()
+    assert [c for c, _ in api.calls].count("create") == 2
+
+
+def test_reuse_across_notebooks_reattaches_and_names_where_the_job_came_from(
+    api: FakeGenerations,
+) -> None:
+    here = service_over(api, "/work/a.ipynb")
+    there = service_over(api, "/work/b.ipynb", reuse_across_notebooks=True)
+    try:
+        first = here.submit(here.prepare("a kite")).job
+        again = there.submit(there.prepare("a kite"))
+    finally:
+        here.close()
+        there.close()
+    assert again.job.request_id == first.request_id
+    assert again.notice is not None and "/work/a.ipynb" in again.notice
     assert [c for c, _ in api.calls].count("create") == 1
 
 

@@ -90,16 +90,28 @@ async def test_jobs_are_filtered_by_status_and_notebook(
 ) -> None:
     other = jp_root_dir / "other"
     other.mkdir()
-    pending(ledger, "a", notebook_dir, "req_a", "queued")
-    pending(ledger, "b", notebook_dir, "req_b", "succeeded")
+    film = notebook_dir / "film.ipynb"
+    pending(ledger, "a", film, "req_a", "queued")
+    pending(ledger, "b", film, "req_b", "succeeded")
     pending(ledger, "c", other, "req_c", "succeeded")
+    pending(ledger, "d", notebook_dir / "trailer.ipynb", "req_d", "queued")
     done = body(await jp_fetch(*JOBS, params={"status": "succeeded"}))
     assert [job["requestId"] for job in done["jobs"]] == ["req_c", "req_b"]
     mine = body(await jp_fetch(*JOBS, params={"notebook": "project/film.ipynb"}))
     assert [job["requestId"] for job in mine["jobs"]] == ["req_b", "req_a"]
-    assert {job["notebook"] for job in mine["jobs"]} == {"project"}
+    assert {job["notebook"] for job in mine["jobs"]} == {"project/film.ipynb"}
     both = body(await jp_fetch(*JOBS, params={"status": "succeeded", "notebook": "other"}))
     assert [job["requestId"] for job in both["jobs"]] == ["req_c"]
+
+
+async def test_a_job_names_its_notebook_and_its_video_beside_it(
+    jp_fetch: Any, ledger: Ledger, notebook_dir: Path
+) -> None:
+    pending(ledger, "a", notebook_dir / "film.ipynb", "req_a", "succeeded")
+    ledger.record_download("req_a", "seedance_outputs/req_a.mp4")
+    job = body(await jp_fetch(*JOBS, "req_a"))
+    assert job["notebook"] == "project/film.ipynb"
+    assert job["localPath"] == "project/seedance_outputs/req_a.mp4"
 
 
 @pytest.mark.parametrize(
