@@ -23,6 +23,7 @@ import { createServices } from './connection';
 import { JobsFeed } from './feed';
 import { JobsModel } from './panel-model';
 import { SeedancePanel } from './panel';
+import { promptHighlightPlugin } from './prompt-highlight';
 import { jobRendererFactory, RENDERER_RANK } from './renderer';
 import { SeedanceStatus } from './statusbar';
 
@@ -93,4 +94,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin];
+export default [plugin, promptHighlightPlugin];
