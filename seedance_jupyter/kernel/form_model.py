@@ -148,7 +148,7 @@ class RequestDraft(HasTraits):
     @observe(*_INPUTS)
     def _input_changed(self, change: Bunch) -> None:
         if change["name"] == "model":
-            # Re-validating the choices at once, so no one sees the old model's values.
+            # The new model's choices, all set before anyone hears of one of them.
             with self.hold_trait_notifications():
                 for name in ("duration", "aspect_ratio", "resolution"):
                     setattr(self, name, _allowed(self.info, name, getattr(self, name)))
