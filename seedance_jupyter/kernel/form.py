@@ -1,8 +1,9 @@
 """The form: every option of the API in one panel, with cost and validation as you type.
 
-The form knows no HTTP and keeps no copy of the rules: its choices come from the
-live catalogue, and the session validates (``prepare``), prices (``estimate``),
-submits and makes the cards, so the form cannot drift from ``%%seedance``.
+The form knows no HTTP and keeps no copy of the rules: its widgets show and edit
+a :class:`~.form_model.RequestDraft`, which has the session validate
+(``prepare``) and price (``estimate``) it; the session submits the draft's
+request and makes the cards, so the form cannot drift from ``%%seedance``.
 
 A submission runs on a worker thread. The kernel then stays free to take the
 second click of a double click, which finds the form busy and is dropped, and
@@ -14,42 +15,34 @@ happens to be running.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
-import shlex
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 from IPython.display import display, update_display
 from traitlets import Unicode
 
-from .. import messages
 from ..catalog import (
     MAX_MEDIA_URLS,
     GenerationRequest,
     ModelInfo,
     check_media_url,
-    check_metadata,
     check_webhook_url,
-    invalid_field,
 )
 from ..errors import SeedanceError, ValidationError
 from ..messages import (
-    ALLOWED_PROMPT,
     FORM_ADVANCED,
     FORM_API_KEY_HINT,
     FORM_API_KEY_LABEL,
-    FORM_API_KEY_MISSING,
     FORM_API_KEY_PLACEHOLDER,
     FORM_API_KEY_SET,
     FORM_BACKEND,
-    FORM_BUDGET_LEFT,
     FORM_COPY,
     FORM_COPY_TOOLTIP,
-    FORM_COST,
     FORM_DURATION_LABEL,
     FORM_JOBS_TEXT,
     FORM_MAGIC_LABEL,
@@ -80,6 +73,7 @@ from ..messages import (
 )
 from ..status import FINAL
 from .card import WIDGET_MIME, widget_view
+from .form_model import RequestDraft
 from .keyboard import FormKeys
 from .markup import NO_MATH, esc, root
 
@@ -91,8 +85,10 @@ __all__ = ["SeedanceForm"]
 
 _log = logging.getLogger("seedance_jupyter")
 
-#: ``prepare`` needs a prompt; this one only stands in while the default choices are checked.
-_PROBE_PROMPT = "probe"
+#: The controls named like the draft's traits they show and edit (media rows aside).
+_FIELDS = (
+    "prompt", "model", "duration", "aspect_ratio", "resolution", "webhook_url", "metadata",
+)
 _STYLE = {"description_width": "110px"}
 _WIDE = {"width": "100%"}
 
@@ -139,34 +135,34 @@ class SeedanceForm:
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         self._session = session
-        self._catalog = session.backend.client.models.catalog()
+        #: The request being drafted: the widgets show and edit it; Submit sends its request.
+        self.draft = RequestDraft(
+            session, prompt=prompt, model=model, duration=duration, aspect_ratio=aspect_ratio,
+            resolution=resolution, media_urls=media_urls, webhook_url=webhook_url,
+            metadata=metadata,
+        )
         self._lock = threading.RLock()
         self._submitting = False
         self._worker: threading.Thread | None = None
         self._quiet = False
-        self._magic_shown = ""
         self._cards: dict[str, tuple[JobCard, Any]] = {}
         self.jobs_display_id = "seedance-form-jobs-" + secrets.token_hex(8)
         self._jobs_shown = False
         self._jobs_sent: dict[str, Any] | None = None
 
         self._build()
-        self._preset(
-            prompt=prompt, model=model, duration=duration, aspect_ratio=aspect_ratio,
-            resolution=resolution, media_urls=media_urls, webhook_url=webhook_url,
-            metadata=metadata,
-        )
-        for control in (
-            self.prompt, self.duration, self.aspect_ratio, self.resolution, *self.media,
-            self.webhook_url, self.metadata,
-        ):
-            control.observe(self._changed, "value")
-        self.model.observe(self._model_changed, "value")
+        self._show_inputs()
+        self._show_verdict()
+        for name in _FIELDS:
+            getattr(self, name).observe(partial(self._edited, name), "value")
+        for control in self.media:
+            control.observe(self._media_edited, "value")
+        self.draft.observe(self._show_inputs, names=[*_FIELDS, "media_urls"])
+        self.draft.observe(self._show_verdict, names=["reason", "cost", "cell"])
         self.api_key.observe(self._key_entered, "value")
         self.magic_text.observe(self._magic_edited, "value")
         self.submit_button.on_click(self._clicked)
         self.copy_button.on_click(self._copy_clicked)
-        self._refresh()
 
     # -- public --------------------------------------------------------------------
     def _ipython_display_(self) -> None:
@@ -251,7 +247,7 @@ class SeedanceForm:
         self.api_key_note = ipywidgets.HTML(value=_muted(FORM_API_KEY_HINT))
         self.api_key_note.add_class("seedance-api-key-note")
         key_box = ipywidgets.VBox([self.api_key, self.api_key_note])
-        key_box.layout.display = None if self._key_needed() else "none"
+        key_box.layout.display = None if self.draft.key_needed else "none"
 
         self.prompt = ipywidgets.Textarea(
             description=FORM_PROMPT_LABEL, placeholder=FORM_PROMPT_PLACEHOLDER, rows=4,
@@ -259,7 +255,8 @@ class SeedanceForm:
         )
         self.prompt.add_class("seedance-prompt")
         self.model = ipywidgets.Dropdown(
-            description=FORM_MODEL_LABEL, options=_model_options(self._catalog.models.values()),
+            description=FORM_MODEL_LABEL,
+            options=_model_options(self.draft.catalog.models.values()),
             style=_STYLE, layout={"width": "auto"},
         )
         self.model.add_class("seedance-model")
@@ -352,99 +349,65 @@ class SeedanceForm:
                 widget.add_class(name)
         self.widget.add_class("seedance-form")
 
-    def _preset(
-        self,
-        *,
-        prompt: str,
-        model: str | None,
-        duration: int | None,
-        aspect_ratio: str | None,
-        resolution: str | None,
-        media_urls: Sequence[str],
-        webhook_url: str | None,
-        metadata: Mapping[str, Any] | None,
-    ) -> None:
-        """Fill the controls; an explicit choice the catalogue refuses raises ValidationError.
-
-        The settings' defaults are only clamped: a configured duration that the
-        chosen model does not offer should not make the form unusable.
-        """
-        if not isinstance(prompt, str):
-            raise invalid_field("prompt", prompt, ALLOWED_PROMPT)
-        if webhook_url is not None:
-            check_webhook_url(webhook_url)
-        settings = self._session.settings
-        if model is not None:
-            info = self._catalog.model(model)
-        else:
-            info = self._catalog.models.get(settings.default_model) or next(
-                iter(self._catalog.models.values())
-            )
-        chosen = {
-            "duration": _nearest(
-                duration if duration is not None else settings.default_duration, info.durations
-            ),
-            "aspect_ratio": _kept(aspect_ratio or settings.default_aspect_ratio,
-                                  info.aspect_ratios),
-            "resolution": _kept(resolution or settings.default_resolution, info.resolutions),
-        }
-        explicit = {"duration": duration, "aspect_ratio": aspect_ratio, "resolution": resolution}
-        too_many = len(media_urls) > MAX_MEDIA_URLS
-        if too_many or any(value is not None for value in explicit.values()):
-            # Only the choices and the URL count: a bad URL is shown at its row instead.
-            self._session.prepare(
-                _PROBE_PROMPT, model=info.id, media_urls=media_urls if too_many else (),
-                **{name: explicit[name] if explicit[name] is not None else chosen[name]
-                   for name in chosen},
-            )
-        self.model.value = info.id
-        self._follow_model(info, preferred=chosen)
-        self.prompt.value = prompt
-        for control, url in zip(self.media, media_urls, strict=False):
-            control.value = url
-        self.webhook_url.value = webhook_url or ""
-        if metadata is not None:
-            check_metadata(metadata)
-            self.metadata.value = json.dumps(dict(metadata), ensure_ascii=False)
-
-    # -- events --------------------------------------------------------------------
+    # -- widgets and draft ------------------------------------------------------------
     # ``_quiet`` marks the form's own control changes; it is read under the lock, so
     # a change the frontend makes meanwhile on the kernel thread waits, not vanishes.
-    def _changed(self, _change: Mapping[str, Any]) -> None:
+    def _edited(self, name: str, change: Mapping[str, Any]) -> None:
         with self._lock:
             if not self._quiet:
-                self._refresh()
+                setattr(self.draft, name, change["new"])
 
-    def _model_changed(self, change: Mapping[str, Any]) -> None:
+    def _media_edited(self, _change: Mapping[str, Any]) -> None:
         with self._lock:
-            if self._quiet:
-                return
-            info = self._catalog.models.get(change["new"])
-            if info is not None:
-                self._follow_model(info)
-            self._refresh()
+            if not self._quiet:
+                self.draft.media_urls = [str(control.value) for control in self.media]
 
-    def _follow_model(self, info: ModelInfo, preferred: Mapping[str, Any] | None = None) -> None:
-        """Offer the model's own choices, keeping each value it still allows, else the nearest."""
-        want = preferred or {
-            "duration": self.duration.value, "aspect_ratio": self.aspect_ratio.value,
-            "resolution": self.resolution.value,
-        }
+    def _show_inputs(self, _change: Any = None) -> None:
+        """Show the draft's values, each choice among the ones its model offers."""
         with self._lock:
+            draft = self.draft
+            info = draft.info
             self._quiet = True
             try:
-                self.duration.options = list(info.durations)
-                self.duration.value = _nearest(want["duration"], info.durations)
-                self.aspect_ratio.options = list(info.aspect_ratios)
-                self.aspect_ratio.tooltips = [
-                    FORM_RATIO_TOOLTIPS.get(ratio, ratio) for ratio in info.aspect_ratios
-                ]
-                self.aspect_ratio.value = _kept(want["aspect_ratio"], info.aspect_ratios)
-                self.resolution.options = list(info.resolutions)
-                self.resolution.value = _kept(want["resolution"], info.resolutions)
+                self.model.value = draft.model
+                if tuple(self.duration.options) != info.durations:
+                    self.duration.options = list(info.durations)
+                if tuple(self.aspect_ratio.options) != info.aspect_ratios:
+                    self.aspect_ratio.options = list(info.aspect_ratios)
+                    self.aspect_ratio.tooltips = [
+                        FORM_RATIO_TOOLTIPS.get(ratio, ratio) for ratio in info.aspect_ratios
+                    ]
+                if tuple(self.resolution.options) != info.resolutions:
+                    self.resolution.options = list(info.resolutions)
+                for name in _FIELDS:
+                    getattr(self, name).value = getattr(draft, name)
+                rows = list(draft.media_urls)
+                for index, control in enumerate(self.media):
+                    control.value = rows[index] if index < len(rows) else ""
             finally:
                 self._quiet = False
+            self._check_media()
+            self._check_advanced()
 
+    def _show_verdict(self, _change: Any = None) -> None:
+        """Show the cost line, whether Submit may be pressed (and why not), and the cell."""
+        with self._lock:
+            reason = self.draft.reason
+            self.cost.value = _plain(self.draft.cost)
+            self.submit_button.disabled = self._submitting or reason is not None
+            self.submit_button.tooltip = reason or FORM_SUBMIT_TOOLTIP
+            self.reason_line.value = _plain(reason) if reason else ""
+            self.reason_line.layout.display = None if reason else "none"
+            if self.magic_text.layout.display != "none":
+                self.magic_text.value = self.draft.cell
+
+    def _refresh(self) -> None:
+        """Re-check the draft for what no input shows (money spent, a key), then show it."""
+        with self._lock:
+            self.draft.check()
+            self._show_verdict()
+
+    # -- events --------------------------------------------------------------------
     def _key_entered(self, change: Mapping[str, Any]) -> None:
         """Hand the key to the client, then clear the field so no widget state keeps it."""
         key = str(change["new"]).strip()
@@ -459,21 +422,22 @@ class SeedanceForm:
     def _magic_edited(self, change: Mapping[str, Any]) -> None:
         """Keep the cell text read-only while leaving it selectable (``disabled`` is not)."""
         with self._lock:
-            if not self._quiet and change["new"] != self._magic_shown:
-                self._set_magic_text()
+            if change["new"] != self.draft.cell:
+                self.magic_text.value = self.draft.cell
 
     def _copy_clicked(self, _button: Any) -> None:
-        self.magic_text.layout.display = None
-        self._set_magic_text()
+        with self._lock:
+            self.magic_text.layout.display = None
+            self.magic_text.value = self.draft.cell
 
     def _clicked(self, _button: Any) -> None:
         """Submit once per click however fast clicks come: later ones find the form busy."""
         with self._lock:
             if self._submitting:
                 return
-            request, _reason = self._validate()
+            self.draft.check()
+            request = self.draft.request
             if request is None:
-                self._refresh()
                 return
             self._submitting = True
             self.submit_button.disabled = True
@@ -522,59 +486,17 @@ class SeedanceForm:
             if text else ""
         )
 
-    # -- checks --------------------------------------------------------------------
-    def _refresh(self) -> None:
-        """Re-check every field, the cost line, Submit and the cell text."""
-        with self._lock:
-            self._check_media()
-            self._check_advanced()
-            _request, reason = self._validate()
-            self.cost.value = _plain(self._cost_line())
-            self.submit_button.disabled = self._submitting or reason is not None
-            self.submit_button.tooltip = reason or FORM_SUBMIT_TOOLTIP
-            self.reason_line.value = _plain(reason) if reason else ""
-            self.reason_line.layout.display = None if reason else "none"
-            if self.magic_text.layout.display != "none":
-                self._set_magic_text()
-
-    def _validate(self) -> tuple[GenerationRequest | None, str | None]:
-        """The request the current values make, or why there is none (first field first)."""
-        if self._key_needed():
-            return None, FORM_API_KEY_MISSING
-        metadata, metadata_error = self._metadata()
-        webhook = str(self.webhook_url.value).strip() or None
-        try:
-            request = self._session.prepare(
-                str(self.prompt.value).strip(), model=self.model.value,
-                duration=self.duration.value, aspect_ratio=self.aspect_ratio.value,
-                resolution=self.resolution.value, media_urls=self._media_urls(),
-                webhook_url=webhook, metadata=metadata,
-            )
-        except ValidationError as exc:
-            return None, exc.message
-        if metadata_error is not None:
-            return None, metadata_error
-        try:
-            self._session.check_budget(self._session.estimate(request))
-        except SeedanceError as exc:
-            return None, exc.message
-        return request, None
-
-    def _key_needed(self) -> bool:
-        backend = self._session.backend
-        return not backend.client.has_api_key and not backend.is_emulator
-
-    def _media_urls(self) -> tuple[str, ...]:
-        return tuple(url for url in (str(c.value).strip() for c in self.media) if url)
-
+    # -- field checks --------------------------------------------------------------
     def _check_media(self) -> None:
         """Label each URL as it is typed, show image thumbnails, reveal one more empty row."""
         loopback = self._session.backend.client.is_loopback
+        typed = list(self.draft.media_urls)
+        typed += [""] * (len(self.media_rows) - len(typed))
         previous_filled = True
-        for index, (control, kind, thumb, row) in enumerate(
-            zip(self.media, self.media_kinds, self.media_thumbs, self.media_rows, strict=True)
+        for index, (text, kind, thumb, row) in enumerate(
+            zip(typed, self.media_kinds, self.media_thumbs, self.media_rows, strict=True)
         ):
-            url = str(control.value).strip()
+            url = text.strip()
             row.layout.display = None if previous_filled or url else "none"
             previous_filled = bool(url)
             if not url:
@@ -594,7 +516,7 @@ class SeedanceForm:
             )
 
     def _check_advanced(self) -> None:
-        webhook = str(self.webhook_url.value).strip()
+        webhook = self.draft.webhook_url.strip()
         if not webhook:
             self.webhook_check.value = ""
         else:
@@ -604,82 +526,11 @@ class SeedanceForm:
                 self.webhook_check.value = _error(exc.message)
             else:
                 self.webhook_check.value = _ok(FORM_WEBHOOK_OK)
-        _parsed, error = self._metadata()
-        if not str(self.metadata.value).strip():
+        _parsed, error = self.draft.parsed_metadata()
+        if not self.draft.metadata.strip():
             self.metadata_check.value = ""
         else:
             self.metadata_check.value = _error(error) if error else _ok(FORM_METADATA_OK)
-
-    def _metadata(self) -> tuple[Mapping[str, Any] | None, str | None]:
-        """The metadata JSON object, or the reason it is not one."""
-        text = str(self.metadata.value).strip()
-        if not text:
-            return None, None
-        try:
-            value = json.loads(text)
-        except ValueError as exc:
-            return None, messages.BAD_METADATA_JSON.format(value=repr(text)[:80], detail=exc)
-        try:
-            check_metadata(value)
-        except ValidationError as exc:
-            return None, exc.message
-        return value, None
-
-    def _cost_line(self) -> str:
-        """``usdPerSecond[resolution] x duration``, priced by the session, plus budget left."""
-        info = self._catalog.models.get(self.model.value)
-        resolution = self.resolution.value
-        if info is None or resolution not in info.usd_per_second:
-            return ""
-        probe = GenerationRequest(
-            prompt=str(self.prompt.value), model=info.id, duration=self.duration.value,
-            resolution=resolution,
-        )
-        try:
-            usd = self._session.estimate(probe)
-        except ValidationError:
-            return ""
-        line = FORM_COST.format(
-            rate=_price(info.usd_per_second[resolution]), duration=probe.duration, usd=usd
-        )
-        budget = self._session.settings.budget_usd
-        if budget is not None:
-            left = max(0.0, budget - self._session.spent_usd)
-            line += FORM_BUDGET_LEFT.format(left=left, budget=budget)
-        return line
-
-    def _magic_cell(self) -> str:
-        """The ``%%seedance`` cell that makes the same request as the current values.
-
-        Every flag is shell-quoted for the magic's ``shlex`` parser, and braces in
-        the prompt are doubled because the magic reads ``{name}`` as a variable.
-        """
-        words = [
-            "-m", str(self.model.value), "-d", str(self.duration.value),
-            "-a", str(self.aspect_ratio.value), "-r", str(self.resolution.value),
-        ]
-        urls = self._media_urls()
-        if urls:
-            words += ["--media", *urls]
-        webhook = str(self.webhook_url.value).strip()
-        if webhook:
-            words += ["--webhook", webhook]
-        text = str(self.metadata.value).strip()
-        if text:
-            parsed, error = self._metadata()
-            words += ["--metadata", text if error else json.dumps(parsed, ensure_ascii=False)]
-        prompt = str(self.prompt.value).strip().replace("{", "{{").replace("}", "}}")
-        return "%%seedance " + " ".join(shlex.quote(word) for word in words) + "\n" + prompt
-
-    def _set_magic_text(self) -> None:
-        text = self._magic_cell()
-        with self._lock:
-            self._quiet = True
-            try:
-                self._magic_shown = text
-                self.magic_text.value = text
-            finally:
-                self._quiet = False
 
 
 class _KeyField(ipywidgets.Password):  # type: ignore[misc]
@@ -699,25 +550,6 @@ def _model_options(models: Iterable[ModelInfo]) -> list[tuple[str, str]]:
         (FORM_MODEL_OPTION.format(id=m.id, best_for=m.best_for) if m.best_for else m.id, m.id)
         for m in models
     ]
-
-
-def _nearest(value: Any, allowed: Sequence[int]) -> int:
-    """``value`` if allowed, else the closest allowed one (the shorter on a tie)."""
-    if value in allowed:
-        return int(value)
-    target = value if isinstance(value, int) and not isinstance(value, bool) else 0
-    return min(allowed, key=lambda choice: (abs(choice - target), choice))
-
-
-def _kept(value: Any, allowed: Sequence[str]) -> str:
-    return str(value) if value in allowed else allowed[0]
-
-
-def _price(rate: float) -> str:
-    """A per-second price with at least two decimals and no trailing noise."""
-    text = f"{rate:.4f}".rstrip("0")
-    whole, _, cents = text.partition(".")
-    return f"{whole}.{cents.ljust(2, '0')}"
 
 
 def _plain(text: str) -> str:
