@@ -61,8 +61,10 @@ SUBMITTING = (
 )
 REATTACHED = (
     "Re-attached to job {request_id} that an identical run already made ({status}); "
-    "no new charge. Add --new for a fresh paid job."
+    "no new charge. {hint}"
 )
+NEW_JOB_HINT = "Add --new for a fresh paid job."
+FORM_NEW_JOB_HINT = "Tick \"New take\" for a fresh paid job."
 REATTACHED_FROM = (
     "That job was made from {origin}: identical jobs are re-used across notebooks "
     "(SeedanceMagics.reuse_across_notebooks)."
@@ -223,6 +225,7 @@ FORM_METADATA_PLACEHOLDER = '{"project": "demo"}'
 FORM_METADATA_OK = "JSON object accepted"
 FORM_COST = "Estimated cost: ${rate}/s \N{MULTIPLICATION SIGN} {duration} s = ${usd:.2f}"
 FORM_BUDGET_LEFT = " · budget left: ${left:.2f} of ${budget:.2f}"
+FORM_NEW_TAKE = "New take (pays again)"
 FORM_SUBMIT = "Submit"
 FORM_SUBMIT_TOOLTIP = "Submit this generation (credits are charged)"
 FORM_SUBMITTED = "Submitted: job {request_id} is first in the list below."

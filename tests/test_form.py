@@ -693,3 +693,26 @@ def test_styles_use_theme_variables_not_fixed_colours(form: SeedanceForm) -> Non
 def test_a_typed_key_is_not_echoed_back_to_the_front_ends(form: SeedanceForm) -> None:
     assert form.api_key.trait_metadata("value", "echo_update") is False
     assert form.api_key.trait_metadata("value", "sync") is True
+
+
+def test_a_new_take_pays_for_a_fresh_job_once_then_the_box_clears(
+    form: SeedanceForm, emulator: Emulator
+) -> None:
+    form.prompt.value = "same prompt"
+    submit(form)
+    form.new_take.value = True
+    submit(form)
+    assert len(creates(emulator)) == 2
+    assert form.new_take.value is False
+    submit(form)
+    assert len(creates(emulator)) == 2
+
+
+def test_the_forms_reattach_notice_names_its_own_control_not_the_magics_flag(
+    form: SeedanceForm,
+) -> None:
+    form.prompt.value = "same prompt"
+    submit(form)
+    submit(form)
+    assert "New take" in shown(form.message)
+    assert "--new" not in shown(form.message)

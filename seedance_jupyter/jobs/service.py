@@ -155,8 +155,12 @@ class JobService:
         download: bool = True,
         announce: Callable[[str], None] | None = None,
         notebook: str | None = None,
+        hint: str = messages.NEW_JOB_HINT,
     ) -> Submission:
-        """Re-attach to an identical job, or claim, price and POST a new one exactly once."""
+        """Re-attach to an identical job, or claim, price and POST a new one exactly once.
+
+        ``hint``: how the caller's user asks for a fresh paid job instead of a re-attach.
+        """
         usd = self.estimate(request)
         origin = notebook if notebook is not None else self.origin
         sent = self.submitter.send(
@@ -166,8 +170,8 @@ class JobService:
         if isinstance(sent, JobRecord):
             if sent.status == "rejected":
                 return self.submit(request, force_new=force_new, download=download,
-                                   announce=announce, notebook=notebook)
-            return self._reattach(sent, origin)
+                                   announce=announce, notebook=notebook, hint=hint)
+            return self._reattach(sent, origin, hint)
         job = Job(self.backend.client.generations, sent.state, request=request,
                   client_token=sent.token)
         if not download:
@@ -175,14 +179,16 @@ class JobService:
         self._adopt(job, usd, time.time())
         return Submission(job, notice=sent.notice)
 
-    def _reattach(self, record: JobRecord, origin: str) -> Submission:
+    def _reattach(self, record: JobRecord, origin: str, hint: str) -> Submission:
         if record.request_id is None:
             raise AmbiguousSubmitError(
                 messages.UNCERTAIN_EXISTS.format(token=record.client_token),
                 client_token=record.client_token,
             )
         job = self.job_from_record(record)
-        notice = messages.REATTACHED.format(request_id=record.request_id, status=job.status)
+        notice = messages.REATTACHED.format(
+            request_id=record.request_id, status=job.status, hint=hint
+        )
         if record.notebook is not None and record.notebook != origin:
             notice += " " + messages.REATTACHED_FROM.format(origin=record.notebook)
         return Submission(job, notice=notice)

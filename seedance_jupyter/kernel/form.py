@@ -55,6 +55,8 @@ from ..messages import (
     FORM_METADATA_PLACEHOLDER,
     FORM_MODEL_LABEL,
     FORM_MODEL_OPTION,
+    FORM_NEW_JOB_HINT,
+    FORM_NEW_TAKE,
     FORM_PROMPT_LABEL,
     FORM_PROMPT_PLACEHOLDER,
     FORM_RATIO_LABEL,
@@ -320,6 +322,10 @@ class SeedanceForm:
             description=FORM_SUBMIT, tooltip=FORM_SUBMIT_TOOLTIP, button_style="primary",
         )
         self.submit_button.add_class("seedance-submit")
+        self.new_take = ipywidgets.Checkbox(
+            description=FORM_NEW_TAKE, indent=False, layout={"width": "auto"},
+        )
+        self.new_take.add_class("seedance-new-take")
         self.reason_line = ipywidgets.HTML()
         self.reason_line.add_class("seedance-reason")
         self.message = ipywidgets.HTML()
@@ -341,7 +347,7 @@ class SeedanceForm:
         self.widget = ipywidgets.VBox([
             style, keys, title, key_box, self.prompt, self.model, self.duration, self.aspect_ratio,
             self.resolution, media_heading, *self.media_rows, self.advanced, self.cost,
-            ipywidgets.HBox([self.submit_button, self.reason_line]), self.message,
+            ipywidgets.HBox([self.submit_button, self.new_take, self.reason_line]), self.message,
             self.copy_button, self.magic_text,
         ])
         for widget in (self.widget, self.jobs):
@@ -442,15 +448,20 @@ class SeedanceForm:
             self._submitting = True
             self.submit_button.disabled = True
             self.message.value = ""
+            # A new take pays once: the next click re-attaches again unless ticked anew.
+            fresh, self.new_take.value = self.new_take.value, False
             self._worker = threading.Thread(
-                target=self._submit, args=(request,), name="seedance-form-submit", daemon=True
+                target=self._submit, args=(request, fresh), name="seedance-form-submit",
+                daemon=True,
             )
             self._worker.start()
 
-    def _submit(self, request: GenerationRequest) -> None:
+    def _submit(self, request: GenerationRequest, fresh: bool) -> None:
         """Runs on the worker thread: widget trait changes only."""
         try:
-            submission = self._session.submit(request, announce=self._say)
+            submission = self._session.submit(
+                request, force_new=fresh, announce=self._say, hint=FORM_NEW_JOB_HINT
+            )
             self._show_job_card(submission.job, submission.notice)
             self._jobs_changed()
             self._say(submission.notice or FORM_SUBMITTED.format(
