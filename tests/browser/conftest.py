@@ -112,6 +112,12 @@ JS_CELL_ERROR = """() => {
     '.jp-NotebookPanel .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]');
   return e ? e.textContent : null;
 }"""
+JS_SET_THEME = """async (theme) => {
+  await window.jupyterapp.commands.execute('apputils:change-theme', {theme});
+}"""
+JS_THEME_IS = """(theme) => document.body.dataset.jpThemeName === theme
+  && getComputedStyle(document.body).getPropertyValue('--jp-layout-color0').trim() !== ''"""
+LIGHT, DARK = "JupyterLab Light", "JupyterLab Dark"
 JS_SESSION_ID = """() => {
   const s = window.jupyterapp.shell.currentWidget.sessionContext.session;
   return s ? s.id : null;
@@ -412,9 +418,27 @@ class Lab:
         if error is not None:
             raise AssertionError(f"a cell failed while waiting for {what}:\n{error[-3000:]}")
 
-    def save(self) -> None:
-        dirty = self.page.evaluate(JS_SAVE)
-        assert dirty is False, "the notebook is still dirty after docmanager:save"
+    def save(self, timeout: float = 10.0) -> None:
+        """Save until the notebook is clean: an output that changes while it is being
+        saved (a card's last update) makes it dirty again, and is saved by the next try."""
+        deadline = time.monotonic() + timeout
+        while self.page.evaluate(JS_SAVE):
+            assert time.monotonic() < deadline, f"still dirty after saving for {timeout:g} s"
+            time.sleep(0.5)
+
+    @contextlib.contextmanager
+    def theme(self, name: str) -> Iterator[None]:
+        """Switch to the theme ``name`` for a block; the light theme comes back after it,
+        even on failure, since the setting outlives the page (and would reach later tests)."""
+        try:
+            self._set_theme(name)
+            yield
+        finally:
+            self._set_theme(LIGHT)
+
+    def _set_theme(self, name: str) -> None:
+        self.page.evaluate(JS_SET_THEME, name)
+        self.wait_for(JS_THEME_IS, name, timeout=10_000, what=f"the {name} theme")
 
     def session_id(self) -> str | None:
         result: str | None = self.page.evaluate(JS_SESSION_ID)

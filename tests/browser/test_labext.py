@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Lab
+from .conftest import DARK, LIGHT, Lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.labext]
 
@@ -19,7 +19,7 @@ MIME = "application/vnd.seedance.job+json"
 JOB_MS = 60_000
 CANCEL_WITHIN_MS = 2_000
 PANEL = "#seedance-jupyter-panel"
-THEMES = (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark"))
+THEMES = ((LIGHT, "light"), (DARK, "dark"))
 
 # The panel's item for the job whose prompt is the argument, as plain data.
 JS_PANEL_ITEM = """(prompt) => {
@@ -38,11 +38,6 @@ JS_LAB_CARDS = """(root) => {
           status: c ? c.querySelector('.seedance-status').textContent : null,
           elapsed: c ? c.querySelector('.seedance-elapsed').textContent : null};
 }"""
-JS_SET_THEME = """async (theme) => {
-  await window.jupyterapp.commands.execute('apputils:change-theme', {theme});
-}"""
-JS_THEME_IS = """(theme) => document.body.dataset.jpThemeName === theme
-  && getComputedStyle(document.body).getPropertyValue('--jp-layout-color0').trim() !== ''"""
 # Pause the video under root on a frame well inside the clip, for a screenshot.
 JS_VIDEO_STILL = """async (root) => {
   const v = root.querySelector('video');
@@ -104,20 +99,11 @@ def open_panel(lab: Lab) -> None:
     lab.page.wait_for_selector(PANEL)
 
 
-def set_theme(lab: Lab, theme: str) -> None:
-    lab.page.evaluate(JS_SET_THEME, theme)
-    lab.wait_for(JS_THEME_IS, theme, timeout=10_000, what=f"the {theme} theme")
-
-
 def themed_shots(lab: Lab, step: str, target: Any, doc: str) -> None:
-    """Screenshots of ``target`` in the light and the dark theme (docs/{doc}-light.png, ...);
-    the light theme is restored, since the setting outlives the page."""
-    try:
-        for theme, suffix in THEMES:
-            set_theme(lab, theme)
+    """Screenshots of ``target`` in the light and the dark theme (docs/{doc}-light.png, ...)."""
+    for theme, suffix in THEMES:
+        with lab.theme(theme):
             lab.shot(f"{step}-{suffix}", target, doc=f"{doc}-{suffix}.png")
-    finally:
-        set_theme(lab, THEMES[0][0])
 
 
 def test_panel_follows_a_job_live_and_cancels_it(lab: Lab) -> None:

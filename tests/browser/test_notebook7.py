@@ -20,7 +20,8 @@ from .test_lab import (
     card_status,
     playing_video,
 )
-from .test_labext import JS_CARD
+from .test_labext import JS_CARD, PANEL, cancel_on_server, open_panel
+from .test_panel import panel_item, wait_in_panel
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook7]
 with_labext = pytest.mark.labext
@@ -44,8 +45,9 @@ JS_CARD_VIDEO_LOADED = """(root) => {
   return v.readyState >= 2 || !!v.error;
 }"""
 ELAPSED_TICKS_WITHIN_MS = 2_000
-#: A kernel shut down mid-job leaves its lease (35 s with the default max_poll_interval) to
-#: run out before the server's orphan watcher finishes the job: about 36 s here, unloaded.
+#: A kernel shut down cleanly gives up its leases at exit; one that could not (killed) leaves
+#: its lease (35 s with the default max_poll_interval) to run out before the server's
+#: orphan watcher takes the job: the wait allows for that too.
 ORPHAN_MS = 90_000
 
 
@@ -153,3 +155,18 @@ def test_without_the_lab_extension_the_kernels_card_is_alone_and_plays(lab: Lab)
     assert_plays(playing_video(lab, root), WIDE)
     lab.shot("finished", cell)
     assert lab.page.evaluate(JS_CARD_COUNT, root) == 1
+
+
+@with_labext
+def test_the_seedance_panel_opens_in_notebook7_and_cancels_a_job(lab: Lab) -> None:
+    prompt = "A night ferry, followed from the Seedance panel in Notebook 7"
+    lab.open([LOAD, f"%%seedance -d 15 -r 480p\n{prompt}"])
+    open_panel(lab)
+    lab.run_all()
+    try:
+        wait_in_panel(lab, prompt, "queued|processing", JOB_MS, "the running job in the panel")
+        lab.shot("panel", lab.page.locator(PANEL))
+        panel_item(lab, prompt).get_by_role("button", name=re.compile(r"^Cancel job ")).click()
+        wait_in_panel(lab, prompt, "cancelled", CANCEL_WITHIN_S * 1000, "the job cancelled")
+    finally:
+        cancel_on_server(lab, prompt)

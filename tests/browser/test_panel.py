@@ -11,7 +11,7 @@ import pytest
 
 from seedance_jupyter.jobs.poster import POSTER_MAX_SIDE
 
-from .conftest import ARTIFACTS, Lab, LabServer
+from .conftest import ARTIFACTS, DARK, Lab, LabServer
 from .test_lab import JS_CONTRAST
 from .test_labext import (
     CANCEL_WITHIN_MS,
@@ -23,7 +23,6 @@ from .test_labext import (
     cancel_on_server,
     open_panel,
     server_job,
-    set_theme,
     themed_shots,
     wait_for_card,
 )
@@ -243,9 +242,8 @@ def test_a_running_jobs_status_chip_meets_aa_contrast_in_the_dark_theme(lab: Lab
     try:
         wait_in_panel(lab, prompt, "queued|processing", JOB_MS, "the running job in the panel")
         chip = panel_item(lab, prompt).locator(".seedance-job-status").element_handle()
-        set_theme(lab, "JupyterLab Dark")
-        dark = lab.page.evaluate(JS_CONTRAST, chip)
+        with lab.theme(DARK):
+            dark = lab.page.evaluate(JS_CONTRAST, chip)
     finally:
-        set_theme(lab, "JupyterLab Light")
         cancel_on_server(lab, prompt)
     assert dark >= 4.5, dark
