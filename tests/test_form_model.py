@@ -83,6 +83,11 @@ def test_an_explicit_preset_the_model_refuses_raises_naming_the_field(
     assert caught.value.field == "duration"
 
 
+def test_an_unknown_preset_raises_naming_it_and_the_allowed_ones(service: JobService) -> None:
+    with pytest.raises(TypeError, match=r"durration\. Allowed: prompt, model, .*metadata"):
+        RequestDraft(service, durration=5)  # type: ignore[call-arg]
+
+
 def test_more_than_five_preset_urls_raise_naming_media_urls(service: JobService) -> None:
     with pytest.raises(ValidationError) as caught:
         RequestDraft(service, media_urls=[PNG] * 6)

@@ -18,18 +18,20 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 from IPython.display import display, update_display
 from traitlets import Unicode
+from typing_extensions import Unpack
 
 from ..catalog import (
     MAX_MEDIA_URLS,
     GenerationRequest,
     ModelInfo,
+    RequestFields,
     check_media_url,
     check_webhook_url,
 )
@@ -128,21 +130,11 @@ class SeedanceForm:
         session: KernelSession,
         *,
         prompt: str = "",
-        model: str | None = None,
-        duration: int | None = None,
-        aspect_ratio: str | None = None,
-        resolution: str | None = None,
-        media_urls: Sequence[str] = (),
-        webhook_url: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
+        **presets: Unpack[RequestFields],
     ) -> None:
         self._session = session
         #: The request being drafted: the widgets show and edit it; Submit sends its request.
-        self.draft = RequestDraft(
-            session, prompt=prompt, model=model, duration=duration, aspect_ratio=aspect_ratio,
-            resolution=resolution, media_urls=media_urls, webhook_url=webhook_url,
-            metadata=metadata,
-        )
+        self.draft = RequestDraft(session, prompt=prompt, **presets)
         self._lock = threading.RLock()
         self._submitting = False
         self._worker: threading.Thread | None = None

@@ -16,12 +16,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from traitlets import Bunch, HasTraits, Instance, Int, List, Unicode, observe, validate
+from typing_extensions import Unpack
 
 from .. import messages
 from ..catalog import (
     MAX_MEDIA_URLS,
     GenerationRequest,
     ModelInfo,
+    RequestFields,
     check_metadata,
     check_webhook_url,
     invalid_field,
@@ -77,17 +79,19 @@ class RequestDraft(HasTraits):
         session: JobService,
         *,
         prompt: str = "",
-        model: str | None = None,
-        duration: int | None = None,
-        aspect_ratio: str | None = None,
-        resolution: str | None = None,
-        media_urls: Sequence[str] = (),
-        webhook_url: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
+        **presets: Unpack[RequestFields],
     ) -> None:
         super().__init__()
         self._session = session
         self.catalog = session.backend.client.models.catalog()
+        unknown = sorted(set(presets) - set(RequestFields.__annotations__))
+        if unknown:
+            raise TypeError(messages.FORM_UNKNOWN_PRESET.format(
+                names=", ".join(unknown), allowed=", ".join(RequestFields.__annotations__)))
+        model, duration = presets.get("model"), presets.get("duration")
+        aspect_ratio, resolution = presets.get("aspect_ratio"), presets.get("resolution")
+        media_urls = tuple(presets.get("media_urls", ()))
+        webhook_url, metadata = presets.get("webhook_url"), presets.get("metadata")
         if not isinstance(prompt, str):
             raise invalid_field("prompt", prompt, ALLOWED_PROMPT)
         if webhook_url is not None:
