@@ -2,7 +2,9 @@
 
 A lease is a row's owner and expiry in the shared ledger; it is taken before each
 status request and before a download, renewed while the job runs and given up
-once the video is saved (or the process closes).
+once the video is saved (or the process closes). An owner's name says which
+host and process hold it, so a lease whose process died (a killed kernel) is
+taken over at once instead of when it runs out.
 """
 
 from __future__ import annotations
@@ -10,16 +12,38 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import socket
 import sqlite3
 
 from .handle import Job
 from .ledger import Ledger, state_of
 from .settings import ServiceSettings
 
-__all__ = ["LEASE_MIN_SECONDS", "Leases"]
+__all__ = ["LEASE_MIN_SECONDS", "Leases", "holder_gone"]
 
 #: Shortest lease on a job's polling; a lease also outlasts two of the longest poll pauses.
 LEASE_MIN_SECONDS = 20.0
+
+
+def _owner_name() -> str:
+    """``host/pid/nonce``: unique per process and service, and checkable on its host."""
+    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
+
+
+def holder_gone(owner: str) -> bool:
+    """Whether the process holding a lease has exited: only decidable on its own host
+    (a ledger on a shared drive may hold other machines' leases, which run out)."""
+    host, _, rest = owner.partition("/")
+    pid, _, _nonce = rest.partition("/")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, under another user
+        return False
+    return False
 
 
 class Leases:
@@ -30,7 +54,7 @@ class Leases:
         self.backend = backend
         self.settings = settings
         #: This process's name on its leases (unique per process and service).
-        self.owner = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self.owner = _owner_name()
         self.closed = False
 
     def seconds(self) -> float:
@@ -38,9 +62,13 @@ class Leases:
         return max(LEASE_MIN_SECONDS, 2 * self.settings.max_poll_interval + 5.0)
 
     def take(self, job: Job) -> bool:
-        """Take or renew the job's lease; False while another process holds it."""
-        return self.ledger.try_lease(
-            job.request_id, self.owner, self.seconds(), backend=self.backend
+        """Take or renew the job's lease; False while another live process holds it."""
+        if self.ledger.try_lease(job.request_id, self.owner, self.seconds(), backend=self.backend):
+            return True
+        record = self.ledger.get(job.request_id, backend=self.backend)
+        holder = record.lease_owner if record is not None else None
+        return holder is not None and holder_gone(holder) and self.ledger.try_lease(
+            job.request_id, self.owner, self.seconds(), backend=self.backend, replacing=holder
         )
 
     def claim(self, job: Job) -> None:

@@ -553,20 +553,23 @@ class Ledger:
     # Leases -----------------------------------------------------------------
 
     def try_lease(
-        self, request_id: str, owner: str, seconds: float, *, backend: str | None = None
+        self, request_id: str, owner: str, seconds: float, *, backend: str | None = None,
+        replacing: str | None = None,
     ) -> bool:
         """Take or renew the right to poll this job for ``seconds``; False if another holds it.
 
-        One ``BEGIN IMMEDIATE`` transaction, so of several processes racing for a
-        free or expired lease exactly one wins.
+        ``replacing``: a holder known to be gone, whose lease is taken before it runs
+        out. One ``BEGIN IMMEDIATE`` transaction, so of several processes racing for
+        a free, expired or abandoned lease exactly one wins.
         """
         with self._write() as conn:
             now = self._clock()
             cursor = conn.execute(
                 "UPDATE jobs SET lease_owner = :owner, lease_until = :until "  # noqa: S608
                 f"WHERE {_newest_with_request_id(backend)} AND (lease_owner IS NULL "
-                "OR lease_owner = :owner OR lease_until IS NULL OR lease_until < :now)",
-                {"owner": owner, "until": now + seconds, "now": now,
+                "OR lease_owner = :owner OR lease_owner = :replacing "
+                "OR lease_until IS NULL OR lease_until < :now)",
+                {"owner": owner, "until": now + seconds, "now": now, "replacing": replacing,
                  "request_id": request_id, "backend": backend},
             )
             return cursor.rowcount == 1
@@ -666,14 +669,22 @@ class Ledger:
             "updated_at > :since ORDER BY updated_at, rowid", {"since": since}
         )
 
-    def unleased_unfinished(self, backend: str) -> list[JobRecord]:
-        """Jobs of ``backend`` the service accepted, not final, that no live process polls."""
-        return self._select(
+    def unleased_unfinished(
+        self, backend: str, *, gone: Callable[[str], bool] | None = None
+    ) -> list[JobRecord]:
+        """Jobs of ``backend`` the service accepted, not final, that no live process polls:
+        unleased, their lease run out, or (``gone(owner)``) held by a process that is gone."""
+        records = self._select(
             f"status NOT IN {_TERMINAL_SQL} AND request_id IS NOT NULL "
-            "AND backend = :backend AND (lease_until IS NULL OR lease_until < :now) "
-            "ORDER BY created_at, rowid",
-            {"backend": backend, "now": self._clock()},
+            "AND backend = :backend ORDER BY created_at, rowid",
+            {"backend": backend},
         )
+        now = self._clock()
+        return [
+            r for r in records
+            if r.lease_owner is None or r.lease_until is None or r.lease_until < now
+            or (gone is not None and gone(r.lease_owner))
+        ]
 
     def spend(self, *, since: float | None = None, backend: str | None = None) -> list[SpendRow]:
         """Spend per local day, backend and model, oldest day first."""

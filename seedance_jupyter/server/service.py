@@ -30,6 +30,7 @@ from .. import messages
 from ..api.types import JobState
 from ..errors import InvalidRequestError, NotFoundError, SeedanceError
 from ..jobs.backend import Backend, backend_key_from_env, resolve_backend
+from ..jobs.leases import holder_gone
 from ..jobs.ledger import JobRecord, Ledger, state_of
 from ..jobs.poster import poster_data_uri
 from ..jobs.service import JobService
@@ -242,7 +243,7 @@ class ServerJobs:
     def adopt_orphans(self) -> int:
         """Poll (under lease) every unfinished job of our backend that no process polls."""
         key = backend_key_from_env()
-        orphans = self.ledger.unleased_unfinished(key)
+        orphans = self.ledger.unleased_unfinished(key, gone=holder_gone)
         for record in orphans:
             self._adopt(record)
         return len(orphans)

@@ -45,9 +45,8 @@ JS_CARD_VIDEO_LOADED = """(root) => {
   return v.readyState >= 2 || !!v.error;
 }"""
 ELAPSED_TICKS_WITHIN_MS = 2_000
-#: A kernel shut down cleanly gives up its leases at exit; one that could not (killed) leaves
-#: its lease (35 s with the default max_poll_interval) to run out before the server's
-#: orphan watcher takes the job: the wait allows for that too.
+#: A kernel shut down cleanly gives up its leases at exit, and the lease of one that died is
+#: taken over on sight; the wait still allows a lease (35 s by default) to run out.
 ORPHAN_MS = 90_000
 
 

@@ -616,6 +616,24 @@ def test_only_one_owner_holds_a_lease_until_it_runs_out(ledger: Ledger, clock: C
     assert not ledger.renew("req_1", "kernel", 20)
 
 
+def test_a_lease_is_taken_over_from_the_holder_named_gone_only(ledger: Ledger) -> None:
+    submitted(ledger, "tok-1", "req_1")
+    assert ledger.try_lease("req_1", "dead kernel", 20)
+    assert not ledger.try_lease("req_1", "server", 20, replacing="some other process")
+    assert ledger.try_lease("req_1", "server", 20, replacing="dead kernel")
+    assert not ledger.try_lease("req_1", "kernel", 20, replacing="dead kernel")
+
+
+def test_a_job_leased_by_a_gone_process_is_listed_as_unpolled(ledger: Ledger) -> None:
+    submitted(ledger, "tok-1", "req_1")
+    submitted(ledger, "tok-2", "req_2")
+    assert ledger.try_lease("req_1", "dead kernel", 20)
+    assert ledger.try_lease("req_2", "live kernel", 20)
+    assert ledger.unleased_unfinished("live") == []
+    orphans = ledger.unleased_unfinished("live", gone=lambda owner: owner == "dead kernel")
+    assert orphans == [ledger.get("req_1")]
+
+
 def test_a_released_lease_is_free_at_once(ledger: Ledger) -> None:
     submitted(ledger, "tok-1", "req_1")
     submitted(ledger, "tok-2", "req_2")
