@@ -74,9 +74,7 @@ class JobService:
         self.folder = folder or notebook_dir()
         #: Where this service's jobs come from, as the ledger records it: the notebook's
         #: path when Jupyter names one, else the folder. Re-use is scoped to it.
-        self.origin = os.path.realpath(
-            origin or (notebook_file() if folder is None else None) or self.folder
-        )
+        self.origin = os.path.realpath(origin or notebook_file() or self.folder)
         self.budget = Budget(lambda: settings.budget_usd, lambda: settings.daily_budget_usd)
         self.leases = Leases(self.ledger, self.backend.key, settings) if lease else None
         self.submitter = Submitter(self.ledger, self.backend, self.budget)
@@ -154,7 +152,6 @@ class JobService:
         force_new: bool = False,
         download: bool = True,
         announce: Callable[[str], None] | None = None,
-        notebook: str | None = None,
         hint: str = messages.NEW_JOB_HINT,
     ) -> Submission:
         """Re-attach to an identical job, or claim, price and POST a new one exactly once.
@@ -162,16 +159,15 @@ class JobService:
         ``hint``: how the caller's user asks for a fresh paid job instead of a re-attach.
         """
         usd = self.estimate(request)
-        origin = notebook if notebook is not None else self.origin
         sent = self.submitter.send(
-            request, usd, reuse=not force_new, announce=announce, notebook=origin,
-            reuse_from=None if self.settings.reuse_across_notebooks else origin,
+            request, usd, reuse=not force_new, announce=announce, notebook=self.origin,
+            reuse_from=None if self.settings.reuse_across_notebooks else self.origin,
         )
         if isinstance(sent, JobRecord):
             if sent.status == "rejected":
                 return self.submit(request, force_new=force_new, download=download,
-                                   announce=announce, notebook=notebook, hint=hint)
-            return self._reattach(sent, origin, hint)
+                                   announce=announce, hint=hint)
+            return self._reattach(sent, hint)
         job = Job(self.backend.client.generations, sent.state, request=request,
                   client_token=sent.token)
         if not download:
@@ -179,7 +175,7 @@ class JobService:
         self._adopt(job, usd, time.time())
         return Submission(job, notice=sent.notice)
 
-    def _reattach(self, record: JobRecord, origin: str, hint: str) -> Submission:
+    def _reattach(self, record: JobRecord, hint: str) -> Submission:
         if record.request_id is None:
             raise AmbiguousSubmitError(
                 messages.UNCERTAIN_EXISTS.format(token=record.client_token),
@@ -189,7 +185,7 @@ class JobService:
         notice = messages.REATTACHED.format(
             request_id=record.request_id, status=job.status, hint=hint
         )
-        if record.notebook is not None and record.notebook != origin:
+        if record.notebook is not None and record.notebook != self.origin:
             notice += " " + messages.REATTACHED_FROM.format(origin=record.notebook)
         return Submission(job, notice=notice)
 

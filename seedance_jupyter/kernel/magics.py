@@ -24,7 +24,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from .. import messages
 from ..catalog import ASPECT_RATIOS, DOCUMENTED_MODELS, RESOLUTIONS
-from ..paths import notebook_dir, notebook_file
+from ..paths import notebook_dir
 from .config import SeedanceSettings
 from .frontend import detect, shows_widgets
 
@@ -123,7 +123,6 @@ class SeedanceMagics(Magics, SeedanceSettings):
         self._session: KernelSession | None = None
         # Read at load, before a %cd can move it: videos land beside the notebook.
         self._folder = notebook_dir()
-        self._origin = str(notebook_file() or self._folder)
         self._shown: dict[int, int] = {}
         self._line_handlers: dict[str, Callable[[list[str]], Any]] = {
             "models": self._models,
@@ -145,7 +144,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
             from .session import KernelSession
 
             self._session = KernelSession(
-                self, folder=self._folder, origin=self._origin, frontend=detect(self.shell)
+                self, folder=self._folder, frontend=detect(self.shell)
             )
         return self._session
 
