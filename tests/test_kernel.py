@@ -62,6 +62,15 @@ def creates(emulator: Emulator) -> int:
                if r.method == "POST" and r.path.endswith("/generations"))
 
 
+def executed(cells: list[str], folder: Path, timeout: int) -> Any:
+    """A notebook of ``cells`` run headless by nbclient in ``folder`` (as nbval and CI do)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    return nb
+
+
 def has_video_update(
     display_id: str, fragment: str = "<video src="
 ) -> Callable[[list[dict[str, Any]]], bool]:
@@ -162,17 +171,12 @@ def test_the_api_key_is_nowhere_in_the_saved_notebook_or_the_ledger(
 ) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell(LOAD),
-        nbformat.v4.new_code_cell("%%seedance -d 4 -r 480p --wait -o job\na secret-free clip"),
-        nbformat.v4.new_code_cell(
-            "import seedance_jupyter\nseedance_jupyter.current_session().backend.client"
-        ),
-        nbformat.v4.new_code_cell("%seedance jobs"),
-    ]
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb = executed([
+        LOAD,
+        "%%seedance -d 4 -r 480p --wait -o job\na secret-free clip",
+        "import seedance_jupyter\nseedance_jupyter.current_session().backend.client",
+        "%seedance jobs",
+    ], tmp_path, timeout=120)
     path = tmp_path / "saved.ipynb"
     nbformat.write(nb, path)
     assert "<video src=" in path.read_text()
@@ -272,15 +276,12 @@ def test_wait_settles_every_background_job_of_a_notebook(
 ) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell(LOAD),
-        nbformat.v4.new_code_cell("%%seedance -d 4 -r 480p\na heron takes off"),
-        nbformat.v4.new_code_cell("%%seedance -d 5 -r 480p\na heron lands"),
-        nbformat.v4.new_code_cell("%seedance wait --timeout 120"),
-    ]
-    NotebookClient(nb, timeout=180, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb = executed([
+        LOAD,
+        "%%seedance -d 4 -r 480p\na heron takes off",
+        "%%seedance -d 5 -r 480p\na heron lands",
+        "%seedance wait --timeout 120",
+    ], tmp_path, timeout=180)
     lines = "".join(o.get("text", "") for o in nb.cells[-1].outputs).splitlines()
     assert len(lines) == 2
     for line in lines:

@@ -179,6 +179,11 @@ class LabServer:
         found: list[dict[str, Any]] = self.api("GET", "/api/sessions")
         return [s for s in found if notebook is None or s.get("path") == notebook]
 
+    def cancel_posts(self, request_id: str) -> int:
+        """How many cancel POSTs for ``request_id`` the emulator received."""
+        path = f"/api/open/v1/video/generations/{request_id}/cancel"
+        return sum(1 for r in self.emulator.requests if r.method == "POST" and r.path == path)
+
     def kernel_ids(self) -> set[str]:
         return {k["id"] for k in self.api("GET", "/api/kernels")}
 

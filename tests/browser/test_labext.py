@@ -38,6 +38,13 @@ JS_LAB_CARDS = """(root) => {
           status: c ? c.querySelector('.seedance-status').textContent : null,
           elapsed: c ? c.querySelector('.seedance-elapsed').textContent : null};
 }"""
+# Plays the lab card's video, muted; true once it has a frame (or has failed).
+JS_CARD_VIDEO_LOADED = """(root) => {
+  const v = root.querySelector('.seedance-lab-card video');
+  if (!v) return false;
+  if (!v.dataset.played) { v.dataset.played = '1'; v.muted = true; v.play().catch(() => {}); }
+  return v.readyState >= 2 || !!v.error;
+}"""
 # Pause the video under root on a frame well inside the clip, for a screenshot.
 JS_VIDEO_STILL = """async (root) => {
   const v = root.querySelector('video');
@@ -94,6 +101,14 @@ def clock_seconds(text: str) -> int:
     return seconds
 
 
+def play_lab_card(lab: Lab, root: Any, timeout: float = 10_000) -> dict[str, Any]:
+    """Play the video of the lab card under ``root``; the card once it has a frame (or failed)."""
+    lab.wait_for(JS_CARD_VIDEO_LOADED, root, timeout=timeout, what="the card's video loaded",
+                 detail=lambda: lab.page.evaluate(JS_CARD, root))
+    card: dict[str, Any] = lab.page.evaluate(JS_CARD, root)
+    return card
+
+
 def open_panel(lab: Lab) -> None:
     lab.page.evaluate("() => window.jupyterapp.commands.execute('seedance:open-panel')")
     lab.page.wait_for_selector(PANEL)
@@ -138,9 +153,7 @@ def test_panel_follows_a_job_live_and_cancels_it(lab: Lab) -> None:
     job = server_job(lab, prompt)
     assert job is not None
     assert job["status"] == "cancelled"
-    cancel_path = f"/api/open/v1/video/generations/{job['requestId']}/cancel"
-    assert [r.path for r in lab.server.emulator.requests
-            if r.method == "POST" and r.path == cancel_path] == [cancel_path]
+    assert lab.server.cancel_posts(job["requestId"]) == 1
     assert "running" not in lab.page.evaluate(JS_STATUS_ITEM)
 
 
@@ -166,13 +179,7 @@ def test_card_shows_the_servers_state_not_the_saved_one_and_plays(lab: Lab) -> N
         root, timeout=10_000, what="the card with the server's state and the video",
         detail=lambda: lab.page.evaluate(JS_CARD, root),
     )
-    lab.page.evaluate("(root) => { const v = root.querySelector('.seedance-lab-card video');"
-                      " v.muted = true; v.play().catch(() => {}); }", root)
-    lab.wait_for(
-        f"(root) => {{ const c = ({JS_CARD})(root); return c.readyState >= 2 || !!c.error; }}",
-        root, timeout=10_000, what="the card's video loaded",
-    )
-    card = lab.page.evaluate(JS_CARD, root)
+    card = play_lab_card(lab, root)
     lab.shot("lab-card", lab.cell(2))
     assert card["error"] is None, card
     assert card["width"] == 854, card
@@ -225,10 +232,7 @@ def test_cancel_on_the_card_cancels_the_job_within_two_seconds(lab: Lab) -> None
     took = time.monotonic() - clicked
 
     assert took < CANCEL_WITHIN_MS / 1000, took
-    cancel_path = f"/api/open/v1/video/generations/{job['requestId']}/cancel"
-    cancels = [r.path for r in lab.server.emulator.requests
-               if r.method == "POST" and r.path == cancel_path]
-    assert len(cancels) == 1, cancels
+    assert lab.server.cancel_posts(job["requestId"]) == 1
 
 
 def test_card_finishes_and_plays_after_its_kernel_is_shut_down_mid_job(lab: Lab) -> None:
@@ -253,13 +257,7 @@ def test_card_finishes_and_plays_after_its_kernel_is_shut_down_mid_job(lab: Lab)
         root, timeout=JOB_MS, what="the card succeeded with a video, without its kernel",
         detail=lambda: lab.page.evaluate(JS_CARD, root),
     )
-    lab.page.evaluate("(root) => { const v = root.querySelector('.seedance-lab-card video');"
-                      " v.muted = true; v.play().catch(() => {}); }", root)
-    lab.wait_for(
-        f"(root) => {{ const c = ({JS_CARD})(root); return c.readyState >= 2 || !!c.error; }}",
-        root, timeout=10_000, what="the card's video playing",
-    )
-    card = lab.page.evaluate(JS_CARD, root)
+    card = play_lab_card(lab, root)
     assert card["error"] is None, card
     assert card["readyState"] >= 2 and card["width"] == 854, card
     lab.page.set_viewport_size({"width": 900, "height": 900})  # a docs-sized card

@@ -20,7 +20,7 @@ from .test_lab import (
     card_status,
     playing_video,
 )
-from .test_labext import JS_CARD, PANEL, cancel_on_server, open_panel
+from .test_labext import JS_CARD, PANEL, cancel_on_server, open_panel, play_lab_card
 from .test_panel import panel_item, wait_in_panel
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook7]
@@ -36,13 +36,6 @@ JS_CANCEL_LABEL = """(root) => {
   const b = root.querySelector('.seedance-lab-card .seedance-cancel');
   const label = b && !b.disabled && b.offsetParent !== null && b.getAttribute('aria-label');
   return label && label.startsWith('Cancel job ') ? label : null;
-}"""
-#: Plays the lab card's video, muted; true once it has a frame (or has failed).
-JS_CARD_VIDEO_LOADED = """(root) => {
-  const v = root.querySelector('.seedance-lab-card video');
-  if (!v) return false;
-  if (!v.dataset.played) { v.dataset.played = '1'; v.muted = true; v.play().catch(() => {}); }
-  return v.readyState >= 2 || !!v.error;
 }"""
 ELAPSED_TICKS_WITHIN_MS = 2_000
 #: A kernel shut down cleanly gives up its leases at exit, and the lease of one that died is
@@ -95,10 +88,7 @@ def test_cancel_on_the_lab_card_cancels_the_job_within_two_seconds(lab: Lab) -> 
     lab.shot("cancelled", cell)
 
     assert took < CANCEL_WITHIN_S
-    cancel_path = f"/api/open/v1/video/generations/{request_id}/cancel"
-    cancels = [r.path for r in lab.server.emulator.requests
-               if r.method == "POST" and r.path.endswith("/cancel")]
-    assert cancels.count(cancel_path) == 1, cancels
+    assert lab.server.cancel_posts(request_id) == 1
 
 
 @with_labext
@@ -112,9 +102,7 @@ def test_lab_card_reaches_the_video_after_the_kernel_is_shut_down(lab: Lab) -> N
     assert lab.server.kernel_ids() < kernels
 
     lab_card_status(lab, root, r"\bsucceeded\b", timeout=ORPHAN_MS)
-    lab.wait_for(JS_CARD_VIDEO_LOADED, root, timeout=JOB_MS, what="the card's video loaded",
-                 detail=lambda: lab.page.evaluate(JS_CARD, root))
-    card = lab.page.evaluate(JS_CARD, root)
+    card = play_lab_card(lab, root, timeout=JOB_MS)
     lab.shot("finished-without-kernel", lab.cell(1))
     assert card["error"] is None, card
     assert card["readyState"] >= 2, card

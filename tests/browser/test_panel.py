@@ -77,11 +77,6 @@ def wait_in_panel(lab: Lab, prompt: str, statuses: str, timeout: float, what: st
     )
 
 
-def emulator_cancels(server: LabServer, request_id: str) -> int:
-    path = f"/api/open/v1/video/generations/{request_id}/cancel"
-    return sum(1 for r in server.emulator.requests if r.method == "POST" and r.path == path)
-
-
 @pytest.fixture(scope="module")
 def takes(browser: Any, labext_server: LabServer) -> list[dict[str, Any]]:
     """The three takes, finished and downloaded (the server's JobSummaries, in order)."""
@@ -136,7 +131,7 @@ def test_a_job_whose_notebook_is_closed_is_listed_and_cancelled_from_the_panel(
     panel_item(lab, prompt).get_by_role("button", name=re.compile(r"^Cancel job ")).click()
     wait_in_panel(lab, prompt, "cancelled", CANCEL_WITHIN_MS, "the job cancelled")
 
-    assert emulator_cancels(lab.server, job["requestId"]) == 1
+    assert lab.server.cancel_posts(job["requestId"]) == 1
     after = server_job(lab, prompt)
     assert after is not None and after["status"] == "cancelled", after
 
