@@ -14,6 +14,7 @@ __all__ = [
     "DownloadError",
     "InsufficientCreditsError",
     "InvalidRequestError",
+    "LedgerUnavailableError",
     "MalformedResponseError",
     "NotFoundError",
     "OutputExpiredError",
@@ -61,6 +62,13 @@ class SeedanceError(Exception):
         stay on the exception (and in ``str()``) for logs and programs.
         """
         return [f"{type(self).__name__}: {self.message}"]
+
+
+class LedgerUnavailableError(SeedanceError):
+    """The ledger's database cannot be reached: nothing may be submitted until it is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="ledger_unavailable")
 
 
 class ValidationError(SeedanceError, ValueError):

@@ -68,3 +68,6 @@ class Settings:
     max_poll_interval: float = 30.0
     poll_latency: float = 2.0
     reuse_across_notebooks: bool = False
+    db_url: str = ""
+    team_daily_budget_usd: float | None = None
+    team_monthly_budget_usd: float | None = None

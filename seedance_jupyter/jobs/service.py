@@ -25,7 +25,7 @@ from ..catalog import GenerationRequest
 from ..errors import AmbiguousSubmitError, SeedanceError, WaitTimeoutError
 from ..paths import notebook_dir, notebook_file
 from .backend import Backend, resolve_backend
-from .budget import Budget, local_midnight
+from .budget import Budget, local_midnight, month_start
 from .handle import Job
 from .leases import Leases
 from .ledger import JobRecord, Ledger, RuntimeWindow, state_of
@@ -69,13 +69,13 @@ class JobService:
         kernels and the server exactly one process polls (and downloads) each job."""
         self.settings = settings
         self.backend = backend or resolve_backend()
-        self.ledger = ledger or Ledger()
+        self.ledger = ledger or Ledger(settings.db_url or None)
         #: The notebook's folder: downloads land here and paths in cards are relative to it.
         self.folder = folder or notebook_dir()
         #: Where this service's jobs come from, as the ledger records it: the notebook's
         #: path when Jupyter names one, else the folder. Re-use is scoped to it.
         self.origin = os.path.realpath(origin or notebook_file() or self.folder)
-        self.budget = Budget(lambda: settings.budget_usd, lambda: settings.daily_budget_usd)
+        self.budget = Budget(settings)
         self.leases = Leases(self.ledger, self.backend.key, settings) if lease else None
         self.submitter = Submitter(self.ledger, self.backend, self.budget)
         self.saver = Saver(
@@ -141,9 +141,12 @@ class JobService:
     def check_budget(self, usd: float) -> None:
         """Refuse a job that would pass the session or daily budget (a preview for forms)."""
         self.budget.check_session(usd)
-        daily = self.budget.daily_check(usd)
-        if daily is not None:
-            daily(self.ledger.spent_usd_since(local_midnight(), backend=self.backend.key))
+        check = self.budget.ledger_check(usd)
+        if check is not None:
+            check(self.ledger.spent(
+                self.backend.key, day_start=local_midnight(),
+                month_start=month_start() if self.budget.needs_month else None,
+            ))
 
     def submit(
         self,

@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,8 +25,8 @@ from ..errors import AmbiguousSubmitError, SeedanceError
 from ..paths import seedance_home
 from ..retry import Backoff
 from .backend import Backend
-from .budget import Budget, local_midnight
-from .ledger import JobRecord, Ledger
+from .budget import Budget, local_midnight, month_start
+from .ledger import LEDGER_ERRORS, JobRecord, Ledger, Spent
 
 __all__ = ["WEBHOOK_TOKEN_FIELD", "Sent", "Submitter"]
 
@@ -81,6 +80,7 @@ class Submitter:
                 fingerprint=request.fingerprint(), estimated_usd=usd, notebook=notebook,
                 reuse=reuse, reuse_from=reuse_from, check_budget=self._budget_checks(usd),
                 day_start=local_midnight(),
+                month_start=month_start() if self.budget.needs_month else None,
             )
             if not claim.reused:
                 self.budget.spent_usd += usd
@@ -132,7 +132,7 @@ class Submitter:
 
         try:
             write()
-        except sqlite3.Error as exc:
+        except LEDGER_ERRORS as exc:
             _log.warning("ledger write failed for paid job %s: %s", state.request_id, exc)
         else:
             return True
@@ -147,21 +147,21 @@ class Submitter:
                 time.sleep(_LEDGER_BACKOFF.delay(attempt, jitter=False))
                 try:
                     write()
-                except sqlite3.Error:
+                except LEDGER_ERRORS:
                     continue
                 return
 
         self._retries.submit(retry)
         return False
 
-    def _budget_checks(self, usd: float) -> Callable[[float], None]:
+    def _budget_checks(self, usd: float) -> Callable[[Spent], None]:
         """The budget checks a new claim runs inside its transaction (a reuse runs none)."""
-        daily = self.budget.daily_check(usd)
+        ledger_check = self.budget.ledger_check(usd)
 
-        def check(spent_today: float) -> None:
+        def check(spent: Spent) -> None:
             self.budget.check_session(usd)
-            if daily is not None:
-                daily(spent_today)
+            if ledger_check is not None:
+                ledger_check(spent)
 
         return check
 

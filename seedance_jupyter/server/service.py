@@ -69,6 +69,9 @@ class ServerConfig(Protocol):
     def webhook_secret(self) -> str: ...
 
     @property
+    def db_url(self) -> str: ...
+
+    @property
     def budget_usd(self) -> float | None: ...
 
     @property
@@ -120,7 +123,7 @@ class ServerJobs:
     ) -> None:
         self.config = config
         self.root_dir = Path(os.path.realpath(root_dir))
-        self.ledger = ledger or Ledger()
+        self.ledger = ledger or Ledger(config.db_url or None)
         self._make_backend = backend
         self._service: JobService | None = None
         self._lock = threading.Lock()
@@ -132,7 +135,7 @@ class ServerJobs:
             if self._service is None:
                 self._service = _ServerJobService(
                     _watcher_settings(self.config), self.root_dir,
-                    backend=self._make_backend(), ledger=Ledger(self.ledger.path),
+                    backend=self._make_backend(), ledger=Ledger(self.ledger.url),
                 )
             return self._service
 

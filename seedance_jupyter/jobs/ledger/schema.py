@@ -1,0 +1,96 @@
+"""The ledger's one schema and one list of migrations, for SQLite and PostgreSQL alike.
+
+Each migration is portable SQL; the only per-database word is ``{rowid}``: SQLite
+tables have an implicit ``rowid``, PostgreSQL gets a real column of that name, so
+every query may order and match by ``rowid`` on both.
+"""
+
+from __future__ import annotations
+
+from ...status import FINAL, RANK
+
+__all__ = [
+    "MIGRATIONS", "MOVES_FORWARD", "NOT_REUSABLE_SQL", "PG_ROWID", "SCHEMA_VERSION",
+    "TERMINAL_SQL", "UNFINISHED",
+]
+
+
+def _rank_sql(expr: str) -> str:
+    cases = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in RANK.items())
+    return f"(CASE {expr} {cases} ELSE {RANK['processing']} END)"
+
+
+def _in_sql(statuses: frozenset[str]) -> str:
+    return "(" + ", ".join(f"'{s}'" for s in sorted(statuses)) + ")"
+
+
+TERMINAL_SQL = _in_sql(FINAL)
+NOT_REUSABLE_SQL = _in_sql(FINAL - {"succeeded"})
+#: The predicate of the partial index on unfinished jobs; queries repeat it word for
+#: word, which is what lets SQLite use that index.
+UNFINISHED = f"status NOT IN {TERMINAL_SQL}"
+MOVES_FORWARD = (
+    f"(status = CAST(:status AS TEXT) OR {_rank_sql('CAST(:status AS TEXT)')} > "
+    f"{_rank_sql('status')})"
+)
+#: PostgreSQL's stand-in for SQLite's implicit rowid (insertion order, unique).
+PG_ROWID = "rowid BIGSERIAL UNIQUE,"
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE jobs (
+        {rowid}
+        client_token    TEXT PRIMARY KEY,
+        request_id      TEXT,
+        backend         TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        model           TEXT NOT NULL,
+        prompt          TEXT NOT NULL,
+        duration        INTEGER,
+        aspect_ratio    TEXT,
+        resolution      TEXT,
+        media_urls      TEXT NOT NULL DEFAULT '[]',
+        webhook_url     TEXT,
+        metadata        TEXT,
+        fingerprint     TEXT NOT NULL,
+        estimated_usd   DOUBLE PRECISION NOT NULL,
+        credits_charged BIGINT,
+        output_url      TEXT,
+        local_path      TEXT,
+        error_code      TEXT,
+        error_message   TEXT,
+        notebook        TEXT,
+        created_at      DOUBLE PRECISION NOT NULL,
+        submitted_at    DOUBLE PRECISION,
+        updated_at      DOUBLE PRECISION NOT NULL,
+        finished_at     DOUBLE PRECISION
+    );
+    CREATE INDEX jobs_request_id ON jobs (request_id);
+    CREATE INDEX jobs_backend_fingerprint ON jobs (backend, fingerprint);
+    CREATE INDEX jobs_created_at ON jobs (created_at);
+    """,
+    # When a job was last seen still running: with finished_at it brackets the
+    # real finish, which is what the poller's schedule learns from.
+    "ALTER TABLE jobs ADD COLUMN last_running_at DOUBLE PRECISION;",
+    # Which process polls the job, until when: exactly one poller per job across
+    # kernels and the server; updated_at feeds the server's change stream.
+    """
+    ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+    ALTER TABLE jobs ADD COLUMN lease_until DOUBLE PRECISION;
+    CREATE INDEX jobs_updated_at ON jobs (updated_at);
+    """,
+    # Who submitted each job (a ledger so far was one person's: theirs), and the
+    # indexes that keep every hot query flat as a team's history grows.
+    f"""
+    ALTER TABLE jobs ADD COLUMN user_name TEXT;
+    UPDATE jobs SET user_name = :user WHERE user_name IS NULL;
+    DROP INDEX jobs_created_at;
+    CREATE INDEX jobs_page ON jobs (created_at, client_token);
+    CREATE INDEX jobs_backend_created ON jobs (backend, created_at);
+    CREATE INDEX jobs_user_created ON jobs (user_name, created_at);
+    CREATE INDEX jobs_unfinished ON jobs (backend, created_at) WHERE {UNFINISHED};
+    CREATE INDEX jobs_succeeded_alike ON jobs (backend, model, resolution, duration, finished_at)
+        WHERE status = 'succeeded';
+    """,  # noqa: S608
+)
+SCHEMA_VERSION = len(MIGRATIONS)
