@@ -16,8 +16,13 @@ import sqlalchemy.exc
 
 from seedance_jupyter.catalog import GenerationRequest
 from seedance_jupyter.errors import SeedanceError
-from seedance_jupyter.jobs.ledger import schema
-from seedance_jupyter.jobs.ledger import MIN_RUNTIME_SAMPLES, JobRecord, Ledger, RuntimeWindow
+from seedance_jupyter.jobs.ledger import (
+    MIN_RUNTIME_SAMPLES,
+    JobRecord,
+    Ledger,
+    RuntimeWindow,
+    schema,
+)
 
 DAY = 86_400.0
 REQUEST = GenerationRequest(prompt="A river at dawn", duration=5, resolution="720p")
