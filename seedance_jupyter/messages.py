@@ -90,6 +90,11 @@ LEDGER_ON_NETWORK_FS = (
 LEDGER_UNREACHABLE = (
     "The ledger database {name} is unreachable ({detail}); nothing is sent until it is back."
 )
+LEDGER_COPIED = (
+    "Copied {count} job(s) from {source} to {target}; jobs it already held were kept, "
+    "or moved forward to the later status."
+)
+LEDGER_COPY_SAME = "Not copying {name} into itself: --from and --to name the same ledger."
 LEDGER_CLOSED = "The ledger is closed."
 LEDGER_NEWER_SCHEMA = (
     "The ledger {path} was written by a newer seedance_jupyter (schema {found}, this "

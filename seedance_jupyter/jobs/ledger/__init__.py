@@ -59,9 +59,9 @@ class Ledger(Claims, Journal, Leasing, Queries):
         clock: Callable[[], float] = time.time,
         user: str | None = None,
     ) -> None:
-        self._db = Database(target, clock=clock)
-        self._clock = clock
         self.user = user or current_user()
+        self._db = Database(target, user=self.user, clock=clock)
+        self._clock = clock
         self._db.on_ready = self.merge_journal
         self._db.open()
         with contextlib.suppress(LedgerUnavailableError):
@@ -71,6 +71,11 @@ class Ledger(Claims, Journal, Leasing, Queries):
     def unavailable(self) -> str | None:
         """Why the database server cannot be used now, in one line (None: it can)."""
         return self._db.unavailable
+    @property
+    def database(self) -> Database:
+        """The database under this ledger (for tools that move whole tables)."""
+        return self._db
+
     @property
     def url(self) -> str:
         """The database's URL (with its password: pass it on, never show it)."""

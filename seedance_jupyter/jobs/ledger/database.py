@@ -74,8 +74,12 @@ def _lock_key(name: str) -> int:
 class Database:
     """One ledger database: its engine, its transactions and its schema."""
 
-    def __init__(self, target: str | os.PathLike[str] | None, *, clock: Any = time.time) -> None:
+    def __init__(
+        self, target: str | os.PathLike[str] | None, *, user: str, clock: Any = time.time
+    ) -> None:
         self.url = resolve_url(target)
+        #: Whose rows a ledger from before users existed holds (one person's file: theirs).
+        self.user = user
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self.path = Path(parsed.database or "") if self.is_sqlite else None
@@ -205,7 +209,7 @@ class Database:
         for script in MIGRATIONS[version:]:
             for statement in script.replace("{rowid}", rowid).split(";"):
                 if statement.strip():
-                    conn.execute(text(statement), {"user": current_user()})
+                    conn.execute(text(statement), {"user": self.user})
         if self.is_sqlite:
             conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
         else:

@@ -11,11 +11,12 @@ from ...status import FINAL, RANK
 
 __all__ = [
     "MIGRATIONS", "MOVES_FORWARD", "NOT_REUSABLE_SQL", "PG_ROWID", "SCHEMA_VERSION",
-    "TERMINAL_SQL", "UNFINISHED",
+    "TERMINAL_SQL", "UNFINISHED", "rank_sql",
 ]
 
 
-def _rank_sql(expr: str) -> str:
+def rank_sql(expr: str) -> str:
+    """SQL for the rank of a status expression in a job's life (see :data:`RANK`)."""
     cases = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in RANK.items())
     return f"(CASE {expr} {cases} ELSE {RANK['processing']} END)"
 
@@ -30,8 +31,8 @@ NOT_REUSABLE_SQL = _in_sql(FINAL - {"succeeded"})
 #: word, which is what lets SQLite use that index.
 UNFINISHED = f"status NOT IN {TERMINAL_SQL}"
 MOVES_FORWARD = (
-    f"(status = CAST(:status AS TEXT) OR {_rank_sql('CAST(:status AS TEXT)')} > "
-    f"{_rank_sql('status')})"
+    f"(status = CAST(:status AS TEXT) OR {rank_sql('CAST(:status AS TEXT)')} > "
+    f"{rank_sql('status')})"
 )
 #: PostgreSQL's stand-in for SQLite's implicit rowid (insertion order, unique).
 PG_ROWID = "rowid BIGSERIAL UNIQUE,"
