@@ -145,7 +145,7 @@ BUDGET_TEAM_MONTHLY = (
 UNKNOWN_JOB = "No job {request_id!r} in this ledger or on the service."
 UNKNOWN_SUBCOMMAND = (
     "Unknown subcommand {name!r}; use one of: models, jobs, status ID, cancel ID, show ID, "
-    "resume, wait [--timeout S], reconcile ID, spend, form."
+    "resume, wait [--timeout S], reconcile ID, spend [--team], form."
 )
 MISSING_ID = "%seedance {name} needs a request id, e.g. %seedance {name} req_123."
 UNDEFINED_VARIABLE = (

@@ -284,9 +284,9 @@ class JobService:
         return job
 
     def resume(self) -> list[Job]:
-        """Re-attach every unfinished job of this backend (after a kernel restart)."""
+        """Re-attach this user's unfinished jobs of this backend (after a kernel restart)."""
         jobs = []
-        for record in self.ledger.unfinished(self.backend.key):
+        for record in self.ledger.unfinished(self.backend.key, user=self.ledger.user):
             if record.request_id is None:
                 continue
             job = self.job_from_record(record)
