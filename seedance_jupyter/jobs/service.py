@@ -28,7 +28,7 @@ from .backend import Backend, resolve_backend
 from .budget import Budget, local_midnight, month_start
 from .handle import Job
 from .leases import Leases
-from .ledger import JobRecord, Ledger, RuntimeWindow, state_of
+from .ledger import LEDGER_ERRORS, JobRecord, Ledger, RuntimeWindow, state_of
 from .poller import UNREADABLE_LIMIT, Poller, Schedule
 from .reconciler import Reconciler
 from .saver import Saver
@@ -391,10 +391,15 @@ class JobService:
         self.ledger.close()
 
     def _runtime_window(self, job: Job) -> RuntimeWindow | None:
+        """What alike jobs taught; nothing while the ledger cannot be read (a paid job
+        is still tracked, on the schedule for jobs nothing is known about)."""
         request = job.request
         if request is None:
             return None
-        return self.ledger.runtime_window(
-            backend=self.backend.key, model=request.model, resolution=request.resolution,
-            duration=request.duration, media=bool(request.media_urls),
-        )
+        try:
+            return self.ledger.runtime_window(
+                backend=self.backend.key, model=request.model, resolution=request.resolution,
+                duration=request.duration, media=bool(request.media_urls),
+            )
+        except LEDGER_ERRORS:
+            return None

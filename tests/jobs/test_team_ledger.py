@@ -12,13 +12,18 @@ import pytest
 
 from seedance_jupyter.catalog import GenerationRequest
 from seedance_jupyter.errors import BudgetExceededError, LedgerUnavailableError
+from seedance_jupyter.jobs.backend import Backend
 from seedance_jupyter.jobs.budget import Budget
+from seedance_jupyter.jobs.client import Client
 from seedance_jupyter.jobs.ledger import Ledger, Spent
 from seedance_jupyter.jobs.ledger.mounts import unsafe_filesystem
 from seedance_jupyter.jobs.ledger.schema import SCHEMA_VERSION
+from seedance_jupyter.jobs.service import JobService
+from seedance_jupyter.retry import Backoff
 
-from ..helpers import Settings
+from ..helpers import Settings, eventually
 from ..postgres import PostgresServer
+from ..scripted import Answer, ScriptedServer, Seen, accepted
 
 REQUEST = GenerationRequest(prompt="A river at dawn", duration=5, resolution="720p")
 
@@ -227,3 +232,34 @@ def test_an_unreachable_postgresql_opens_refusing_every_claim(
     claim(ledger, "t2")
     assert ledger.unavailable is None
     ledger.close()
+
+
+def test_a_paid_request_id_survives_the_database_going_away_mid_submission(
+    tmp_path: Path, postgres_server: PostgresServer, postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SEEDANCE_HOME", str(tmp_path / "home"))
+
+    def stop_then_answer(seen: Seen) -> Answer:
+        postgres_server.stop()
+        return accepted("req_paid")
+
+    server = ScriptedServer(create=stop_then_answer)
+    client = Client(api_key="sd2_test", base_url=server.url, backoff=Backoff(base=0.01),
+                    max_retries=2)
+    service = JobService(Settings(), backend=Backend(client, server.url, "scripted", False),
+                         ledger=Ledger(postgres_url))
+    try:
+        submission = service.submit(service.prepare("a kite"))
+        journal = service.ledger.journal_path.read_text()
+    finally:
+        postgres_server.start()
+    try:
+        assert submission.job.request_id == "req_paid"
+        assert submission.notice is not None and "req_paid" in submission.notice
+        assert "req_paid" in journal and "127.0.0.1" not in str(service.ledger.journal_path)
+        assert server.posts == 1, "a POST that reached the service is never resent"
+        assert eventually(lambda: service.ledger.get("req_paid") is not None, timeout=30)
+    finally:
+        service.close()
+        server.close()
