@@ -1,0 +1,164 @@
+"""The ledger's hot queries as history grows: 10k, 100k and 1M rows, SQLite and PostgreSQL.
+
+For each database and size, a fresh ledger is filled with ``size`` rows of history
+(one job every 5 minutes going back in time, 288 a day, so a day holds the same number of rows at
+every size: what grows is the past, as in a team's ledger), 50 users, 2 backends,
+20 jobs still unfinished, then ``ANALYZE`` (what PostgreSQL's autovacuum and a
+long-lived SQLite file reach by themselves). Then each operation the kernel, the
+server's watcher, REST and the panel run is timed (median of ``--repeat`` runs):
+
+claim (the reuse + budgets + pending-row transaction), unfinished, unleased
+(the watcher's leases query), try_lease, runtime_window, spend (this user, last 30
+days), page (the panel's first page), changed_since (the events stream), get.
+
+Printed as milliseconds and as the ratio to the smallest size of the same database:
+flat means about 1 at every size. PostgreSQL is a throwaway cluster started here
+(Debian's postgresql package; as root it runs as the ``postgres`` user).
+
+Run from the repository root: ``.venv/bin/python benchmarks/ledger_scale.py
+[--sizes 10000,100000,1000000] [--repeat 30]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from seedance_jupyter.catalog import GenerationRequest
+from seedance_jupyter.jobs.ledger import Ledger
+from seedance_jupyter.jobs.ledger.records import COLUMNS
+from tests.postgres import PostgresServer, find_bin
+
+NOW = time.time()
+STEP_S = 300.0
+USERS = 50
+UNFINISHED = 20
+_NAMES = [n.strip() for n in COLUMNS.split(",")]
+
+
+def _row(i: int) -> dict[str, object]:
+    created = NOW - i * STEP_S
+    status = "processing" if i < UNFINISHED else ("succeeded" if i % 10 else "failed")
+    return {
+        "client_token": f"tok-{i}", "request_id": f"req_{i}", "backend": f"b{i % 2}",
+        "status": status, "model": "seedance-2.0", "prompt": f"prompt {i}",
+        "duration": 4 + i % 3, "aspect_ratio": "16:9", "resolution": "720p",
+        "media_urls": "[]", "webhook_url": None, "metadata": None, "fingerprint": f"fp{i}",
+        "estimated_usd": 0.5, "credits_charged": 40, "output_url": None, "local_path": None,
+        "error_code": None, "error_message": None, "notebook": f"/nb/{i % 100}.ipynb",
+        "created_at": created, "submitted_at": created + 1,
+        "updated_at": created + 60, "finished_at": None if status == "processing" else created + 60,
+        "last_running_at": created + 50, "lease_owner": None, "lease_until": None,
+        "user_name": f"user{i % USERS}",
+    }
+
+
+def fill(ledger: Ledger, size: int) -> None:
+    insert = text(f"INSERT INTO jobs ({COLUMNS}) VALUES "  # noqa: S608
+                  f"({', '.join(':' + n for n in _NAMES)})")
+    with ledger.database.write() as conn:
+        for start in range(0, size, 10_000):
+            conn.execute(insert, [_row(i) for i in range(start, min(size, start + 10_000))])
+    with ledger.database.write() as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
+def operations(ledger: Ledger) -> dict[str, Callable[[], object]]:
+    counter = iter(range(10**9))
+    request = GenerationRequest(prompt="bench", duration=5, resolution="720p")
+
+    def claim() -> object:
+        n = next(counter)
+        return ledger.claim(client_token=f"new-{n}", backend="b0", request=request,
+                            fingerprint=f"new-fp-{n}", estimated_usd=0.5,
+                            check_budget=lambda spent: None, day_start=NOW - 86_400,
+                            month_start=NOW - 30 * 86_400)
+
+    return {
+        "claim": claim,
+        "unfinished": lambda: ledger.unfinished("b0"),
+        "unleased": lambda: ledger.unleased_unfinished("b0"),
+        "try_lease": lambda: ledger.try_lease("req_2", "bench/1/x", 30, backend="b0"),
+        "runtime_window": lambda: ledger.runtime_window(
+            backend="b0", model="seedance-2.0", resolution="720p", duration=6, media=False),
+        "spend": lambda: ledger.spend(since=NOW - 30 * 86_400, backend="b0", user="user0"),
+        "page": lambda: ledger.page(limit=50),
+        "changed_since": lambda: ledger.changed_since(NOW - 600),
+        "get": lambda: ledger.get(f"req_{next(counter) % 5000}", backend="b0"),
+    }
+
+
+def measure(url: str, size: int, repeat: int) -> dict[str, float]:
+    with Ledger(url, user="user0") as ledger:
+        started = time.perf_counter()
+        fill(ledger, size)
+        filled = time.perf_counter() - started
+        results = {"fill_s": filled}
+        for name, op in operations(ledger).items():
+            op()  # warm the cache and the plan
+            times = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                op()
+                times.append((time.perf_counter() - t0) * 1000)
+            results[name] = statistics.median(times)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"load average {os.getloadavg()}, nproc {os.cpu_count()}", flush=True)
+    server = None
+    results: dict[str, dict[int, dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for db in args.databases.split(","):
+            results[db] = {}
+            for size in sizes:
+                if db == "sqlite":
+                    url = f"sqlite:///{tmp}/ledger-{size}.sqlite3"
+                else:
+                    bin_dir = find_bin()
+                    if bin_dir is None:
+                        sys.exit("PostgreSQL is not installed (apt-get install postgresql)")
+                    server = server or PostgresServer(bin_dir)
+                    url = server.new_database()
+                results[db][size] = measure(url, size, args.repeat)
+                print(db, size, json.dumps({k: round(v, 3) for k, v in
+                                            results[db][size].items()}), flush=True)
+    if server is not None:
+        server.close()
+    report(results, sizes)
+
+
+def report(results: dict[str, dict[int, dict[str, float]]], sizes: list[int]) -> None:
+    for db, by_size in results.items():
+        base = by_size[sizes[0]]
+        print(f"\n{db}: ms (ratio to {sizes[0]:,} rows)")
+        print("| operation | " + " | ".join(f"{s:,} rows" for s in sizes) + " |")
+        print("|---|" + "---|" * len(sizes))
+        for name in base:
+            if name == "fill_s":
+                continue
+            cells = [f"{by_size[s][name]:.2f} ({by_size[s][name] / base[name]:.2f}x)"
+                     for s in sizes]
+            print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
