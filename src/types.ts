@@ -106,6 +106,8 @@ export interface IJobSummary {
   posterDataUri: string | null;
   error: IJobError | null;
   notice: string | null;
+  /** Who submitted it (`JUPYTERHUB_USER`, else the OS user); optional beside the contract. */
+  user?: string | null;
 }
 
 export interface IJobPage {
@@ -121,7 +123,16 @@ export interface IModelSpend {
   credits: number;
 }
 
+export interface IUserSpend {
+  user: string;
+  monthUsd: number;
+}
+
 export interface ISpend {
+  /** Whose spend this is (the server's user); optional beside older servers. */
+  user?: string;
+  /** With `?team=1`: each user's spend this month on a shared ledger. */
+  byUser?: IUserSpend[];
   todayUsd: number;
   monthUsd: number;
   budgetUsd: number | null;

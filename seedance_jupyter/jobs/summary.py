@@ -45,6 +45,8 @@ class JobSummary:
     error: JobError | None
     notice: str | None = None
     poster_data_uri: str | None = None
+    #: Who submitted it (on a team's shared ledger, the panel shows whose job it is).
+    user: str | None = None
 
     @property
     def status_label(self) -> str:
@@ -90,6 +92,7 @@ class JobSummary:
             local_path=record.local_path,
             output_url=record.output_url,
             error=error,
+            user=record.user_name,
         )
 
     def with_state(self, state: JobState) -> JobSummary:
@@ -135,4 +138,5 @@ class JobSummary:
             "posterDataUri": self.poster_data_uri,
             "error": self.error.to_json() if self.error else None,
             "notice": self.notice,
+            "user": self.user,
         }

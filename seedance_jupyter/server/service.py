@@ -154,11 +154,13 @@ class ServerJobs:
         notebook: str | None = None,
         limit: str | None = None,
         before: str | None = None,
+        team: str | None = None,
     ) -> dict[str, Any]:
-        """``{"jobs": [...], "next": cursor or null}``, newest first."""
+        """``{"jobs": [...], "next": cursor or null}``, newest first: this user's jobs, or
+        (``team``) everyone's on a shared ledger."""
         size = _limit(limit)
         records = self.ledger.page(
-            limit=size + 1,
+            limit=size + 1, user=None if _flag(team) else self.ledger.user,
             before=_decode_cursor(before) if before else None,
             statuses=_statuses(status) if status else None,
             notebook=self._origin_filter(notebook) if notebook else None,
@@ -197,10 +199,15 @@ class ServerJobs:
             raise _cancel_failed(request_id, exc) from exc
         return self.wire(self._record(request_id, backend=record.backend))
 
-    def spend(self) -> dict[str, Any]:
-        """Today's and this month's estimated USD (possible charges included), by model."""
+    def spend(self, team: str | None = None) -> dict[str, Any]:
+        """This user's estimated USD today and this month (possible charges included), by
+        model; ``team``: everyone's on a shared ledger, with ``byUser`` beside."""
         month_start = datetime.combine(date.today().replace(day=1), datetime.min.time())
-        rows = self.ledger.spend(since=month_start.timestamp(), backend=backend_key_from_env())
+        everyone = _flag(team)
+        rows = self.ledger.spend(
+            since=month_start.timestamp(), backend=backend_key_from_env(),
+            user=None if everyone else self.ledger.user, per_user=everyone,
+        )
         today = date.today().isoformat()
         by_model: dict[str, dict[str, Any]] = {}
         for row in rows:
@@ -209,7 +216,13 @@ class ServerJobs:
             entry["jobs"] += row.jobs + row.uncertain_jobs
             entry["usd"] += row.usd + row.uncertain_usd
             entry["credits"] += row.credits
+        by_user: dict[str, float] = {}
+        for row in rows:
+            name = row.user_name or self.ledger.user
+            by_user[name] = by_user.get(name, 0.0) + row.usd + row.uncertain_usd
         return {
+            "user": self.ledger.user,
+            "byUser": [{"user": n, "monthUsd": usd} for n, usd in sorted(by_user.items())],
             "todayUsd": sum(r.usd + r.uncertain_usd for r in rows if r.day == today),
             "monthUsd": sum(r.usd + r.uncertain_usd for r in rows),
             "budgetUsd": self.config.budget_usd,
@@ -261,10 +274,11 @@ class ServerJobs:
 
     # -- change stream ---------------------------------------------------------------
     def changes(self, since: float) -> list[tuple[float, str, dict[str, Any]]]:
-        """``(updated_at, client_token, wire)`` of the rows written after ``since``."""
+        """``(updated_at, client_token, wire)`` of this user's rows written after ``since``
+        (on a team's shared ledger, the panel follows its own user's jobs)."""
         return [
             (record.updated_at, record.client_token, self.wire(record))
-            for record in self.ledger.changed_since(since)
+            for record in self.ledger.changed_since(since, user=self.ledger.user)
         ]
 
     # -- wire ------------------------------------------------------------------------
@@ -371,3 +385,8 @@ def _decode_cursor(cursor: str) -> tuple[float, str]:
     except (ValueError, TypeError, binascii.Error):
         pass
     raise Refusal(400, "invalid_request", messages.SERVER_BAD_CURSOR.format(value=cursor))
+
+
+def _flag(value: str | None) -> bool:
+    """A query flag: ``1``/``true``/``yes`` (any case) is on."""
+    return value is not None and value.lower() in ("1", "true", "yes")

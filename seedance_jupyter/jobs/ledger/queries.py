@@ -89,11 +89,12 @@ class Queries(LedgerBase):
             params,
         )
 
-    def changed_since(self, since: float) -> list[JobRecord]:
-        """Rows written after ``since`` (their ``updated_at``), oldest change first."""
-        return self._select(
-            "updated_at > :since ORDER BY updated_at, rowid", {"since": since}
-        )
+    def changed_since(self, since: float, *, user: str | None = None) -> list[JobRecord]:
+        """Rows (of ``user``, if given) written after ``since`` (their ``updated_at``),
+        oldest change first."""
+        params: dict[str, Any] = {"since": since}
+        where = _where("updated_at > :since", params, user_name=user)
+        return self._select(f"{where} ORDER BY updated_at, rowid", params)
 
     def spend(
         self, *, since: float | None = None, backend: str | None = None,
