@@ -12,9 +12,19 @@ claim (the reuse + budgets + pending-row transaction), unfinished, unleased
 (the watcher's leases query), try_lease, runtime_window, spend (this user, last 30
 days), page (the panel's first page), changed_since (the events stream), get.
 
-Printed as milliseconds and as the ratio to the smallest size of the same database:
-flat means about 1 at every size. PostgreSQL is a throwaway cluster started here
-(Debian's postgresql package; as root it runs as the ``postgres`` user).
+Two measures per operation, each as the ratio to the smallest size of the same
+database (flat means about 1 at every size):
+
+* **work**, which does not depend on the machine's load: on PostgreSQL the buffers
+  (8 kB pages) its statements touch, summed from ``EXPLAIN (ANALYZE, BUFFERS)`` of each
+  statement the operation sent (captured as sent, re-run in a rolled-back
+  transaction); on SQLite the virtual-machine instructions it ran (a progress
+  handler counting every 10);
+* **time**, the median wall-clock milliseconds, which on a loaded 2-core machine is
+  mostly scheduling noise (the load average is printed).
+
+PostgreSQL is a throwaway cluster started here (Debian's postgresql package; as root
+it runs as the ``postgres`` user).
 
 Run from the repository root: ``.venv/bin/python benchmarks/ledger_scale.py
 [--sizes 10000,100000,1000000] [--repeat 30]``.
@@ -32,7 +42,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Connection, event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -108,12 +118,62 @@ def operations(ledger: Ledger) -> dict[str, Callable[[], object]]:
     }
 
 
-def measure(url: str, size: int, repeat: int) -> dict[str, float]:
+class Work:
+    """Counts what the database does for one operation (see the module's docstring)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.engine = ledger.database.engine
+        assert self.engine is not None
+        self.steps = 0
+        self.sent: list[tuple[str, object]] = []
+        event.listen(self.engine, "before_cursor_execute", self._sent)
+        if ledger.is_sqlite:
+            event.listen(self.engine, "checkout", self._count_steps)
+
+    def _sent(self, _conn: Connection, _cursor: object, statement: str, params: object,
+              _context: object, _many: bool) -> None:
+        self.sent.append((statement, params))
+
+    def _count_steps(self, dbapi: object, _record: object, _proxy: object) -> None:
+        def step() -> int:
+            self.steps += 10
+            return 0
+
+        dbapi.set_progress_handler(step, 10)  # type: ignore[attr-defined]
+
+    def of(self, op: Callable[[], object]) -> int:
+        self.steps, self.sent = 0, []
+        op()
+        if self.ledger.is_sqlite:
+            return self.steps
+        sent, blocks = list(self.sent), 0
+        assert self.engine is not None
+        for statement, params in sent:
+            if not statement.lstrip().upper().startswith(("SELECT", "UPDATE", "INSERT")) or (
+                    "pg_advisory" in statement):
+                continue
+            if isinstance(params, dict) and "client_token" in params:  # a fresh key
+                params = {**params, "client_token": f"{params['client_token']}-explained"}
+            with self.engine.connect() as conn:
+                plan = conn.exec_driver_sql(
+                    "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, params  # type: ignore[arg-type]
+                ).scalar_one()
+                conn.rollback()
+            top = plan[0]
+            blocks += sum(int(top["Plan"].get(k, 0)) for k in (
+                "Shared Hit Blocks", "Shared Read Blocks"))
+            blocks += int(top.get("Planning", {}).get("Shared Hit Blocks", 0))
+        return blocks
+
+
+def measure(url: str, size: int, repeat: int) -> dict[str, dict[str, float]]:
     with Ledger(url, user="user0") as ledger:
         started = time.perf_counter()
         fill(ledger, size)
-        filled = time.perf_counter() - started
-        results = {"fill_s": filled}
+        results: dict[str, dict[str, float]] = {
+            "fill": {"ms": (time.perf_counter() - started) * 1000, "work": 0}}
+        work = Work(ledger)
         for name, op in operations(ledger).items():
             op()  # warm the cache and the plan
             times = []
@@ -121,7 +181,7 @@ def measure(url: str, size: int, repeat: int) -> dict[str, float]:
                 t0 = time.perf_counter()
                 op()
                 times.append((time.perf_counter() - t0) * 1000)
-            results[name] = statistics.median(times)
+            results[name] = {"ms": statistics.median(times), "work": work.of(op)}
     return results
 
 
@@ -134,8 +194,9 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"load average {os.getloadavg()}, nproc {os.cpu_count()}", flush=True)
     server = None
-    results: dict[str, dict[int, dict[str, float]]] = {}
+    results: dict[str, dict[int, dict[str, dict[str, float]]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
+      try:
         for db in args.databases.split(","):
             results[db] = {}
             for size in sizes:
@@ -148,24 +209,30 @@ def main() -> None:
                     server = server or PostgresServer(bin_dir)
                     url = server.new_database()
                 results[db][size] = measure(url, size, args.repeat)
-                print(db, size, json.dumps({k: round(v, 3) for k, v in
-                                            results[db][size].items()}), flush=True)
-    if server is not None:
-        server.close()
+                print(db, size, json.dumps(results[db][size]), flush=True)
+      finally:
+        if server is not None:
+            server.close()
     report(results, sizes)
 
 
-def report(results: dict[str, dict[int, dict[str, float]]], sizes: list[int]) -> None:
+def report(results: dict[str, dict[int, dict[str, dict[str, float]]]], sizes: list[int]) -> None:
+    unit = {"sqlite": "VM instructions", "postgres": "buffers"}
     for db, by_size in results.items():
         base = by_size[sizes[0]]
-        print(f"\n{db}: ms (ratio to {sizes[0]:,} rows)")
+        print(f"\n{db}: work in {unit.get(db, 'units')}, and median ms; ratios to "
+              f"{sizes[0]:,} rows")
         print("| operation | " + " | ".join(f"{s:,} rows" for s in sizes) + " |")
         print("|---|" + "---|" * len(sizes))
         for name in base:
-            if name == "fill_s":
+            if name == "fill":
                 continue
-            cells = [f"{by_size[s][name]:.2f} ({by_size[s][name] / base[name]:.2f}x)"
-                     for s in sizes]
+            cells = []
+            for s in sizes:
+                now, then = by_size[s][name], base[name]
+                ratio = now["work"] / then["work"] if then["work"] else float("nan")
+                cells.append(f"{now['work']:.0f} ({ratio:.2f}x); {now['ms']:.2f} ms "
+                             f"({now['ms'] / then['ms']:.2f}x)")
             print(f"| {name} | " + " | ".join(cells) + " |")
 
 
