@@ -285,7 +285,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
         now = time.time()
         rows = []
         ledger = self.session.ledger
-        for r in ledger.jobs(limit=50, user=None if words == ["--team"] else ledger.user):
+        for r in ledger.jobs(limit=50, user=None if words[1:] == ["--team"] else ledger.user):
             prompt = " ".join(r.prompt.split())
             created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at))
             file = Cell(r.local_path or "", href=relative_src(r.local_path or ""))
@@ -343,7 +343,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
         from .tables import Table
 
         backend, ledger = self.session.backend, self.session.ledger
-        team = words == ["--team"]
+        team = words[1:] == ["--team"]
         rows = [
             (row.day, row.user_name or ledger.user, row.model, row.jobs, row.credits,
              f"${row.usd:.2f}", f"${row.uncertain_usd:.2f}" if row.uncertain_usd else "")
