@@ -95,6 +95,13 @@ LEDGER_COPIED = (
     "or moved forward to the later status."
 )
 LEDGER_COPY_SAME = "Not copying {name} into itself: --from and --to name the same ledger."
+LEDGER_BAD_URL = (
+    "db_url {url!r} is not a ledger database: use sqlite:///PATH (the default is "
+    "ledger.sqlite3 in SEEDANCE_HOME) or postgresql://USER@HOST/DATABASE."
+)
+LEDGER_NEEDS_DRIVER = (
+    "db_url {name} needs PostgreSQL's driver: pip install 'seedance-jupyter[postgres]'."
+)
 LEDGER_CLOSED = "The ledger is closed."
 LEDGER_NEWER_SCHEMA = (
     "The ledger {path} was written by a newer seedance_jupyter (schema {found}, this "

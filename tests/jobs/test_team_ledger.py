@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from seedance_jupyter.catalog import GenerationRequest
-from seedance_jupyter.errors import BudgetExceededError, LedgerUnavailableError
+from seedance_jupyter.errors import BudgetExceededError, LedgerUnavailableError, SeedanceError
 from seedance_jupyter.jobs.backend import Backend
 from seedance_jupyter.jobs.budget import Budget
 from seedance_jupyter.jobs.client import Client
@@ -263,3 +263,19 @@ def test_a_paid_request_id_survives_the_database_going_away_mid_submission(
     finally:
         service.close()
         server.close()
+
+
+@pytest.mark.parametrize("url", ["mysql://ana:hunter2@db/team", "not a url://"])
+def test_a_db_url_of_another_kind_is_refused_naming_what_is_allowed(url: str) -> None:
+    with pytest.raises(SeedanceError, match=r"sqlite:///PATH .* postgresql://") as refused:
+        Ledger(url)
+    assert "hunter2" not in refused.value.message
+
+
+def test_postgresql_without_its_driver_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # importing it now fails
+    with pytest.raises(SeedanceError, match=r"seedance-jupyter\[postgres\]") as refused:
+        Ledger("postgresql://ana:hunter2@127.0.0.1:1/team")
+    assert "hunter2" not in refused.value.message

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from ... import messages
@@ -60,7 +60,13 @@ def resolve_url(target: str | os.PathLike[str] | None) -> str:
     text_ = os.fspath(target)
     if "://" not in text_:
         return "sqlite:///" + str(Path(text_).expanduser().absolute())
-    url = make_url(text_)
+    try:
+        url = make_url(text_)
+    except ArgumentError:
+        url = None
+    if url is None or url.get_backend_name() not in ("sqlite", "postgresql", "postgres"):
+        shown = text_ if url is None else url.render_as_string(hide_password=True)
+        raise SeedanceError(messages.LEDGER_BAD_URL.format(url=shown), code="validation_error")
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     return url.render_as_string(hide_password=False)
@@ -103,10 +109,13 @@ class Database:
     def open(self) -> None:
         """Connect and migrate. SQLite: a corrupt file is moved aside and started afresh."""
         if self.path is None:
-            self.engine = create_engine(
-                self.url, pool_pre_ping=True,
-                connect_args={"connect_timeout": _CONNECT_TIMEOUT_S},
-            )
+            try:
+                self.engine = create_engine(
+                    self.url, pool_pre_ping=True,
+                    connect_args={"connect_timeout": _CONNECT_TIMEOUT_S},
+                )
+            except ImportError as exc:
+                raise SeedanceError(messages.LEDGER_NEEDS_DRIVER.format(name=self.name)) from exc
             return
         _create_private_file(self.path)
         fs = unsafe_filesystem(self.path)
