@@ -257,9 +257,11 @@ class ServerJobs:
 
     # -- the watcher -----------------------------------------------------------------
     def adopt_orphans(self) -> int:
-        """Poll (under lease) every unfinished job of our backend that no process polls."""
+        """Poll (under lease) every unfinished job of this user and our backend that no
+        process polls. A colleague's job is left to their own server: its video belongs
+        next to their notebook, which this server's disk need not have."""
         key = backend_key_from_env()
-        orphans = self.ledger.unleased_unfinished(key, gone=holder_gone)
+        orphans = self.ledger.unleased_unfinished(key, gone=holder_gone, user=self.ledger.user)
         for record in orphans:
             self._adopt(record)
         return len(orphans)

@@ -92,3 +92,16 @@ async def test_a_change_written_by_another_host_is_streamed(
         assert stream.events("spend")[-1]["todayUsd"] == 0.25
     finally:
         stream.close()
+
+
+async def test_the_watcher_leaves_a_colleagues_unpolled_job_to_their_server(
+    extension: Any, postgres_url: str
+) -> None:
+    subprocess.run([sys.executable, "-c", _COLLEAGUE + _ACCEPTED, postgres_url], check=True,
+                   timeout=60)
+    assert extension.jobs.adopt_orphans() == 0
+
+
+_ACCEPTED = """
+    ledger.record_submitted("ben-1", request_id="req_ben", status="queued", credits_charged=8)
+"""

@@ -66,14 +66,17 @@ class Leasing(LedgerBase):
             )
 
     def unleased_unfinished(
-        self, backend: str, *, gone: Callable[[str], bool] | None = None
+        self, backend: str, *, gone: Callable[[str], bool] | None = None,
+        user: str | None = None,
     ) -> list[JobRecord]:
-        """Jobs of ``backend`` the service accepted, not final, that no live process polls:
-        unleased, their lease run out, or (``gone(owner)``) held by a process that is gone."""
+        """Jobs of ``backend`` (and ``user``) the service accepted, not final, that no live
+        process polls: unleased, their lease run out, or (``gone(owner)``) held by a
+        process that is gone."""
+        scope = "" if user is None else " AND user_name = :user"
         records = self._select(
             f"{UNFINISHED} AND request_id IS NOT NULL "
-            "AND backend = :backend ORDER BY created_at, rowid",
-            {"backend": backend},
+            f"AND backend = :backend{scope} ORDER BY created_at, rowid",
+            {"backend": backend, "user": user},
         )
         now = self._clock()
         return [
