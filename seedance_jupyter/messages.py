@@ -224,6 +224,10 @@ FORM_METADATA_LABEL = "Metadata"
 FORM_METADATA_PLACEHOLDER = '{"project": "demo"}'
 FORM_METADATA_OK = "JSON object accepted"
 FORM_COST = "Estimated cost: ${rate}/s \N{MULTIPLICATION SIGN} {duration} s = ${usd:.2f}"
+FORM_COST_MEDIA = (
+    "Estimated cost: ${rate}/s \N{MULTIPLICATION SIGN} {duration} s \N{MULTIPLICATION SIGN} "
+    "{surcharge:g} (reference media) = ${usd:.2f}"
+)
 FORM_BUDGET_LEFT = " · budget left: ${left:.2f} of ${budget:.2f}"
 FORM_UNKNOWN_PRESET = "Unknown form preset(s): {names}. Allowed: prompt, {allowed}."
 FORM_NEW_TAKE = "New take (pays again)"

@@ -132,10 +132,12 @@ class JobService:
         return self.backend.client.prepare(prompt, **values)  # type: ignore[arg-type]
 
     def estimate(self, request: GenerationRequest) -> float:
+        """USD the request is estimated to cost (reference media add the surcharge)."""
         assert request.duration is not None
         assert request.resolution is not None
         return self.backend.client.estimate_cost(
-            request.model, request.duration, request.resolution
+            request.model, request.duration, request.resolution,
+            with_media=bool(request.media_urls),
         )
 
     def check_budget(self, usd: float) -> None:
@@ -245,7 +247,9 @@ class JobService:
         estimate = self._estimates.get(job.request_id)
         if estimate is None and duration is not None and resolution is not None:
             try:
-                estimate = self.backend.client.estimate_cost(model, duration, resolution)
+                estimate = self.backend.client.estimate_cost(
+                    model, duration, resolution, with_media=bool(request and request.media_urls)
+                )
             except SeedanceError:
                 estimate = None
         return JobSummary(

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seedance_jupyter.api.transport import Transport
+from seedance_jupyter.catalog import MEDIA_SURCHARGE
 from seedance_jupyter.errors import AmbiguousSubmitError, InvalidRequestError, SeedanceError
 from seedance_jupyter.jobs import ledger as ledger_module
 from seedance_jupyter.jobs.backend import Backend
@@ -473,3 +474,11 @@ def test_unreadable_status_answers_are_shown_on_the_card_after_a_few(
     assert job.status == "queued"
     status_checks = [s for s in server.seen if s.method == "GET" and "req_1" in s.path]
     assert len(status_checks) >= 3
+
+
+def test_an_image_to_video_job_is_estimated_with_the_media_surcharge(make) -> None:
+    _server, service = make()
+    text = service.estimate(service.prepare("a kite"))
+    image = service.estimate(service.prepare("a kite", media_urls=["https://x.test/a.png"]))
+    assert text == pytest.approx(0.5)
+    assert image == pytest.approx(0.5 * MEDIA_SURCHARGE)
