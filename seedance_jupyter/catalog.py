@@ -23,6 +23,7 @@ from .errors import MalformedResponseError, ValidationError
 
 __all__ = [
     "ASPECT_RATIOS",
+    "CREDITS_PER_USD",
     "DOCUMENTED_MODELS",
     "MEDIA_EXTENSIONS",
     "MEDIA_SURCHARGE",
@@ -125,6 +126,12 @@ def _brief(value: Any, limit: int = 80) -> str:
 #: for the same job with a reference image, so 64 / 40 = 1.6. An assumption from those
 #: examples, not a published price: once the service answers, what it charged counts.
 MEDIA_SURCHARGE = 1.6
+
+#: Credits per USD of the published price, as the service's examples imply: 40 credits
+#: for a 5 s 720p text-to-video job priced 0.10 USD/s x 5 s = 0.50 USD. The contract does
+#: not state it; it is the default of the ``credits_per_usd`` setting, which spend and
+#: budgets use to convert what a job was charged.
+CREDITS_PER_USD = 80.0
 
 _ALL_DURATIONS = tuple(range(4, 16))
 _DOCUMENTED_PRICE = {"480p": 0.05, "720p": 0.1, "1080p": 0.2}

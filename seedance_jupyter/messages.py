@@ -45,6 +45,16 @@ CREATE_BUSY = (
     "The service is rate limiting new jobs: waited {waited:.0f} s for a slot and would need "
     "{retry:.0f} s more. Nothing was created or charged; run the cell again later."
 )
+WAITING_FOR_IDENTICAL = (
+    "An identical job is being submitted by {owner} and its answer is not in yet: waiting "
+    "up to {seconds:.0f} s for it, so the job is not paid twice."
+)
+CLAIMER = "process {pid} on {host}"
+CLAIMER_UNNAMED = "another process"
+CLAIMER_GONE = (
+    "{owner} ended while its create request was on the wire; the job may have been "
+    "charged, so it is not sent again"
+)
 WAITING_FOR_SLOT = "The service is busy (rate limited): waiting {seconds:.0f} s for a slot..."
 NO_API_KEY = (
     "No API key: set SEEDANCE_API_KEY, or leave both SEEDANCE_API_KEY and "
@@ -157,6 +167,9 @@ CARD_NO_REQUEST_ID = "no request id yet"
 CARD_TOOK = "took {elapsed}"
 CARD_ESTIMATE = "est. ${usd:.2f}"
 CARD_CREDITS = "{credits} credits charged"
+CARD_CHARGE_DIFFERED = (
+    "charged ${usd:.2f}, {percent:.0f} % {direction} than the ${estimate:.2f} estimated"
+)
 CARD_CANCELLED_CHARGED = "{credits} credits charged, not refunded by the service"
 CARD_CANCELLED_FREE = "no credits charged"
 CARD_CANCELLED_UNKNOWN = "the service did not say whether credits were charged"
@@ -224,6 +237,7 @@ FORM_METADATA_LABEL = "Metadata"
 FORM_METADATA_PLACEHOLDER = '{"project": "demo"}'
 FORM_METADATA_OK = "JSON object accepted"
 FORM_COST = "Estimated cost: ${rate}/s \N{MULTIPLICATION SIGN} {duration} s = ${usd:.2f}"
+CREDITS_PER_USD_INVALID = "credits_per_usd: {value!r} is not allowed; use a number above 0."
 FORM_COST_MEDIA = (
     "Estimated cost: ${rate}/s \N{MULTIPLICATION SIGN} {duration} s \N{MULTIPLICATION SIGN} "
     "{surcharge:g} (reference media) = ${usd:.2f}"
@@ -272,6 +286,10 @@ SERVER_WEBHOOK_UNSIGNED = (
 SERVER_WEBHOOK_BAD_SIGNATURE = "Webhook refused: missing or wrong x-seedance-signature."
 SERVER_WEBHOOK_UNKNOWN_JOB = "Webhook refused: no job in the ledger has this client token."
 SERVER_WEBHOOK_BAD_BODY = "Webhook refused: the body is not a job status ({detail})."
+SERVER_WEBHOOK_TAKEN = (
+    "Webhook refused: job {sent} belongs to another submission of this ledger, not to this "
+    "client token."
+)
 SERVER_WEBHOOK_OTHER_JOB = (
     "Webhook refused: it is about job {sent}, but this client token belongs to job {ours}."
 )

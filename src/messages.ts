@@ -7,6 +7,12 @@ export const MSG = {
   progress: 'Generating the video',
   estimate: (usd: string) => `est. ${usd}`,
   credits: (n: number) => `${n} credits`,
+  chargeDiffered: (
+    usd: string,
+    percent: number,
+    direction: 'more' | 'less',
+    estimate: string
+  ) => `charged ${usd}, ${percent} % ${direction} than the ${estimate} estimated`,
   emulator: 'emulator',
   videoLabel: (prompt: string) => `Generated video: ${prompt}`,
   posterAlt: (prompt: string) => `First frame: ${prompt}`,

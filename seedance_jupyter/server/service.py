@@ -80,15 +80,19 @@ class ServerConfig(Protocol):
     @property
     def requests_per_minute(self) -> float: ...
 
+    @property
+    def credits_per_usd(self) -> float: ...
+
 
 def _watcher_settings(config: ServerConfig) -> JobSettings:
     """The server's jobs settings: it polls and downloads, it never submits.
 
-    The jobs defaults (no budget), with the folder and request rate of the
-    server's own settings, kept in step with them (``config`` is the extension app).
+    The jobs defaults (no budget), with the folder, request rate and credit rate
+    of the server's own settings, kept in step with them (``config`` is the
+    extension app; the jobs settings validate them).
     """
     settings = JobSettings()
-    for name in ("download_dir", "requests_per_minute"):
+    for name in ("download_dir", "requests_per_minute", "credits_per_usd"):
         dlink((config, name), (settings, name))
     return settings
 
@@ -121,6 +125,7 @@ class ServerJobs:
         self.config = config
         self.root_dir = Path(os.path.realpath(root_dir))
         self.ledger = ledger or Ledger()
+        self.settings = _watcher_settings(config)
         self._make_backend = backend
         self._service: JobService | None = None
         self._lock = threading.Lock()
@@ -131,7 +136,7 @@ class ServerJobs:
         with self._lock:
             if self._service is None:
                 self._service = _ServerJobService(
-                    _watcher_settings(self.config), self.root_dir,
+                    self.settings, self.root_dir,
                     backend=self._make_backend(), ledger=Ledger(self.ledger.path),
                 )
             return self._service
@@ -195,9 +200,11 @@ class ServerJobs:
         return self.wire(self._record(request_id, backend=record.backend))
 
     def spend(self) -> dict[str, Any]:
-        """Today's and this month's estimated USD (possible charges included), by model."""
+        """Today's and this month's USD (charged, else estimated; possible charges
+        included), by model."""
         month_start = datetime.combine(date.today().replace(day=1), datetime.min.time())
-        rows = self.ledger.spend(since=month_start.timestamp(), backend=backend_key_from_env())
+        rows = self.ledger.spend(since=month_start.timestamp(), backend=backend_key_from_env(),
+                                 credits_per_usd=self.settings.credits_per_usd)
         today = date.today().isoformat()
         by_model: dict[str, dict[str, Any]] = {}
         for row in rows:
@@ -235,6 +242,10 @@ class ServerJobs:
             error_code=state.error.code if state.error else None,
             error_message=state.error.message if state.error else None,
         ) or record
+        if updated.request_id != state.request_id:
+            # Another row has this id: a genuine webhook of another job, replayed here.
+            raise Refusal(409, "conflict", messages.SERVER_WEBHOOK_TAKEN.format(
+                sent=state.request_id))
         if updated.status == "succeeded" and not updated.local_path:
             self._adopt(updated)
         return self.wire(updated)
@@ -268,7 +279,7 @@ class ServerJobs:
     def wire(self, record: JobRecord) -> dict[str, Any]:
         """The JobSummary JSON of a row, its notebook and video relative to the server root."""
         folder = folder_of(record.notebook) if record.notebook else self.root_dir
-        summary = JobSummary.from_record(record)
+        summary = JobSummary.from_record(record, credits_per_usd=self.settings.credits_per_usd)
         video = folder / record.local_path if record.local_path else None
         return replace(
             summary,

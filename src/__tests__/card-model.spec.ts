@@ -122,6 +122,27 @@ describe('what the card shows per status', () => {
     ).toBeNull();
   });
 
+  it('says plainly when the charge differs from the estimate by more than 10 %', () => {
+    const view = cardView(
+      job({ estimatedUsd: 0.5, creditsCharged: 64, chargedUsd: 0.8 }),
+      at(1),
+      BASE
+    );
+    expect(view.credits).toBe(
+      '64 credits · charged $0.80, 60 % more than the $0.50 estimated'
+    );
+  });
+
+  it('says nothing more when the charge is within 10 % of the estimate', () => {
+    expect(
+      cardView(
+        job({ estimatedUsd: 0.8, creditsCharged: 64, chargedUsd: 0.8 }),
+        at(1),
+        BASE
+      ).credits
+    ).toBe('64 credits');
+  });
+
   it('falls back to the status word when the label is empty', () => {
     expect(
       cardView(
