@@ -12,7 +12,8 @@ export const MSG = {
     percent: number,
     direction: 'more' | 'less',
     estimate: string
-  ) => `charged ${usd}, ${percent} % ${direction} than the ${estimate} estimated`,
+  ) =>
+    `charged ${usd}, ${percent} % ${direction} than the ${estimate} estimated`,
   emulator: 'emulator',
   videoLabel: (prompt: string) => `Generated video: ${prompt}`,
   posterAlt: (prompt: string) => `First frame: ${prompt}`,

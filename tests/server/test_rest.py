@@ -212,3 +212,13 @@ async def test_spend_totals_come_from_the_ledger_with_the_configured_budgets(
          "credits": spend["byModel"][0]["credits"]},
     ]
     assert spend["byModel"][0]["credits"] > 0
+
+
+async def test_spend_counts_what_the_service_charged_at_the_configured_rate(
+    jp_fetch: Any, submitter: Submitter, extension: Any
+) -> None:
+    extension.credits_per_usd = 40.0  # the emulator charges 20 credits for a $0.25 job
+    submitter.submit("one")
+    spend = body(await jp_fetch("seedance", "api", "spend"))
+    assert spend["todayUsd"] == pytest.approx(0.5)
+    assert spend["byModel"][0]["credits"] == 20
