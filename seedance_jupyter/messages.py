@@ -276,7 +276,8 @@ SERVER_ALREADY_FINAL = (
     "Job {request_id} is already {status}; only queued or processing jobs can be cancelled."
 )
 SERVER_OTHER_BACKEND = (
-    "Job {request_id} belongs to {backend}, not to the service this server talks to ({ours})."
+    "Job {request_id} belongs to {backend}, not to the service this server talks to "
+    "({ours}), so this server cannot cancel it."
 )
 SERVER_CANCEL_FAILED = "The service did not cancel job {request_id} ({detail})."
 SERVER_WEBHOOK_UNSIGNED = (

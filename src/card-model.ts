@@ -118,6 +118,33 @@ export function creditsLine(
   return `${credits} · ${note}`;
 }
 
+/** Request ids that may go into a `%seedance cancel` line: nothing IPython would expand. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** The kernel code that cancels `requestId` with the kernel's own key and service. */
+export function kernelCancelCode(requestId: string): string | null {
+  return SAFE_REQUEST_ID.test(requestId)
+    ? `%seedance cancel ${requestId}`
+    : null;
+}
+
+/**
+ * What the card says after a Cancel that did not go through: nothing only when
+ * the job is over now (it finished meanwhile, and its state says how); else why,
+ * and how to cancel it from the notebook. Never a silent no-op.
+ */
+export function cancelFailure(
+  error: unknown,
+  now: Pick<IJobSummary, 'status'> | null,
+  requestId: string
+): string | null {
+  if (now && isFinal(now.status)) {
+    return null;
+  }
+  const why = error instanceof Error ? error.message : String(error);
+  return `${MSG.cancelFailed(why)} ${MSG.cancelInKernel(requestId)}`;
+}
+
 /** Fields that are only ever filled in: a later snapshot without them must not erase them. */
 const STICKY = [
   'requestId',

@@ -40,7 +40,10 @@ from ..paths import folder_of
 from ..status import RANK
 from ..webhooks import verify_webhook_signature
 
-__all__ = ["MAX_PAGE", "Refusal", "ServerConfig", "ServerJobs"]
+__all__ = ["MAX_PAGE", "OTHER_SERVICE", "Refusal", "ServerConfig", "ServerJobs"]
+
+#: The error code of a cancel this server cannot carry out: the job is another service's.
+OTHER_SERVICE = "other_service"
 
 #: The largest page ``GET /seedance/api/jobs`` hands out.
 MAX_PAGE = 200
@@ -176,13 +179,15 @@ class ServerJobs:
         return self.wire(self._record(request_id))
 
     def cancel(self, request_id: str) -> dict[str, Any]:
-        """Cancel through the service; 409 when the job is final or of another backend."""
+        """Cancel through the service; 409 when the job is final, or ``other_service``
+        when it belongs to another service than this server's (the kernel that made it
+        has that service's key: ``%seedance cancel ID`` there cancels it)."""
         record = self._record(request_id)
         if record.is_terminal:
             raise _already_final(request_id, record.status)
         service = self.service
         if record.backend != service.backend.key:
-            raise Refusal(409, "conflict", messages.SERVER_OTHER_BACKEND.format(
+            raise Refusal(409, OTHER_SERVICE, messages.SERVER_OTHER_BACKEND.format(
                 request_id=request_id, backend=record.backend, ours=service.backend.key))
         job = service.job_from_record(record)
         try:
