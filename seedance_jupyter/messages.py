@@ -83,6 +83,10 @@ UNCERTAIN_EXISTS = (
     "An identical earlier submission is uncertain (client token {token}): it may have been "
     "charged. Not resubmitting; check the dashboard, then add --new to submit anyway."
 )
+REQUEST_ID_TAKEN = (
+    "the service answered request id {request_id}, which another job of this ledger already "
+    "has; this submission was charged but cannot be told apart from that job"
+)
 CREATE_ANSWER_UNREAD = (
     "The service accepted and charged this job, but part of its answer was off-contract "
     "({detail}); the job is tracked by its request id."

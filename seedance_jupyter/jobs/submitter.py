@@ -137,6 +137,12 @@ class Submitter:
 
         try:
             write()
+        except sqlite3.IntegrityError:
+            # Off-contract: another row already has this id. The job is paid all the
+            # same: its row stays counted, as uncertain, and names the id it was given.
+            self.ledger.record_uncertain(token, detail=messages.REQUEST_ID_TAKEN.format(
+                request_id=state.request_id))
+            return True
         except sqlite3.Error as exc:
             _log.warning("ledger write failed for paid job %s: %s", state.request_id, exc)
         else:

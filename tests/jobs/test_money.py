@@ -594,3 +594,14 @@ def test_a_rerun_says_which_live_process_it_waits_for(held_kernel) -> None:
 def test_a_credit_rate_that_cannot_convert_a_charge_is_refused_naming_it(rate: float) -> None:
     with pytest.raises(TraitError, match=r"credits_per_usd: .* use a number above 0"):
         JobSettings(credits_per_usd=rate)
+
+
+def test_a_request_id_the_service_gives_twice_leaves_the_second_job_uncertain(make) -> None:
+    server, service = make(create=lambda seen: accepted("req_same"))
+    service.submit(service.prepare("first"))
+    service.submit(service.prepare("second"))
+    second = next(r for r in service.ledger.jobs() if r.prompt == "second")
+    assert (second.request_id, second.status) == (None, "submission_uncertain")
+    assert "req_same" in (second.error_message or "")
+    assert not service.ledger.journal_path.exists()
+    assert server.posts == 2
