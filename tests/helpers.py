@@ -68,6 +68,7 @@ class Settings:
     max_poll_interval: float = 30.0
     poll_latency: float = 2.0
     reuse_across_notebooks: bool = False
+    credits_per_usd: float = 80.0
     db_url: str = ""
     team_daily_budget_usd: float | None = None
     team_monthly_budget_usd: float | None = None

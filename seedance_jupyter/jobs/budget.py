@@ -35,6 +35,21 @@ class Budget:
         self.spent_usd = 0.0
         self.lock = threading.Lock()
 
+    def credits_per_usd(self) -> float:
+        """The rate a charge in credits is counted at (the ``credits_per_usd`` setting).
+
+        A job counts at its estimate until the service says what it charged, then at
+        that charge.
+        """
+        return self._settings.credits_per_usd
+
+    def charged(self, estimated_usd: float, credits: int | None) -> None:
+        """The service answered a create: count what it charged instead of the estimate."""
+        if credits is None:
+            return
+        with self.lock:
+            self.spent_usd += credits / self.credits_per_usd() - estimated_usd
+
     def check_session(self, usd: float) -> None:
         """Refuse a job that would pass this session's budget (hold :attr:`lock`)."""
         budget = self._settings.budget_usd

@@ -348,7 +348,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
             (row.day, row.user_name or ledger.user, row.model, row.jobs, row.credits,
              f"${row.usd:.2f}", f"${row.uncertain_usd:.2f}" if row.uncertain_usd else "")
             for row in ledger.spend(backend=backend.key, user=None if team else ledger.user,
-                                    per_user=team)
+                                    per_user=team,
+                                    credits_per_usd=self.session.settings.credits_per_usd)
         ]
         return Table.of(f"Seedance spend by day and model ({backend.label})",
                         ("day", "user", "model", "jobs", "credits", "usd", "uncertain"), rows)

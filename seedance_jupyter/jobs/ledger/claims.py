@@ -11,12 +11,12 @@ from sqlalchemy import Connection, text
 from ...catalog import GenerationRequest
 from .base import LedgerBase
 from .records import COLUMNS, Claim, JobRecord
-from .schema import NOT_REUSABLE_SQL
+from .schema import COST_SQL, NOT_REUSABLE_SQL
 
 __all__ = ["Claims", "Spent"]
 
 _SPENT_SINCE = (
-    "SELECT COALESCE(SUM(estimated_usd), 0.0) FROM jobs WHERE backend = :backend "
+    f"SELECT COALESCE(SUM({COST_SQL}), 0.0) FROM jobs WHERE backend = :backend "  # noqa: S608
     "AND created_at >= :since AND status != 'rejected'"
 )
 
@@ -48,6 +48,8 @@ class Claims(LedgerBase):
         check_budget: Callable[[Spent], None] | None = None,
         day_start: float | None = None,
         month_start: float | None = None,
+        credits_per_usd: float | None = None,
+        claimed_by: str | None = None,
     ) -> Claim:
         """Reuse this user's identical job, or check the budgets and write a pending row.
 
@@ -55,8 +57,10 @@ class Claims(LedgerBase):
         advisory lock), so of N identical submissions racing from any number of
         kernels, threads and hosts exactly one claims a row (and may POST), and
         racing submissions never overrun a budget: the estimate is reserved by the
-        pending row itself. ``check_budget(spent)`` raises to refuse; it sees every
-        non-rejected row since ``day_start`` (and ``month_start``).
+        pending row itself, which names the process that claimed it (``claimed_by``,
+        host/pid/nonce). ``check_budget(spent)`` raises to refuse; it sees every
+        non-rejected row since ``day_start`` (and ``month_start``), each at what it was
+        charged (at ``credits_per_usd``) or, until the service said, its estimate.
         """
         with self._db.write() as conn:
             self._db.serialize(conn, f"claim:{backend}")
@@ -65,10 +69,12 @@ class Claims(LedgerBase):
                 if found is not None:
                     return Claim(found, reused=True)
             if check_budget is not None and day_start is not None:
-                check_budget(self._spent(conn, backend, day_start, month_start))
+                check_budget(self._spent(conn, backend, day_start, month_start,
+                                         credits_per_usd))
             self._insert_pending(
                 conn, client_token=client_token, backend=backend, request=request,
                 fingerprint=fingerprint, estimated_usd=estimated_usd, notebook=notebook,
+                claimed_by=claimed_by,
             )
             row = conn.execute(text(f"SELECT {COLUMNS} FROM jobs WHERE "  # noqa: S608
                                     "client_token = :token"), {"token": client_token}
@@ -90,19 +96,21 @@ class Claims(LedgerBase):
         return JobRecord.from_row(row) if row is not None else None
 
     def spent(
-        self, backend: str, *, day_start: float, month_start: float | None = None
+        self, backend: str, *, day_start: float, month_start: float | None = None,
+        credits_per_usd: float | None = None,
     ) -> Spent:
         """What the budgets see now (a preview; the claim counts again in its transaction)."""
         with self._db.connect() as conn:
-            return self._spent(conn, backend, day_start, month_start)
+            return self._spent(conn, backend, day_start, month_start, credits_per_usd)
 
     def _spent(
-        self, conn: Connection, backend: str, day_start: float, month_start: float | None
+        self, conn: Connection, backend: str, day_start: float, month_start: float | None,
+        rate: float | None,
     ) -> Spent:
         def total(since: float, user: str | None) -> float:
             sql = _SPENT_SINCE + ("" if user is None else " AND user_name = :user")
             value = conn.execute(text(sql), {"backend": backend, "since": since,
-                                             "user": user}).scalar_one()
+                                             "user": user, "rate": rate}).scalar_one()
             return float(value)
 
         month = total(month_start, None) if month_start is not None else 0.0
@@ -118,6 +126,7 @@ class Claims(LedgerBase):
         fingerprint: str,
         estimated_usd: float,
         notebook: str | None,
+        claimed_by: str | None,
     ) -> None:
         now = self._clock()
         metadata = dict(request.metadata) if request.metadata is not None else None
@@ -130,7 +139,7 @@ class Claims(LedgerBase):
             "metadata": json.dumps(metadata) if metadata is not None else None,
             "fingerprint": fingerprint, "estimated_usd": float(estimated_usd),
             "notebook": notebook, "created_at": now, "updated_at": now,
-            "user_name": self.user,
+            "user_name": self.user, "claimed_by": claimed_by,
         }
         columns = ", ".join(row)
         placeholders = ", ".join(f":{name}" for name in row)

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from .base import LedgerBase, newest_with_request_id
 from .records import JobRecord, RuntimeWindow, SpendRow
-from .schema import NOT_REUSABLE_SQL, UNFINISHED
+from .schema import COST_SQL, NOT_REUSABLE_SQL, UNFINISHED
 
 __all__ = ["Queries"]
 
@@ -99,9 +99,14 @@ class Queries(LedgerBase):
     def spend(
         self, *, since: float | None = None, backend: str | None = None,
         user: str | None = None, per_user: bool = False,
+        credits_per_usd: float | None = None,
     ) -> list[SpendRow]:
-        """Spend per local day, backend and model (and user: ``per_user``), oldest day first."""
-        params: dict[str, Any] = {"since": since}
+        """Spend per local day, backend and model (and user: ``per_user``), oldest day first.
+
+        A job counts at what it was charged, converted at ``credits_per_usd``
+        (at its estimate until the service said, or when no rate is given).
+        """
+        params: dict[str, Any] = {"since": since, "rate": credits_per_usd}
         where = _where("status != 'rejected'", params, backend=backend, user_name=user)
         if since is not None:
             where += " AND created_at >= :since"
@@ -113,7 +118,7 @@ class Queries(LedgerBase):
                 COALESCE(SUM(CASE WHEN request_id IS NOT NULL
                              THEN credits_charged END), 0) AS credits,
                 COALESCE(SUM(CASE WHEN request_id IS NOT NULL
-                             THEN estimated_usd END), 0.0) AS usd,
+                             THEN {COST_SQL} END), 0.0) AS usd,
                 SUM(CASE WHEN request_id IS NULL THEN 1 ELSE 0 END) AS uncertain_jobs,
                 COALESCE(SUM(CASE WHEN request_id IS NULL
                              THEN estimated_usd END), 0.0) AS uncertain_usd,
@@ -126,18 +131,20 @@ class Queries(LedgerBase):
                             "uncertain_jobs": int(row["uncertain_jobs"])}) for row in rows]
 
     def spent_usd_since(
-        self, since: float, *, backend: str | None = None, user: str | None = None
+        self, since: float, *, backend: str | None = None, user: str | None = None,
+        credits_per_usd: float | None = None,
     ) -> float:
-        """Estimated USD of jobs submitted, or possibly submitted, since ``since``.
+        """USD of jobs submitted, or possibly submitted, since ``since``: what each was
+        charged (at ``credits_per_usd``), its estimate until the service said.
 
         Pending rows count: another kernel's POST may be in flight right now.
         """
-        params: dict[str, Any] = {"since": since}
+        params: dict[str, Any] = {"since": since, "rate": credits_per_usd}
         where = _where("status != 'rejected' AND created_at >= :since", params,
                        backend=backend, user_name=user)
         with self._db.connect() as conn:
             total = conn.execute(
-                text(f"SELECT COALESCE(SUM(estimated_usd), 0.0) FROM jobs WHERE {where}"),  # noqa: S608
+                text(f"SELECT COALESCE(SUM({COST_SQL}), 0.0) FROM jobs WHERE {where}"),  # noqa: S608
                 params,
             ).scalar_one()
         return float(total)

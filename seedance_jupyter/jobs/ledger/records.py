@@ -53,6 +53,8 @@ class JobRecord:
     last_running_at: float | None = None
     lease_owner: str | None = None
     lease_until: float | None = None
+    #: Which process claimed the pending row (host/pid/nonce), to settle it if it died.
+    claimed_by: str | None = None
     #: Who submitted it: ``JUPYTERHUB_USER`` where set, else the operating-system user.
     user_name: str | None = None
 
@@ -111,9 +113,11 @@ class SpendRow:
     """Spend of one local day, backend, model (and user, when asked per user).
 
     ``jobs``/``credits``/``usd`` count jobs the service accepted (they have a
-    request id); ``uncertain_*`` count jobs whose POST may have been charged
-    without an answer (pending or submission_uncertain), so possible charges
-    stay visible. Rejected jobs cost nothing and appear nowhere.
+    request id), ``usd`` at what each was charged when the service said (converted
+    at the rate the caller gave) and at its estimate until then; ``uncertain_*``
+    count jobs whose POST may have been charged without an answer (pending or
+    submission_uncertain), so possible charges stay visible. Rejected jobs cost
+    nothing and appear nowhere.
     """
 
     day: str

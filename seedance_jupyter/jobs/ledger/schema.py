@@ -10,8 +10,8 @@ from __future__ import annotations
 from ...status import FINAL, RANK
 
 __all__ = [
-    "MIGRATIONS", "MOVES_FORWARD", "NOT_REUSABLE_SQL", "PG_ROWID", "SCHEMA_VERSION",
-    "TERMINAL_SQL", "UNFINISHED", "rank_sql",
+    "COST_SQL", "ID_FREE", "MIGRATIONS", "MOVES_FORWARD", "NOT_REUSABLE_SQL", "PG_ROWID",
+    "SCHEMA_VERSION", "TERMINAL_SQL", "UNFINISHED", "rank_sql",
 ]
 
 
@@ -33,6 +33,20 @@ UNFINISHED = f"status NOT IN {TERMINAL_SQL}"
 MOVES_FORWARD = (
     f"(status = CAST(:status AS TEXT) OR {rank_sql('CAST(:status AS TEXT)')} > "
     f"{rank_sql('status')})"
+)
+#: What a row costs: what the service charged, converted at ``:rate`` credits per USD,
+#: else (no charge known yet, or no rate given) its estimate.
+COST_SQL = (
+    "(CASE WHEN credits_charged IS NOT NULL AND CAST(:rate AS DOUBLE PRECISION) IS NOT NULL "
+    "THEN credits_charged * 1.0 / CAST(:rate AS DOUBLE PRECISION) ELSE estimated_usd END)"
+)
+#: ``:request_id`` is this row's to take: no other row of its backend has it.
+ID_FREE = (
+    "NOT EXISTS (SELECT 1 FROM jobs AS other WHERE other.request_id = :request_id "
+    "AND other.backend = jobs.backend AND other.client_token != jobs.client_token)"
+)
+_SHARED_ID_NOTE = (
+    "another row of this ledger also had this request id, so it was kept there: "
 )
 #: PostgreSQL's stand-in for SQLite's implicit rowid (insertion order, unique).
 PG_ROWID = "rowid BIGSERIAL UNIQUE,"
@@ -80,6 +94,24 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN lease_until DOUBLE PRECISION;
     CREATE INDEX jobs_updated_at ON jobs (updated_at);
     """,
+    # A request id belongs to one row per backend: a replayed webhook or a lookup can
+    # never give a paid job's id to a second row (the database refuses, not only a check).
+    # Ledgers written before could hold such a pair; the row that recorded a charge
+    # (else the older) keeps the id, and each other goes back to submission_uncertain
+    # with a note naming the id, so nothing is lost and `%seedance reconcile` can settle it.
+    f"""
+    UPDATE jobs SET status = 'submission_uncertain',
+        error_message = '{_SHARED_ID_NOTE}' || request_id, request_id = NULL
+    WHERE request_id IS NOT NULL AND rowid != (
+        SELECT keep.rowid FROM jobs AS keep
+        WHERE keep.backend = jobs.backend AND keep.request_id = jobs.request_id
+        ORDER BY keep.credits_charged IS NULL, keep.rowid LIMIT 1);
+    DROP INDEX jobs_request_id;
+    CREATE UNIQUE INDEX jobs_backend_request_id ON jobs (backend, request_id);
+    """,  # noqa: S608
+    # Which process claimed a pending row (host/pid/nonce, as leases name theirs): an
+    # identical re-run settles at once when that process is gone.
+    "ALTER TABLE jobs ADD COLUMN claimed_by TEXT;",
     # Who submitted each job (a ledger so far was one person's: theirs), and the
     # indexes that keep every hot query flat as a team's history grows.
     f"""

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from .base import FINISHED_AT, LedgerBase, newest_with_request_id, service_status
 from .records import COLUMNS, JobRecord
-from .schema import MOVES_FORWARD, TERMINAL_SQL
+from .schema import ID_FREE, MOVES_FORWARD, TERMINAL_SQL
 
 __all__ = ["StatusWrites"]
 
@@ -34,6 +34,16 @@ class StatusWrites(LedgerBase):
             "error_message = :detail, submitted_at = COALESCE(submitted_at, :now)",
         ))
 
+    def record_abandoned(self, client_token: str, *, claimed_by: str, detail: str) -> JobRecord:
+        """A pending row whose claiming process died mid-create: its POST may have been
+        charged, so it becomes uncertain (never resent). Only while ``claimed_by`` holds it."""
+        return self._require(client_token, self._advance(
+            "client_token = :token AND claimed_by = :owner",
+            {"token": client_token, "owner": claimed_by, "detail": detail},
+            "submission_uncertain",
+            "error_message = :detail, submitted_at = COALESCE(submitted_at, :now)",
+        ))
+
     def record_rejected(self, client_token: str, *, code: str | None, message: str) -> JobRecord:
         """The service definitely refused the POST (400/401/402...): nothing was charged."""
         return self._require(client_token, self._advance(
@@ -44,9 +54,13 @@ class StatusWrites(LedgerBase):
         ))
 
     def reconcile(self, client_token: str, *, request_id: str, status: str) -> JobRecord | None:
-        """A job whose POST answer was lost learns its request id (webhook or lookup)."""
+        """A job whose POST answer was lost learns its request id (webhook or lookup).
+
+        None, and nothing written, when the row has another id or another row has this one.
+        """
         return self._advance(
-            "client_token = :token AND (request_id IS NULL OR request_id = :request_id)",
+            "client_token = :token AND (request_id IS NULL OR request_id = :request_id) "
+            f"AND {ID_FREE}",
             {"token": client_token, "request_id": request_id},
             service_status(status),
             "request_id = :request_id, error_message = NULL, "
@@ -111,9 +125,10 @@ class StatusWrites(LedgerBase):
     ) -> JobRecord | None:
         """Store a webhook's final answer on the row of ``client_token``.
 
-        An uncertain submission learns its request id here. A row that is already
-        final is left exactly as it is (a replayed delivery changes nothing), and
-        so is a row with another request id. None if no row has the token.
+        An uncertain submission learns its request id here, unless another row has
+        it (a genuine webhook of another job replayed to this one's URL). A row that
+        is already final is left exactly as it is (a replayed delivery changes
+        nothing), and so is a row with another request id. None if no row has the token.
         """
         values = {
             "token": client_token, "request_id": request_id, "status": service_status(status),
@@ -132,7 +147,7 @@ class StatusWrites(LedgerBase):
                 "ELSE error_message END "
                 "WHERE client_token = :token AND "
                 "(request_id IS NULL OR request_id = :request_id) AND "
-                f"status NOT IN {TERMINAL_SQL} AND {MOVES_FORWARD}"),
+                f"{ID_FREE} AND status NOT IN {TERMINAL_SQL} AND {MOVES_FORWARD}"),
                 values,
             )
             row = conn.execute(text(
