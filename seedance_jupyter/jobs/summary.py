@@ -45,6 +45,9 @@ class JobSummary:
     error: JobError | None
     notice: str | None = None
     poster_data_uri: str | None = None
+    #: Why the succeeded job's video is not saved yet (expired URL, not a video, ...);
+    #: None once it is saved, or while nothing failed.
+    save_error: str | None = None
 
     @property
     def status_label(self) -> str:
@@ -90,6 +93,7 @@ class JobSummary:
             local_path=record.local_path,
             output_url=record.output_url,
             error=error,
+            save_error=None if record.local_path else record.save_error,
         )
 
     def with_state(self, state: JobState) -> JobSummary:
@@ -135,4 +139,5 @@ class JobSummary:
             "posterDataUri": self.poster_data_uri,
             "error": self.error.to_json() if self.error else None,
             "notice": self.notice,
+            "saveError": self.save_error,
         }

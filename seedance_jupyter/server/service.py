@@ -16,6 +16,7 @@ import base64
 import binascii
 import functools
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -42,6 +43,7 @@ from ..webhooks import verify_webhook_signature
 
 __all__ = ["MAX_PAGE", "Refusal", "ServerConfig", "ServerJobs"]
 
+_log = logging.getLogger("seedance_jupyter")
 #: The largest page ``GET /seedance/api/jobs`` hands out.
 MAX_PAGE = 200
 _DEFAULT_PAGE = 50
@@ -121,6 +123,9 @@ class ServerJobs:
         self.config = config
         self.root_dir = Path(os.path.realpath(root_dir))
         self.ledger = ledger or Ledger()
+        if self.ledger.moved_aside is not None:
+            _log.warning(messages.LEDGER_MOVED_ASIDE.format(
+                path=self.ledger.path, aside=self.ledger.moved_aside))
         self._make_backend = backend
         self._service: JobService | None = None
         self._lock = threading.Lock()
