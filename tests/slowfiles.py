@@ -36,6 +36,8 @@ class Served:
     range: str | None
     complete: bool = False
     sent: int = 0
+    #: The answer is over: sent to the end, or the client went away.
+    ended: bool = False
 
 
 @dataclass
@@ -99,7 +101,10 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", file.content_type)
             self.send_header("Content-Length", str(len(file.data) - start))
             self.end_headers()
-            self._send(file, start, record)
+            try:
+                self._send(file, start, record)
+            finally:
+                record.ended = True
 
         def _send(self, file: SlowFile, start: int, record: Served) -> None:
             try:
