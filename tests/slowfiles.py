@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["SlowFile", "SlowFileServer", "Served"]
+__all__ = ["Served", "SlowFile", "SlowFileServer"]
 
 
 @dataclass
