@@ -110,20 +110,45 @@ def test_a_read_only_seedance_home_is_one_line_and_nothing_is_submitted(
     api: ScriptedServer, readonly_home: tuple[Path, list[str]]
 ) -> None:
     home, prefix = readonly_home
-    script = home.parent / "session.py"  # two cells, as a notebook would run them
-    script.write_text('get_ipython().run_cell("%load_ext seedance_jupyter")\n'
-                      'get_ipython().run_cell("%%seedance -d 5\\na kite")\n')
-    env = {**os.environ, "SEEDANCE_HOME": str(home), "SEEDANCE_BASE_URL": api.url,
-           "SEEDANCE_API_KEY": KEY, "IPYTHONDIR": str(home.parent / "ipython"),
-           "HOME": str(home.parent), "JUPYTER_DATA_DIR": str(home.parent / "data")}
-    done = subprocess.run(
-        [*prefix, sys.executable, "-m", "IPython", "--no-banner", "--colors=NoColor",
-         str(script)],
-        env=env, cwd=home.parent, capture_output=True, text=True, timeout=120,
-    )
-    out = done.stdout + done.stderr
+    env = {"SEEDANCE_HOME": str(home), "SEEDANCE_BASE_URL": api.url,
+           "SEEDANCE_API_KEY": KEY, "HOME": str(home.parent),
+           "JUPYTER_DATA_DIR": str(home.parent / "data")}
+    out = run_ipython(["%load_ext seedance_jupyter", "%%seedance -d 5\na kite"], env,
+                      home.parent, tuple(prefix))
     assert "Traceback" not in out and "OperationalError" not in out, out
     loaded, refused = [text for text in out.splitlines() if "ledger cannot be written" in text]
     assert str(home) in loaded and "SEEDANCE_HOME" in loaded
     assert refused.startswith("UsageError")
     assert api.posts == 0
+
+
+def run_ipython(cells: list[str], env: dict[str, str], cwd: Path,
+                prefix: tuple[str, ...] = ()) -> str:
+    """Run ``cells`` one by one in a real IPython, as a notebook would; its whole output."""
+    script = cwd / "session.py"
+    script.write_text("".join(f"get_ipython().run_cell({cell!r})\n" for cell in cells))
+    done = subprocess.run(
+        [*prefix, sys.executable, "-m", "IPython", "--no-banner", "--colors=NoColor",
+         str(script)],
+        env={**os.environ, "IPYTHONDIR": str(cwd / "ipython"), **env}, cwd=cwd,
+        capture_output=True, text=True, timeout=120,
+    )
+    return done.stdout + done.stderr
+
+
+def test_a_corrupt_ledger_moved_aside_is_announced_once_with_how_to_read_it(
+    api: ScriptedServer, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "ledger.sqlite3").write_bytes(b"this is not a database" * 100)
+    env = {"SEEDANCE_HOME": str(home), "SEEDANCE_BASE_URL": api.url, "SEEDANCE_API_KEY": KEY}
+
+    out = run_ipython(["%load_ext seedance_jupyter", "%unload_ext seedance_jupyter",
+                       "%load_ext seedance_jupyter"], env, tmp_path)
+
+    [aside] = home.glob("ledger.sqlite3.corrupt-*")
+    [line] = [text for text in out.splitlines() if str(aside) in text]
+    assert "could not be read" in line and f"sqlite3 {aside} .recover" in line
+    assert "Traceback" not in out
+    assert aside.read_bytes().startswith(b"this is not a database")
