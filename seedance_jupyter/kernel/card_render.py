@@ -228,7 +228,17 @@ def detail_html(summary: JobSummary) -> str:
     if summary.error is not None:
         error = CARD_ERROR.format(code=summary.error.code, message=summary.error.message)
         rows.append(f'<div class="seedance-error" style="{_ERROR_STYLE}">{esc(error)}</div>')
+    lost = _save_error(summary)
+    if lost:
+        rows.append(f'<div class="seedance-save-error" style="{_ERROR_STYLE}">{esc(lost)}</div>')
     return root("seedance-detail", "\n".join(rows)) if rows else ""
+
+
+def _save_error(summary: JobSummary) -> str | None:
+    """Why the paid video is not saved, unless the notice already says it."""
+    if summary.save_error and summary.save_error != summary.notice:
+        return summary.save_error
+    return None
 
 
 def progress_html() -> str:
@@ -323,6 +333,9 @@ def render_text(summary: JobSummary, video: VideoSource | None = None) -> str:
         lines.append(CARD_ERROR.format(code=summary.error.code, message=summary.error.message))
     if summary.notice:
         lines.append(summary.notice)
+    lost = _save_error(summary)
+    if lost:
+        lines.append(lost)
     if video is not None and video.note:
         lines.append(video.note)
     return "\n".join(lines)
