@@ -180,6 +180,10 @@ CARD_VIDEO_EXPIRES = (
     "not downloaded."
 )
 CARD_VIDEO_MISSING = "Video file not found here: {name}"
+CARD_VIDEO_NOT_SERVED = (
+    "The video {path} is outside the folder Jupyter serves ({root}), so the saved notebook "
+    "cannot play it; set download_dir to a folder inside it."
+)
 CARD_VIDEO_TOO_BIG = (
     "The video ({mb:.1f} MB) is over video_data_max_mb ({cap:g} MB), so it is linked by "
     "path rather than inlined."

@@ -664,3 +664,20 @@ def test_a_video_that_could_not_be_saved_is_said_once_on_the_card() -> None:
     told = replace(unsaved, notice=lost)  # the live notice already says it
     assert render_html(told).count(html.escape(lost)) == 1
     assert render_text(told).count(lost) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("../videos/req_1.mp4", "../videos/req_1.mp4"),
+        ("../../shared%20videos/req_1.mp4", "../../shared%20videos/req_1.mp4"),
+        ("videos/../../x.mp4", None),
+        ("../a/%2e%2e/x.mp4", None),
+        ("/videos/req_1.mp4", None),
+    ],
+)
+def test_a_video_src_may_climb_out_of_the_notebook_folder_only_at_its_start(
+    url: str, expected: str | None
+) -> None:
+    assert safe_url(url, parents=True) == expected
+    assert safe_url(url) is None

@@ -6,6 +6,7 @@ this process; the kernels and IPython sessions are real processes.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -152,3 +153,27 @@ def test_a_corrupt_ledger_moved_aside_is_announced_once_with_how_to_read_it(
     assert "could not be read" in line and f"sqlite3 {aside} .recover" in line
     assert "Traceback" not in out
     assert aside.read_bytes().startswith(b"this is not a database")
+
+
+def test_a_saved_card_plays_a_video_saved_in_a_sibling_folder_of_the_served_root(
+    api: ScriptedServer, storage: SlowFileServer, tmp_path: Path
+) -> None:
+    storage.files["/req_cut.mp4"] = SlowFile(VIDEO, pause=0.0)
+    root, notebook = tmp_path / "root", tmp_path / "root" / "my notebooks"
+    notebook.mkdir(parents=True)
+    runtime = tmp_path / "runtime"  # the server that started the kernel says what it serves
+    runtime.mkdir()
+    (runtime / f"jpserver-{os.getpid()}.json").write_text(json.dumps({"root_dir": str(root)}))
+    kernel = Kernel(notebook, {"SEEDANCE_BASE_URL": api.url, "SEEDANCE_API_KEY": KEY,
+                               "SEEDANCE_HOME": str(tmp_path / "home"),
+                               "JUPYTER_RUNTIME_DIR": str(runtime)})
+    try:
+        kernel.execute("%load_ext seedance_jupyter")
+        kernel.execute(FAST)
+        kernel.execute("%config SeedanceMagics.download_dir = '../videos'")
+        card = kernel.execute("%%seedance -d 5 --wait\na kite").html()
+    finally:
+        kernel.shutdown()
+    assert (root / "videos" / "req_cut.mp4").read_bytes() == VIDEO
+    assert 'src="../videos/req_cut.mp4"' in card, card
+    assert "outside the folder Jupyter serves" not in card

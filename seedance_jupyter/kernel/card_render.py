@@ -105,13 +105,15 @@ CARD_CSS = """
 """
 
 
-def safe_url(url: str | None) -> str | None:
+def safe_url(url: str | None, *, parents: bool = False) -> str | None:
     """``url`` if it may become an ``href``/``src``, else None.
 
     Only http(s) URLs with a host and plain relative paths pass. Anything with
     whitespace or control characters fails too, because browsers drop those
     inside a scheme (``java\\tscript:``), and ``..`` is judged after percent
-    decoding, because browsers treat ``%2e%2e`` as ``..``.
+    decoding, because browsers treat ``%2e%2e`` as ``..``. ``parents``: leading
+    ``..`` segments may climb out of the notebook's folder (a video the kernel
+    saved beside it, checked to stay inside the served root); never ``..`` later.
     """
     if not url or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         return None
@@ -125,7 +127,11 @@ def safe_url(url: str | None) -> str | None:
         return None
     if url.startswith("/") or "\\" in url or "\\" in unquote(url):
         return None
-    if any(segment == ".." for segment in unquote(parts.path).split("/")):
+    segments = unquote(parts.path).split("/")
+    if parents:
+        while segments[:1] == [".."]:
+            segments = segments[1:]
+    if any(segment == ".." for segment in segments):
         return None
     return url
 
@@ -278,7 +284,8 @@ def _video_html(summary: JobSummary, video: VideoSource) -> str:
         f'<div class="seedance-video-note" style="{_MUTED_STYLE}">{esc(video.note)}</div>'
         if video.note else ""
     )
-    src = safe_url(video.src) if video.src and not video.src.startswith("data:") else video.src
+    src = (safe_url(video.src, parents=True) if video.src and not video.src.startswith("data:")
+           else video.src)
     if src is None:
         where = esc(TEXT_VIDEO.format(location=video.location))
         shown = "" if video.missing else f'<div class="seedance-video-location">{where}</div>'
