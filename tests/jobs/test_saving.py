@@ -4,8 +4,10 @@ and slow scripted storage (not the emulator, whose storage always behaves)."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,3 +149,35 @@ def test_a_job_submitted_without_download_is_not_unsaved_work(
     assert service.ledger.unsaved() == []
     assert service.ledger.unleased_unfinished("scripted") == []
     assert storage.served == []
+
+
+def test_closing_while_a_whole_video_is_being_recorded_leaves_it_named_in_the_ledger(
+    api: ScriptedServer, storage: SlowFileServer, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    storage.files["/req_v.mp4"] = SlowFile(VIDEO, pause=0.0)
+    service = service_for(api, tmp_path)
+    reached, closing = threading.Event(), threading.Event()
+    record = service.ledger.record_download
+
+    def record_when_closing(*args: Any, **kwargs: Any) -> None:
+        reached.set()  # the file is whole and renamed; the ledger is not told yet
+        closing.wait(30)
+        record(*args, **kwargs)
+
+    close_saver = service.saver.close
+
+    def close_while_recording() -> None:
+        closing.set()
+        close_saver()
+
+    monkeypatch.setattr(service.ledger, "record_download", record_when_closing)
+    monkeypatch.setattr(service.saver, "close", close_while_recording)
+    service.submit(service.prepare("a kite"))
+    assert reached.wait(30)
+
+    service.close()
+
+    with Ledger(tmp_path / "home" / "ledger.sqlite3") as reopened:
+        saved = reopened.get("req_v")
+        assert saved is not None and saved.local_path == "videos/req_v.mp4"
