@@ -26,6 +26,8 @@ class SlowFile:
     pause: float = 0.05
     ranges: bool = True
     content_type: str = "video/mp4"
+    #: Cut the connection after this many body bytes of every answer.
+    cut_after: int | None = None
 
 
 @dataclass
@@ -107,13 +109,18 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                 record.ended = True
 
         def _send(self, file: SlowFile, start: int, record: Served) -> None:
+            end = len(file.data) if file.cut_after is None else min(
+                len(file.data), start + file.cut_after)
             try:
-                for at in range(start, len(file.data), file.piece):
-                    self.wfile.write(file.data[at:at + file.piece])
+                for at in range(start, end, file.piece):
+                    self.wfile.write(file.data[at:min(at + file.piece, end)])
                     self.wfile.flush()
-                    record.sent += min(file.piece, len(file.data) - at)
+                    record.sent += min(file.piece, end - at)
                     time.sleep(file.pause)  # pacing the storage, not a wait
             except OSError:  # the client went away: the record says how far it got
+                self.close_connection = True
+                return
+            if end < len(file.data):
                 self.close_connection = True
                 return
             record.complete = True

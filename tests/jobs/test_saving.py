@@ -91,6 +91,19 @@ def test_a_body_that_is_not_a_video_is_reported_lost_and_stays_to_be_saved(
     assert not list((tmp_path / "nb" / "videos").glob("*.part"))
 
 
+def test_a_download_cut_on_every_try_is_given_up_with_its_part_removed_and_said(
+    service: JobService, storage: SlowFileServer, tmp_path: Path
+) -> None:
+    storage.files["/req_v.mp4"] = SlowFile(VIDEO, pause=0.0, cut_after=100_000)
+    service.submit(service.prepare("a kite"))
+
+    assert eventually(lambda: save_error(service) is not None)
+    assert len(storage.served) == 3
+    assert [s.range is None for s in storage.served] == [True, False, False]  # resumed
+    assert "could not be saved" in (save_error(service) or "")
+    assert list((tmp_path / "nb" / "videos").iterdir()) == []
+
+
 def test_resume_saves_a_video_whose_earlier_save_failed(
     service: JobService, storage: SlowFileServer, tmp_path: Path
 ) -> None:
