@@ -28,6 +28,8 @@ class SlowFile:
     content_type: str = "video/mp4"
     #: Cut the connection after this many body bytes of every answer.
     cut_after: int | None = None
+    #: Seconds before the status line (a storage that accepts and then says nothing).
+    stall: float = 0.0
 
 
 @dataclass
@@ -91,6 +93,7 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
+            time.sleep(file.stall)  # pacing the storage, not a wait
             start = 0
             match = re.fullmatch(r"bytes=(\d+)-", record.range or "")
             if match and file.ranges and int(match.group(1)) < len(file.data):

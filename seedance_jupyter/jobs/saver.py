@@ -62,8 +62,8 @@ class Saver:
         self._skipped: set[str] = set()
         self._lock = threading.Lock()
         self._stop = Stop()
-        # Its own pool: slow downloads never delay a Cancel, nor a ledger retry.
-        self._fetches = concurrent.futures.ThreadPoolExecutor(2, "seedance-download")
+        # Its own threads: slow downloads never delay a Cancel, nor a ledger retry.
+        self._fetches = _DaemonPool(2, "seedance-download")
 
     def skip(self, request_id: str) -> None:
         """Never download this job's video (``--no-download``), here or in another process."""
@@ -112,7 +112,7 @@ class Saver:
             if future is None or (future.done() and job.local_path is None):
                 if self._stop.is_set():
                     return None
-                future = self._fetches.submit(self._download, job)
+                future = self._fetches.submit(lambda: self._download(job))
                 self._downloads[job.request_id] = future
         return future
 
@@ -121,9 +121,9 @@ class Saver:
         (their ``.part`` kept for a resume), and a file already whole is recorded
         before this returns, so the ledger names what is on disk."""
         self._stop.set()
-        self._fetches.shutdown(wait=False, cancel_futures=True)
         with self._lock:
-            running = [f for f in self._downloads.values() if not f.done()]
+            futures = list(self._downloads.values())
+        running = [future for future in futures if not future.cancel() and not future.done()]
         concurrent.futures.wait(running, timeout=_CLOSE_WAIT_S)
 
     def _download(self, job: Job) -> None:
@@ -209,6 +209,36 @@ class Saver:
                     leases.take(job)
 
         return renew
+
+
+class _DaemonPool:
+    """At most ``size`` calls at a time, each on a daemon thread of its own.
+
+    Not a ``ThreadPoolExecutor``: the interpreter joins those at exit, so one
+    download stuck waiting for a slow storage's answer (before :class:`Stop` can
+    cut it) would keep a stopping server or kernel alive for its whole timeout.
+    """
+
+    def __init__(self, size: int, name: str) -> None:
+        self._slots = threading.Semaphore(size)
+        self._name = name
+
+    def submit(self, call: Callable[[], None]) -> concurrent.futures.Future[None]:
+        future: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def run() -> None:
+            with self._slots:
+                if not future.set_running_or_notify_cancel():
+                    return  # cancelled while waiting for a slot
+                try:
+                    call()
+                except BaseException as exc:  # handed to whoever waits on the future
+                    future.set_exception(exc)
+                else:
+                    future.set_result(None)
+
+        threading.Thread(target=run, name=self._name, daemon=True).start()
+        return future
 
 
 class _Unrefreshable(SeedanceError):

@@ -197,3 +197,22 @@ def test_a_server_stopped_mid_download_exits_at_once_and_resumes_it_after_a_rest
     assert resumed.range is not None and resumed.range != "bytes=0-" and resumed.complete
     assert (project / "seedance_outputs" / "req_cut.mp4").read_bytes() == VIDEO
     assert not part.exists()
+
+
+def test_a_server_stopped_while_storage_has_not_answered_yet_exits_at_once(
+    served_root: JupyterServer, api: ScriptedServer, storage: SlowFileServer,
+    seedance_home: Path,
+) -> None:
+    storage.files["/req_cut.mp4"] = SlowFile(VIDEO, stall=120.0)  # headers never come in time
+    with Ledger(seedance_home / "ledger.sqlite3") as ledger:
+        succeeded_row(ledger, api, served_root.root / "project")
+        served_root.start()
+        assert eventually(lambda: len(storage.served) == 1)
+        process = served_root.process
+        assert process is not None
+
+        process.send_signal(signal.SIGTERM)
+        # Within a process manager's usual 10 s grace, not the download's 60 s read timeout.
+        process.wait(timeout=8)
+
+        assert saved_path(ledger) is None
