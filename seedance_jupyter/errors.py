@@ -65,7 +65,8 @@ class SeedanceError(Exception):
 
 
 class LedgerUnavailableError(SeedanceError):
-    """The ledger's database cannot be reached: nothing may be submitted until it is."""
+    """The ledger cannot be written (a read-only folder) or its database server cannot be
+    reached: nothing may be paid for, since a paid job could not be recorded."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, code="ledger_unavailable")

@@ -110,6 +110,11 @@ export interface IJobSummary {
   notice: string | null;
   /** Who submitted it (`JUPYTERHUB_USER`, else the OS user); optional beside the contract. */
   user?: string | null;
+  /**
+   * Why a succeeded job's video is not saved yet (its link expired, the answer was
+   * not a video...); null once it is saved. Optional: older servers do not send it.
+   */
+  saveError?: string | null;
 }
 
 export interface IJobPage {

@@ -24,6 +24,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from .. import messages
 from ..catalog import ASPECT_RATIOS, DOCUMENTED_MODELS, RESOLUTIONS
+from ..errors import LedgerUnavailableError
 from ..paths import notebook_dir
 from .config import SeedanceSettings
 from .frontend import detect, shows_widgets
@@ -121,6 +122,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self._session: KernelSession | None = None
+        #: Why nothing can be submitted (the ledger cannot be written), if so.
+        self.unusable: str | None = None
         # Read at load, before a %cd can move it: videos land beside the notebook.
         self._folder = notebook_dir()
         self._shown: dict[int, int] = {}
@@ -139,7 +142,10 @@ class SeedanceMagics(Magics, SeedanceSettings):
 
     @property
     def session(self) -> KernelSession:
-        """The kernel's session, created (and the backend started) on first use."""
+        """The kernel's session, created (and the backend started) on first use; refused,
+        in the one line ``%load_ext`` printed, while the ledger cannot be written."""
+        if self.unusable is not None:
+            raise UsageError(self.unusable)
         if self._session is None:
             from .session import KernelSession
 
@@ -441,7 +447,13 @@ def load(ipython: Any) -> None:
     )
     _extension[id(ipython)] = magics
     atexit.register(magics.at_exit)
-    for notice in _ledger_notices(magics.db_url):
+    try:
+        notices = _ledger_notices(magics.db_url)
+    except LedgerUnavailableError as exc:
+        magics.unusable = exc.message
+        print(exc.message, file=sys.stdout)
+        return
+    for notice in notices:
         print(notice, file=sys.stdout)
 
 
@@ -464,9 +476,10 @@ def loaded_magics(ipython: Any) -> SeedanceMagics | None:
 
 
 def _ledger_notices(db_url: str) -> list[str]:
-    """What to say at load about the ledger: a database that cannot be reached (the
-    magics then send nothing until it is back) or an unsafe file system; this user's
-    unfinished jobs, and submissions that may have been charged."""
+    """What to say at load about the ledger: a corrupt file moved aside, a database
+    server that cannot be reached (the magics then send nothing until it is back) or an
+    unsafe file system; this user's unfinished jobs (succeeded ones whose video is not
+    saved count), and submissions that may have been charged."""
     from ..jobs.backend import backend_key_from_env
     from ..jobs.ledger import Ledger
 
@@ -474,13 +487,18 @@ def _ledger_notices(db_url: str) -> list[str]:
     try:
         if ledger.unavailable is not None:
             return [ledger.unavailable]
-        rows = ledger.unfinished(backend_key_from_env(), user=ledger.user)
-        notices = [ledger.warning] if ledger.warning is not None else []
+        notices = [messages.LEDGER_MOVED_ASIDE.format(path=ledger.path, aside=ledger.moved_aside)
+                   ] if ledger.moved_aside is not None else []
+        if ledger.warning is not None:
+            notices.append(ledger.warning)
+        key = backend_key_from_env()
+        rows = ledger.unfinished(key, user=ledger.user)
+        unsaved = sum(1 for r in ledger.unsaved(key) if r.user_name == ledger.user)
     finally:
         ledger.close()
     with_id = sum(1 for r in rows if r.request_id)
-    if with_id:
-        notices.append(messages.UNFINISHED_ON_LOAD.format(count=with_id))
+    if with_id + unsaved:
+        notices.append(messages.UNFINISHED_ON_LOAD.format(count=with_id + unsaved))
     if len(rows) > with_id:
         notices.append(messages.UNCERTAIN_ON_LOAD.format(count=len(rows) - with_id))
     return notices

@@ -112,6 +112,10 @@ class Ledger(Claims, Journal, Leasing, Queries):
 
         return seedance_home() / "ledger.sqlite3"
 
+    def busy_timeout(self, seconds: float) -> contextlib.AbstractContextManager[None]:
+        """Within the block, this thread's writes wait at most ``seconds`` for another's lock."""
+        return self._db.busy_timeout(seconds)
+
     def __enter__(self) -> Ledger:
         return self
 

@@ -12,6 +12,7 @@ import contextlib
 import getpass
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -99,6 +100,7 @@ class Database:
         #: One line to show once: the SQLite file sits on a network or FUSE file system.
         self.warning: str | None = None
         self.ready = False
+        self._local = threading.local()
         #: Why the database server cannot be used now, in one line (None: it can).
         self.unavailable: str | None = None
         #: Called once the schema is ready (at open, or when an unreachable server is back).
@@ -253,10 +255,25 @@ class Database:
             raise LedgerUnavailableError(self.unavailable) from exc
 
     @contextmanager
+    def busy_timeout(self, seconds: float) -> Iterator[None]:
+        """Within the block, this thread's writes wait at most ``seconds`` for another's
+        lock (a background retry that must stop promptly when its service closes)."""
+        self._local.busy = seconds
+        try:
+            yield
+        finally:
+            self._local.busy = None
+
+    @contextmanager
     def _transaction(self) -> Iterator[Connection]:
+        busy: float | None = getattr(self._local, "busy", None)
         with self._connection() as conn:
             if self.is_sqlite:
+                wait = _BUSY_TIMEOUT_S if busy is None else busy
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait * 1000)}")
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif busy is not None:
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(busy * 1000)}ms'")
             try:
                 yield conn
             except BaseException:

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from .base import LedgerBase, newest_with_request_id
 from .records import JobRecord
-from .schema import UNFINISHED
+from .schema import UNFINISHED, UNSAVED
 
 __all__ = ["Leasing"]
 
@@ -69,14 +69,19 @@ class Leasing(LedgerBase):
         self, backend: str, *, gone: Callable[[str], bool] | None = None,
         user: str | None = None,
     ) -> list[JobRecord]:
-        """Jobs of ``backend`` (and ``user``) the service accepted, not final, that no live
-        process polls: unleased, their lease run out, or (``gone(owner)``) held by a
-        process that is gone."""
+        """Jobs of ``backend`` (and ``user``) the service accepted, not final or succeeded
+        with their video still to save, that no live process polls or downloads:
+        unleased, their lease run out, or (``gone(owner)``) held by a process that is gone.
+
+        Two queries, one per partial index (unfinished, unsaved), so each stays flat.
+        """
         scope = "" if user is None else " AND user_name = :user"
-        records = self._select(
-            f"{UNFINISHED} AND request_id IS NOT NULL "
-            f"AND backend = :backend{scope} ORDER BY created_at, rowid",
-            {"backend": backend, "user": user},
+        records = sorted(
+            (r for wanted in (UNFINISHED, UNSAVED) for r in self._select(
+                f"{wanted} AND request_id IS NOT NULL AND backend = :backend{scope}",
+                {"backend": backend, "user": user},
+            )),
+            key=lambda r: r.created_at,
         )
         now = self._clock()
         return [

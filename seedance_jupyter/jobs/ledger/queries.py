@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from .base import LedgerBase, newest_with_request_id
 from .records import JobRecord, RuntimeWindow, SpendRow
-from .schema import COST_SQL, NOT_REUSABLE_SQL, UNFINISHED
+from .schema import COST_SQL, NOT_REUSABLE_SQL, UNFINISHED, UNSAVED
 
 __all__ = ["Queries"]
 
@@ -51,6 +51,13 @@ class Queries(LedgerBase):
         """Jobs not yet terminal, oldest first: what a poller resumes after a restart."""
         params: dict[str, Any] = {}
         where = _where(UNFINISHED, params, backend=backend, user_name=user)
+        return self._select(f"{where} ORDER BY created_at, rowid", params)
+
+    def unsaved(self, backend: str | None = None) -> list[JobRecord]:
+        """Succeeded jobs whose video is still to be saved, oldest first: a cut or failed
+        download is unfinished work until the file is there."""
+        params: dict[str, Any] = {}
+        where = _where(UNSAVED, params, backend=backend)
         return self._select(f"{where} ORDER BY created_at, rowid", params)
 
     def jobs(

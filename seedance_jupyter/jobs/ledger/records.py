@@ -55,6 +55,10 @@ class JobRecord:
     lease_until: float | None = None
     #: Which process claimed the pending row (host/pid/nonce), to settle it if it died.
     claimed_by: str | None = None
+    #: Why the last try to save the video failed (None once saved, or never tried).
+    save_error: str | None = None
+    #: The cell asked for no download (--no-download): no process saves the video.
+    no_download: bool = False
     #: Who submitted it: ``JUPYTERHUB_USER`` where set, else the operating-system user.
     user_name: str | None = None
 
@@ -76,6 +80,7 @@ class JobRecord:
         """The record of a row selected with :data:`COLUMNS`."""
         values = dict(row)
         values["media_urls"] = tuple(json.loads(values["media_urls"]))
+        values["no_download"] = bool(values["no_download"])
         if values["metadata"] is not None:
             values["metadata"] = json.loads(values["metadata"])
         return cls(**values)

@@ -11,7 +11,7 @@ from ...status import FINAL, RANK
 
 __all__ = [
     "COST_SQL", "ID_FREE", "MIGRATIONS", "MOVES_FORWARD", "NOT_REUSABLE_SQL", "PG_ROWID",
-    "SCHEMA_VERSION", "TERMINAL_SQL", "UNFINISHED", "rank_sql",
+    "SCHEMA_VERSION", "TERMINAL_SQL", "UNFINISHED", "UNSAVED", "rank_sql",
 ]
 
 
@@ -30,6 +30,12 @@ NOT_REUSABLE_SQL = _in_sql(FINAL - {"succeeded"})
 #: The predicate of the partial index on unfinished jobs; queries repeat it word for
 #: word, which is what lets SQLite use that index.
 UNFINISHED = f"status NOT IN {TERMINAL_SQL}"
+#: A paid video still to be saved: the job succeeded, no file is recorded, one is wanted
+#: (the predicate of the partial index on such jobs, repeated word for word by queries).
+UNSAVED = (
+    "status = 'succeeded' AND local_path IS NULL AND no_download = 0 "
+    "AND output_url IS NOT NULL"
+)
 MOVES_FORWARD = (
     f"(status = CAST(:status AS TEXT) OR {rank_sql('CAST(:status AS TEXT)')} > "
     f"{rank_sql('status')})"
@@ -112,6 +118,13 @@ MIGRATIONS: tuple[str, ...] = (
     # Which process claimed a pending row (host/pid/nonce, as leases name theirs): an
     # identical re-run settles at once when that process is gone.
     "ALTER TABLE jobs ADD COLUMN claimed_by TEXT;",
+    # A succeeded job without its file is unfinished work: save_error says why the
+    # last try failed (shown on cards and in the panel), no_download that the cell
+    # asked for none (--no-download), so no process fetches it later.
+    """
+    ALTER TABLE jobs ADD COLUMN save_error TEXT;
+    ALTER TABLE jobs ADD COLUMN no_download INTEGER NOT NULL DEFAULT 0;
+    """,
     # Who submitted each job (a ledger so far was one person's: theirs), and the
     # indexes that keep every hot query flat as a team's history grows.
     f"""
@@ -122,6 +135,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX jobs_backend_created ON jobs (backend, created_at);
     CREATE INDEX jobs_user_created ON jobs (user_name, created_at);
     CREATE INDEX jobs_unfinished ON jobs (backend, created_at) WHERE {UNFINISHED};
+    CREATE INDEX jobs_unsaved ON jobs (backend, created_at) WHERE {UNSAVED};
     CREATE INDEX jobs_succeeded_alike ON jobs (backend, model, resolution, duration, finished_at)
         WHERE status = 'succeeded';
     """,  # noqa: S608

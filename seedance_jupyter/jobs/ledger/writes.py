@@ -105,12 +105,36 @@ class StatusWrites(LedgerBase):
         """
         with self._db.write() as conn:
             conn.execute(text(
-                "UPDATE jobs SET local_path = :path, updated_at = :now, "  # noqa: S608
+                "UPDATE jobs SET local_path = :path, updated_at = :now, save_error = NULL, "  # noqa: S608
                 "lease_until = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_until END, "
                 "lease_owner = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_owner END "
                 f"WHERE {newest_with_request_id(backend)}"),
                 {"path": local_path, "now": self._clock(), "request_id": request_id,
                  "backend": backend, "owner": releasing},
+            )
+
+    def record_save_failed(
+        self, request_id: str, detail: str, *, backend: str | None = None,
+        releasing: str | None = None,
+    ) -> None:
+        """Remember why the video could not be saved (the job stays to be saved), and
+        give up ``releasing``'s lease so another process may try."""
+        with self._db.write() as conn:
+            conn.execute(text(
+                "UPDATE jobs SET save_error = :detail, updated_at = :now, "  # noqa: S608
+                "lease_until = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_until END, "
+                "lease_owner = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_owner END "
+                f"WHERE {newest_with_request_id(backend)} AND local_path IS NULL"),
+                {"detail": detail, "now": self._clock(), "request_id": request_id,
+                 "backend": backend, "owner": releasing},
+            )
+
+    def record_no_download(self, request_id: str, *, backend: str | None = None) -> None:
+        """The cell asked for no download (``--no-download``): no process saves this video."""
+        with self._db.write() as conn:
+            conn.execute(text(
+                f"UPDATE jobs SET no_download = 1 WHERE {newest_with_request_id(backend)}"),  # noqa: S608
+                {"request_id": request_id, "backend": backend},
             )
 
     def record_delivery(
