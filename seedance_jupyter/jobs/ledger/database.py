@@ -119,10 +119,21 @@ class Database:
             except ImportError as exc:
                 raise SeedanceError(messages.LEDGER_NEEDS_DRIVER.format(name=self.name)) from exc
             return
-        _create_private_file(self.path)
         fs = unsafe_filesystem(self.path)
         if fs is not None:
             self.warning = messages.LEDGER_ON_NETWORK_FS.format(path=self.path, fs=fs)
+        try:
+            self._open_file()
+        except (OSError, OperationalError) as exc:
+            if _is_locked(exc):
+                raise
+            raise LedgerUnavailableError(messages.LEDGER_UNUSABLE.format(
+                folder=self.path.parent, detail=_detail(exc))) from None
+
+    def _open_file(self) -> None:
+        """SQLite: a corrupt file is moved aside and a fresh one started."""
+        assert self.path is not None
+        _create_private_file(self.path)
         self.engine = _sqlite_engine(self.url)
         try:
             self.prepare()
@@ -318,6 +329,18 @@ def _sqlite_engine(url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+def _is_locked(exc: OSError | OperationalError) -> bool:
+    """Another process holds the database (it passes): not a folder this one cannot use."""
+    return isinstance(exc, OperationalError) and "locked" in str(exc).lower()
+
+
+def _detail(exc: OSError | OperationalError) -> str:
+    """What went wrong, without the path the message already names."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:
