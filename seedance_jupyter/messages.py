@@ -350,3 +350,46 @@ SERVER_WEBHOOK_TAKEN = (
 SERVER_WEBHOOK_OTHER_JOB = (
     "Webhook refused: it is about job {sent}, but this client token belongs to job {ours}."
 )
+
+# The team gateway's answers to its users (the contract's envelopes) and its admin page.
+GATEWAY_UNAUTHORIZED = (
+    "A JupyterHub API token with access to this service is needed as the Bearer "
+    "(Authorization: Bearer <token>)."
+)
+GATEWAY_NOT_FOUND = "No job {request_id!r} of yours is known to this gateway."
+GATEWAY_ROUTE_NOT_FOUND = "No endpoint at {path!r} on this gateway."
+GATEWAY_BAD_JSON = "The body must be a JSON object of the create fields."
+GATEWAY_UNKNOWN_FIELD = (
+    "{field}: not a create field; allowed: model, prompt, mediaUrls, aspectRatio, duration, "
+    "resolution, webhookUrl, metadata."
+)
+GATEWAY_BAD_FIELD = "{field}: must be {kind}."
+GATEWAY_BAD_IDEMPOTENCY_KEY = (
+    "Idempotency-Key: must be 1 to 200 printable characters without spaces."
+)
+GATEWAY_UNCERTAIN = (
+    "The service may or may not have made job for this request ({detail}); it is recorded "
+    "and never sent again. Retry with the same Idempotency-Key to learn its outcome."
+)
+GATEWAY_ALREADY_FINAL = (
+    "Job {request_id} is already {status}; only queued or processing jobs can be cancelled."
+)
+GATEWAY_BUDGET_USER_DAILY = (
+    "Your daily budget: this job costs about ${usd:.2f}, but only ${left:.2f} of your "
+    "${budget:.2f} for today is left; nothing was sent."
+)
+GATEWAY_BUDGET_USER_MONTHLY = (
+    "Your monthly budget: this job costs about ${usd:.2f}, but only ${left:.2f} of your "
+    "${budget:.2f} for this month is left; nothing was sent."
+)
+GATEWAY_BUDGET_TEAM_DAILY = (
+    "The team's daily budget: this job costs about ${usd:.2f}, but only ${left:.2f} of the "
+    "team's ${budget:.2f} for today is left; nothing was sent."
+)
+GATEWAY_BUDGET_TEAM_MONTHLY = (
+    "The team's monthly budget: this job costs about ${usd:.2f}, but only ${left:.2f} of the "
+    "team's ${budget:.2f} for this month is left; nothing was sent."
+)
+GATEWAY_WEBHOOK_UNSIGNED = (
+    "Webhook refused: this gateway has no webhook secret (c.SeedanceGateway.webhook_secret)."
+)

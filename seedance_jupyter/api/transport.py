@@ -2,7 +2,9 @@
 
 The create POST costs money and the API has no idempotency key, so it is only
 retried when nothing can have reached the server (a connect failure) or when the
-server said so (429). Everything else after sending raises
+server said so (429); a target that promised idempotency (the team gateway, with
+``idempotent_create``) gets the same ``Idempotency-Key`` again after a lost answer.
+Everything else after sending raises
 :class:`AmbiguousSubmitError` with the client token of the request, so the job
 can be reconciled instead of paid twice. This module knows nothing of jobs.
 """
@@ -35,7 +37,8 @@ from ..errors import (
 from ..retry import Backoff, parse_retry_after
 
 __all__ = [
-    "CLIENT_TOKEN_KEY", "DEFAULT_BASE_URL", "Transport", "TransportOptions", "new_client_token",
+    "CLIENT_TOKEN_KEY", "DEFAULT_BASE_URL", "IDEMPOTENCY_HEADER", "Transport", "TransportOptions",
+    "new_client_token",
 ]
 
 DEFAULT_BASE_URL = "https://www.seedance2.ink"
@@ -46,6 +49,11 @@ RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 120.0
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_REDIRECTS = 3
+#: Sent with a create to a target that promised idempotency (``idempotent_create``).
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+#: Answers after which an idempotent create is sent again: the gateway's proxy or
+#: process failed between us and it, so its answer was lost.
+_LOST_ANSWER = frozenset({502, 503, 504})
 BODY_DEADLINE_S = 30.0
 _log = logging.getLogger("seedance_jupyter")
 
@@ -103,6 +111,7 @@ class TransportOptions(TypedDict, total=False):
     backoff: Backoff | None
     session: requests.Session | None
     create_wait_s: float
+    idempotent_create: bool
 
 
 class Transport:
@@ -125,6 +134,10 @@ class Transport:
         self.backoff = options.get("backoff") or Backoff()
         #: Most seconds a create waits in all for a slot on 429 before it gives up.
         self.create_wait_s = options.get("create_wait_s", 30.0)
+        #: The target promises that a create repeated with the same ``Idempotency-Key``
+        #: answers the same job (the team gateway): only then is a create whose answer
+        #: was lost sent again, with the same key.
+        self.idempotent_create = options.get("idempotent_create", False)
         self._session = options.get("session") or requests.Session()
         # A redirect loop must not multiply requests: a few hops, then an error.
         self._session.max_redirects = MAX_REDIRECTS
@@ -160,13 +173,15 @@ class Transport:
         stays within :attr:`create_wait_s`; ``on_wait(seconds)`` says each pause.
         """
         waited = 0.0
+        headers = {IDEMPOTENCY_HEADER: token} if self.idempotent_create else None
         for attempt in range(self.max_retries + 1):
             try:
-                response = self._send("POST", path, body, auth=True)
+                response = self._send("POST", path, body, auth=True, headers=headers)
             except KeyboardInterrupt:
                 raise _interrupted(token) from None
             except requests.RequestException as exc:
-                if _nothing_sent(exc) and attempt < self.max_retries:
+                resend = _nothing_sent(exc) or self.idempotent_create
+                if resend and attempt < self.max_retries:
                     time.sleep(self.backoff.delay(attempt))
                     continue
                 if _nothing_sent(exc):
@@ -175,6 +190,11 @@ class Transport:
                     messages.AMBIGUOUS_SUBMIT.format(detail=_describe(exc), token=token),
                     client_token=token,
                 ) from None
+            if (self.idempotent_create and response.status_code in _LOST_ANSWER
+                    and attempt < self.max_retries):
+                response.close()
+                time.sleep(self.backoff.delay(attempt))
+                continue
             if response.status_code == 429:
                 delay = self.backoff.delay(attempt, _retry_after(response))
                 response.close()
@@ -223,7 +243,8 @@ class Transport:
         raise last
 
     def _send(
-        self, method: str, path: str, body: dict[str, Any] | None, *, auth: bool
+        self, method: str, path: str, body: dict[str, Any] | None, *, auth: bool,
+        headers: dict[str, str] | None = None,
     ) -> requests.Response:
         if auth and self._key_problem is not None:
             raise UnauthorizedError(self._key_problem, code="unauthorized")
@@ -234,7 +255,7 @@ class Transport:
         response = self._session.request(
             method, url, json=body, timeout=self.timeout, stream=True,
             auth=self._auth if auth else None,
-            headers={"Accept": "application/json"},
+            headers={"Accept": "application/json", **(headers or {})},
         )
         _log.debug(
             "%s %s -> %s in %.3fs", method, path, response.status_code,

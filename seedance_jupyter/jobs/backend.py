@@ -20,13 +20,22 @@ from ..paths import seedance_home
 if TYPE_CHECKING:
     from .client import Client
 
-__all__ = ["EMBEDDED_KEY", "Backend", "backend_key_from_env", "resolve_backend"]
+__all__ = [
+    "EMBEDDED_KEY", "GATEWAY_URL_ENV", "TEAM_LABEL", "Backend", "backend_key_from_env",
+    "resolve_backend",
+]
 
 EMBEDDED_KEY = "emulator:embedded"
+GATEWAY_URL_ENV = "SEEDANCE_GATEWAY_URL"
+#: What cards, the form and the status bar call the team gateway.
+TEAM_LABEL = "team"
 
 
 def backend_key_from_env() -> str:
     """The ledger's name for the backend the environment points at, without starting it."""
+    gateway = os.environ.get(GATEWAY_URL_ENV)
+    if gateway:
+        return gateway.rstrip("/")
     base_url = os.environ.get("SEEDANCE_BASE_URL")
     if base_url:
         return base_url.rstrip("/")
@@ -56,6 +65,11 @@ def resolve_backend() -> Backend:
     from .client import Client
 
     key = backend_key_from_env()
+    if os.environ.get(GATEWAY_URL_ENV):
+        # The hub token only ever goes to the gateway's URL (redirects drop it).
+        client = Client(api_key=os.environ.get("JUPYTERHUB_API_TOKEN", ""), base_url=key,
+                        idempotent_create=True)
+        return Backend(client, key, TEAM_LABEL, False)
     if key != EMBEDDED_KEY:
         client = Client()
         host = urlsplit(client.base_url).netloc or client.base_url

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .. import messages
 from ..errors import BudgetExceededError
 from .ledger import Spent
 from .settings import ServiceSettings
 
-__all__ = ["Budget", "local_midnight", "month_start"]
+__all__ = ["Budget", "Limit", "local_midnight", "month_start"]
+
+#: One ledger budget: its limit (read at each use; None: no limit), the refusal's
+#: wording, and the :class:`Spent` field it is counted against.
+Limit = tuple[Callable[[], "float | None"], str, str]
 
 
 def local_midnight(now: float | None = None) -> float:
@@ -30,8 +34,16 @@ class Budget:
     """Money this process has committed, checked against limits read at each call
     (from the settings, so a ``%config`` change applies to the very next submission)."""
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: ServiceSettings, limits: Sequence[Limit] | None = None) -> None:
+        """``limits``: the ledger budgets and their wording (default: the kernel's three,
+        named by their ``%config`` settings); a gateway words its own."""
         self._settings = settings
+        self._limits = list(limits) if limits is not None else [
+            (lambda: settings.daily_budget_usd, messages.BUDGET_DAILY, "user_today"),
+            (lambda: settings.team_daily_budget_usd, messages.BUDGET_TEAM_DAILY, "team_today"),
+            (lambda: settings.team_monthly_budget_usd, messages.BUDGET_TEAM_MONTHLY,
+             "team_month"),
+        ]
         self.spent_usd = 0.0
         self.lock = threading.Lock()
 
@@ -63,11 +75,7 @@ class Budget:
     def ledger_check(self, usd: float) -> Callable[[Spent], None] | None:
         """A check for the ledger's claim transaction, given what is already spent:
         this user's day, the team's day and the team's month. None: no such budget."""
-        limits = [
-            (self._settings.daily_budget_usd, messages.BUDGET_DAILY, "user_today"),
-            (self._settings.team_daily_budget_usd, messages.BUDGET_TEAM_DAILY, "team_today"),
-            (self._settings.team_monthly_budget_usd, messages.BUDGET_TEAM_MONTHLY, "team_month"),
-        ]
+        limits = [(limit(), message, field) for limit, message, field in self._limits]
         limits = [limit for limit in limits if limit[0] is not None]
         if not limits:
             return None
@@ -86,5 +94,6 @@ class Budget:
 
     @property
     def needs_month(self) -> bool:
-        """Whether a claim must sum this month's spend (a team monthly budget is set)."""
-        return self._settings.team_monthly_budget_usd is not None
+        """Whether a claim must sum this month's spend (a monthly budget is set)."""
+        return any(limit() is not None for limit, _, field in self._limits
+                   if field.endswith("_month"))

@@ -64,9 +64,11 @@ class JobService:
         folder: Path | None = None,
         origin: str | None = None,
         lease: bool = True,
+        budget: Budget | None = None,
     ) -> None:
         """``lease``: poll a job only while holding its ledger lease, so across all
-        kernels and the server exactly one process polls (and downloads) each job."""
+        kernels and the server exactly one process polls (and downloads) each job.
+        ``budget``: the budgets and their wording (default: the settings' own)."""
         self.settings = settings
         self.backend = backend or resolve_backend()
         self.ledger = ledger or Ledger(settings.db_url or None)
@@ -75,7 +77,7 @@ class JobService:
         #: Where this service's jobs come from, as the ledger records it: the notebook's
         #: path when Jupyter names one, else the folder. Re-use is scoped to it.
         self.origin = os.path.realpath(origin or notebook_file() or self.folder)
-        self.budget = Budget(settings)
+        self.budget = budget or Budget(settings)
         self.leases = Leases(self.ledger, self.backend.key, settings) if lease else None
         self.submitter = Submitter(self.ledger, self.backend, self.budget,
                                    self.leases.owner if self.leases else owner_name())
@@ -160,15 +162,18 @@ class JobService:
         download: bool = True,
         announce: Callable[[str], None] | None = None,
         hint: str = messages.NEW_JOB_HINT,
+        token: str | None = None,
     ) -> Submission:
         """Re-attach to an identical job, or claim, price and POST a new one exactly once.
 
         ``hint``: how the caller's user asks for a fresh paid job instead of a re-attach.
+        ``token``: the client token to claim under (default: a new random one).
         """
         usd = self.estimate(request)
         sent = self.submitter.send(
             request, usd, reuse=not force_new, announce=announce, notebook=self.origin,
             reuse_from=None if self.settings.reuse_across_notebooks else self.origin,
+            token=token,
         )
         if isinstance(sent, JobRecord):
             if sent.status == "rejected":

@@ -77,12 +77,15 @@ class Submitter:
         notebook: str,
         reuse_from: str | None,
         announce: Callable[[str], None] | None,
+        token: str | None = None,
     ) -> JobRecord | Sent:
         """The identical job's settled row to re-attach to, or a new job POSTed once.
 
         ``reuse_from``: re-attach only to a job recorded from that notebook (None: any).
+        ``token``: the client token to claim under (a gateway derives it from its
+        caller's ``Idempotency-Key``; the ledger's unique index refuses a second claim).
         """
-        token = new_client_token()
+        token = token or new_client_token()
         with self.budget.lock:
             claim = self.ledger.claim(
                 client_token=token, backend=self.backend.key, request=request,

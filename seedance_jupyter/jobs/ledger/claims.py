@@ -24,11 +24,13 @@ _SPENT_SINCE = (
 @dataclass(frozen=True)
 class Spent:
     """What the claim's budget checks see (estimated USD, pending rows included):
-    this user's today, and the whole team's today and this month."""
+    this user's today, the whole team's today and this month, and this user's month
+    (0 unless a month was asked for)."""
 
     user_today: float
     team_today: float
     team_month: float
+    user_month: float = 0.0
 
 
 class Claims(LedgerBase):
@@ -113,8 +115,10 @@ class Claims(LedgerBase):
                                              "user": user, "rate": rate}).scalar_one()
             return float(value)
 
-        month = total(month_start, None) if month_start is not None else 0.0
-        return Spent(total(day_start, self.user), total(day_start, None), month)
+        if month_start is None:
+            return Spent(total(day_start, self.user), total(day_start, None), 0.0)
+        return Spent(total(day_start, self.user), total(day_start, None),
+                     total(month_start, None), total(month_start, self.user))
 
     def _insert_pending(
         self,
