@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +34,7 @@ from .service import GatewayConfig, GatewayService
 __all__ = ["SeedanceGateway", "main"]
 
 
-def _budget(name: str, scope: str) -> Float[float | None, float | None]:
+def _budget(name: str, scope: str) -> Float[int | None, int | float | None]:
     return Float(None, allow_none=True, help=(
         f"Most USD {scope}, counted from the ledger (charges; estimates until the service "
         "answers); a create that would pass it is answered 402 insufficient_credits naming "
@@ -142,8 +143,11 @@ class SeedanceGateway(Application):
         from .admin import admin_routes
 
         routes += admin_routes(self.prefix, service, frozenset(self.admin_users))
+        # The admin page's login cookie: a new secret per start (a restart asks the
+        # browser to log in again through the Hub, which is silent while the Hub's own
+        # session lasts).
         return web.Application(routes, default_handler_class=NotFoundHandler,
-                               default_handler_args=args)
+                               default_handler_args=args, cookie_secret=secrets.token_bytes(32))
 
     def start(self) -> None:
         asyncio.run(self._serve())
