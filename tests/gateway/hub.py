@@ -115,7 +115,7 @@ class Hub:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.gateway = f"{self.url}/services/seedance/"
-        gateway_config = folder / "gateway_config.py"
+        gateway_config = self.gateway_config = folder / "gateway_config.py"
         lines = [f"c.SeedanceGateway.{name} = {value!r}" for name, value in {
             "db_url": db_url, "public_url": self.gateway, "webhook_secret": WEBHOOK_SECRET,
             **gateway_settings}.items()]
@@ -159,7 +159,8 @@ class Hub:
         if self.proc.poll() is not None:
             raise AssertionError(f"the Hub exited: see {self.log.name}")
         try:
-            answer = requests.get(self.gateway + "api/open/v1/models", timeout=5)
+            answer = requests.get(self.gateway + "api/open/v1/video/generations/req_0",
+                                  timeout=5)
         except requests.RequestException:
             return False
         return answer.status_code == 401  # the gateway itself, asking for a token
@@ -191,17 +192,18 @@ class Hub:
                                 headers=sent, timeout=90)
 
     def gateway_pids(self) -> list[int]:
-        """The gateway processes running now (children of the Hub)."""
+        """The gateway processes of this Hub running now (the Hub starts them in their
+        own session, so they are found by their config file)."""
         found = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
             try:
                 cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-                group = os.getpgid(int(entry.name))
             except OSError:
                 continue
-            if b"seedance_jupyter.gateway" in cmdline and group == self.proc.pid:
+            if b"seedance_jupyter.gateway" in cmdline and (
+                    str(self.gateway_config).encode() in cmdline):
                 found.append(int(entry.name))
         return found
 
@@ -211,4 +213,6 @@ class Hub:
             self.proc.wait(30)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(self.proc.pid, signal.SIGKILL)
+        for pid in self.gateway_pids():  # the Hub stops them; never leave one behind
+            os.kill(pid, signal.SIGKILL)
         self.log.close()
