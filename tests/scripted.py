@@ -40,6 +40,7 @@ class Seen:
     path: str
     body: Any
     authorization: str | None
+    headers: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 Script = Callable[[Seen], Answer]
@@ -92,7 +93,8 @@ class ScriptedServer:
                     body = json.loads(raw) if raw else None
                 except ValueError:
                     body = raw
-                seen = Seen(self.command, self.path, body, self.headers.get("Authorization"))
+                seen = Seen(self.command, self.path, body, self.headers.get("Authorization"),
+                            dict(self.headers.items()))
                 with server._lock:
                     server.seen.append(seen)
                 answer = server._route(seen)
