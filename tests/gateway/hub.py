@@ -127,7 +127,7 @@ class Hub:
             "name": "seedance", "url": f"http://127.0.0.1:{free_port()}",
             "command": [sys.executable, "-m", "seedance_jupyter.gateway",
                         "--config", str(gateway_config)],
-            "environment": environment,
+            "environment": environment, "oauth_no_confirm": True,
         }
         config = folder / "jupyterhub_config.py"
         config.write_text("\n".join([
@@ -135,7 +135,7 @@ class Hub:
             f"c.JupyterHub.hub_port = {free_port()}",
             f"c.ConfigurableHTTPProxy.command = [{str(PROXY)!r}]",
             f"c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:{free_port()}'",
-            "c.JupyterHub.authenticator_class = 'dummy'",
+            "c.JupyterHub.authenticator_class = 'dummy'; c.Authenticator.allow_all = True",
             f"c.JupyterHub.db_url = 'sqlite:///{folder}/hub.sqlite'",
             f"c.JupyterHub.cookie_secret_file = '{folder}/cookie_secret'",
             f"c.JupyterHub.services = [{{'name': 'test-admin', 'api_token': {ADMIN_TOKEN!r}}},"

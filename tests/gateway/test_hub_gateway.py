@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.gateway.hub import TEAM_KEY, Hub, Upstream, wait_for
 from tests.kernel_harness import Kernel, display_ids
@@ -213,6 +214,32 @@ def test_a_kernel_with_only_the_gateway_url_and_a_hub_token_makes_and_finishes_a
         kernel.shutdown()
 
 
+def _browser(hub: Hub, user: str) -> requests.Session:
+    """A browser session logged in to the Hub (DummyAuthenticator) as ``user``."""
+    session = requests.Session()
+    session.get(f"{hub.url}/hub/login", timeout=30)
+    session.post(f"{hub.url}/hub/login", timeout=30, data={
+        "username": user, "password": "any", "_xsrf": session.cookies.get("_xsrf", "")})
+    return session
+
+
+def test_the_admin_page_shows_an_admin_every_users_jobs(hub: Hub) -> None:
+    mine = create(hub, "kate")["requestId"]
+    page = _browser(hub, "boss").get(hub.gateway, timeout=60)
+    assert page.status_code == 200
+    assert mine in page.text and "kate" in page.text
+    assert ">team<" in page.text
+
+
+def test_the_admin_page_shows_a_user_only_their_own_jobs(hub: Hub) -> None:
+    theirs = create(hub, "kate")["requestId"]
+    mine = create(hub, "liam")["requestId"]
+    page = _browser(hub, "liam").get(hub.gateway, timeout=60)
+    assert page.status_code == 200
+    assert mine in page.text
+    assert theirs not in page.text
+
+
 # Last: it spends what is left of the team's day.
 def test_the_teams_daily_budget_refuses_with_402_naming_it_and_sends_nothing(
         hub: Hub, upstream: Upstream) -> None:
@@ -243,3 +270,4 @@ def _finish_when_posted(upstream: Upstream, before: int) -> threading.Thread:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
+

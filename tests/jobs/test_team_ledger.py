@@ -102,7 +102,7 @@ def test_spend_and_jobs_filter_by_user(ledger_url: str) -> None:
         per_user = {r.user_name: r.credits for r in ana.spend(per_user=True)}
         assert per_user == {"ana": 10, "ben": 40}
         spent = ana.spent("live", day_start=0.0, month_start=0.0)
-        assert spent == Spent(user_today=0.5, team_today=2.5, team_month=2.5)
+        assert spent == Spent(user_today=0.5, team_today=2.5, team_month=2.5, user_month=0.5)
 
 
 def test_a_team_budget_refusal_names_it_and_what_is_left(ledger_url: str) -> None:
