@@ -10,8 +10,10 @@ has its ``src`` on the tag itself, because JupyterLab's sanitizer removes
 
 from __future__ import annotations
 
+import os
 from urllib.parse import unquote, urlsplit
 
+from ..jobs.backend import GATEWAY_URL_ENV, TEAM_LABEL, backend_key_from_env
 from ..jobs.summary import JobSummary
 from ..messages import (
     CARD_BACKEND,
@@ -318,9 +320,11 @@ def _is_inline_jpeg(uri: str | None) -> bool:
 
 
 def _backend(summary: JobSummary) -> str:
-    """The backend as people read it: ``emulator`` or the service's host."""
+    """The backend as people read it: ``emulator``, ``team`` (the gateway) or the host."""
     if summary.backend.startswith("emulator:"):
         return "emulator"
+    if summary.backend == backend_key_from_env() and os.environ.get(GATEWAY_URL_ENV):
+        return TEAM_LABEL
     host = urlsplit(summary.backend).netloc or summary.backend
     return f"emulator at {host}" if summary.is_emulator else host
 

@@ -208,6 +208,7 @@ def test_a_kernel_with_only_the_gateway_url_and_a_hub_token_makes_and_finishes_a
         kernel.wait_for(lambda _: "seedance-status-succeeded" in shown(), 60)
         assert "seedance-status-succeeded" in shown(), cell.text()
         assert upstream.posts() == before + 1
+        assert "backend: team" in shown()
         hub_token = env["JUPYTERHUB_API_TOKEN"]
         assert all(hub_token not in (seen.authorization or "") for seen in upstream.server.seen)
     finally:
