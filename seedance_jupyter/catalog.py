@@ -24,6 +24,7 @@ from .errors import MalformedResponseError, ValidationError
 __all__ = [
     "ASPECT_RATIOS",
     "DOCUMENTED_MODELS",
+    "MAX_MEDIA_URLS",
     "MEDIA_EXTENSIONS",
     "RESOLUTIONS",
     "Catalog",
@@ -172,6 +173,9 @@ class GenerationRequest:
     resolution: str | None = None
     webhook_url: str | None = None
     metadata: Mapping[str, Any] | None = field(default=None, hash=False)
+    #: Per reference, what the ledger keeps about it: ``name``, ``kind``, ``sha256``
+    #: (None for a URL the user gave) and ``where`` it was published. Never sent.
+    media_refs: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
 
     def to_body(self) -> dict[str, Any]:
         """The JSON body of ``POST /video/generations`` (absent fields left out)."""
@@ -203,9 +207,18 @@ class GenerationRequest:
         return replace(self, metadata={**(self.metadata or {}), **extra})
 
     def fingerprint(self, ignore_metadata_keys: Iterable[str] = ()) -> str:
-        """A stable hash of the normalised request, for re-run detection."""
+        """A stable hash of the normalised request, for re-run detection.
+
+        Published media counts by its content hash, not its URL: a presigned URL
+        differs on every publish, and the same URL may serve changed bytes.
+        """
         body = self.to_body()
         body["prompt"] = " ".join(self.prompt.split())
+        if self.media_refs:
+            body["mediaUrls"] = [
+                f"sha256:{ref['sha256']}" if ref.get("sha256") else url
+                for url, ref in zip(self.media_urls, self.media_refs, strict=True)
+            ]
         if "metadata" in body:
             skip = set(ignore_metadata_keys)
             body["metadata"] = {k: v for k, v in body["metadata"].items() if k not in skip}

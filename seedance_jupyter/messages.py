@@ -271,3 +271,41 @@ SERVER_WEBHOOK_BAD_BODY = "Webhook refused: the body is not a job status ({detai
 SERVER_WEBHOOK_OTHER_JOB = (
     "Webhook refused: it is about job {sent}, but this client token belongs to job {ours}."
 )
+
+# Reference media (``--media``, ``media=``): each refusal is one INVALID_FIELD line
+# whose field is ``media`` and whose value names the reference as the user gave it.
+MEDIA_KINDS_ALLOWED = (
+    "PNG, JPEG, WebP, GIF or BMP images, MP4 or MOV videos, MP3 or WAV audio"
+)
+ALLOWED_MEDIA_INPUT = (
+    "give an https:// URL, a file path, a PIL image, a NumPy HxWx3 or HxWx4 uint8 array, "
+    "bytes, a finished job or last-frame:REQUEST_ID"
+)
+ALLOWED_MEDIA_MISSING = "no such file (paths are relative to the notebook's folder {folder})"
+ALLOWED_MEDIA_CONTENT = "its content is not one of " + MEDIA_KINDS_ALLOWED
+ALLOWED_MEDIA_EMPTY = "it is empty; " + ALLOWED_MEDIA_CONTENT
+ALLOWED_MEDIA_ARRAY = "an array must be HxWx3 (RGB) or HxWx4 (RGBA) uint8 with H, W > 0"
+ALLOWED_MEDIA_TOO_BIG = (
+    "it is {size_mb:.1f} MB; {kind} references may be at most {limit_mb:g} MB "
+    "(the media_max_{kind}_mb setting)"
+)
+ALLOWED_MEDIA_REFERENCES = "give at most {maximum} references (images, videos and audio together)"
+ALLOWED_MEDIA_UNREACHABLE = (
+    "the service cannot fetch it ({why}); give the file itself (its path, or the image) "
+    "and it is published through media_store or the Jupyter server's public_url"
+)
+MEDIA_WHY_LOCAL = "its host is this machine or a private network"
+MEDIA_WHY_JUPYTER = "it is this Jupyter server's own URL, which needs a login"
+ALLOWED_MEDIA_NO_STORE = (
+    "nothing can publish it for the service at {service}: set media_store "
+    "(env SEEDANCE_MEDIA_STORE, e.g. s3://bucket/prefix) with media_store_endpoint "
+    "(env SEEDANCE_MEDIA_ENDPOINT) for R2/MinIO, or the Jupyter server's public_url"
+)
+ALLOWED_MEDIA_JOB_UNFINISHED = (
+    "job {request_id} is {status}; only a succeeded job's video can be used"
+)
+ALLOWED_MEDIA_JOB_NO_VIDEO = "job {request_id}'s video could not be downloaded ({detail})"
+ALLOWED_MEDIA_NO_AV = "reading a frame needs PyAV: pip install 'seedance-jupyter[emulator]'"
+ALLOWED_MEDIA_STORE = "the media store {store} refused it ({detail})"
+MEDIA_S3_MISSING = "media_store {store} needs boto3: pip install 'seedance-jupyter[s3]'"
+ALLOWED_MEDIA_STORE_URI = "media_store must look like s3://bucket/prefix"

@@ -98,6 +98,9 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN lease_until REAL;
     CREATE INDEX jobs_updated_at ON jobs (updated_at);
     """,
+    # Per reference medium: its name, kind, content hash and where it was published
+    # (never its bytes), so a re-run is judged on content and a card can name it.
+    "ALTER TABLE jobs ADD COLUMN media_refs TEXT NOT NULL DEFAULT '[]';",
 )
 _SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -133,6 +136,7 @@ class JobRecord:
     last_running_at: float | None = None
     lease_owner: str | None = None
     lease_until: float | None = None
+    media_refs: tuple[dict[str, Any], ...] = field(default=(), hash=False)
 
     @property
     def is_terminal(self) -> bool:
@@ -145,12 +149,14 @@ class JobRecord:
             prompt=self.prompt, model=self.model, media_urls=self.media_urls,
             aspect_ratio=self.aspect_ratio, duration=self.duration,
             resolution=self.resolution, webhook_url=self.webhook_url, metadata=self.metadata,
+            media_refs=self.media_refs,
         )
 
     @classmethod
     def _from_row(cls, row: sqlite3.Row) -> JobRecord:
         values = dict(zip(row.keys(), row, strict=True))
         values["media_urls"] = tuple(json.loads(values["media_urls"]))
+        values["media_refs"] = tuple(json.loads(values["media_refs"]))
         if values["metadata"] is not None:
             values["metadata"] = json.loads(values["metadata"])
         return cls(**values)
@@ -414,6 +420,7 @@ class Ledger:
             "model": request.model, "prompt": request.prompt, "duration": request.duration,
             "aspect_ratio": request.aspect_ratio, "resolution": request.resolution,
             "media_urls": json.dumps(list(request.media_urls)),
+            "media_refs": json.dumps([dict(ref) for ref in request.media_refs]),
             "webhook_url": request.webhook_url,
             "metadata": json.dumps(metadata) if metadata is not None else None,
             "fingerprint": fingerprint, "estimated_usd": float(estimated_usd),

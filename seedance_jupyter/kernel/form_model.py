@@ -118,7 +118,7 @@ class RequestDraft(HasTraits):
             session.prepare(
                 _PROBE_PROMPT, model=info.id, media_urls=media_urls if too_many else (),
                 **{name: explicit[name] if explicit[name] is not None else chosen[name]
-                   for name in chosen},
+                   for name in chosen},  # type: ignore[arg-type]
             )
         metadata_text = ""
         if metadata is not None:

@@ -14,7 +14,7 @@ import shlex
 import string
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from .session import KernelSession
     from .tables import Table
 
-__all__ = ["CellArgs", "SeedanceMagics", "interpolate", "load", "loaded_magics", "unload"]
+__all__ = [
+    "CellArgs", "SeedanceMagics", "interpolate", "load", "loaded_magics", "media_values", "unload",
+]
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,22 @@ def interpolate(template: str, namespace: Mapping[str, Any]) -> str:
         raise
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         raise UsageError(messages.BAD_PLACEHOLDER.format(field=str(exc))) from None
+
+
+def media_values(tokens: Iterable[str], namespace: Mapping[str, Any]) -> list[object]:
+    """``--media`` tokens: ``{name}`` alone is the variable itself (an image, an array,
+    a job, or a list of them); any other text has its ``{name}`` filled in."""
+    values: list[object] = []
+    for token in tokens:
+        name = token[1:-1] if token.startswith("{") and token.endswith("}") else None
+        if name is not None and name.isidentifier():
+            if name not in namespace:
+                raise UsageError(messages.UNDEFINED_VARIABLE.format(name=name))
+            value = namespace[name]
+            values.extend(value if isinstance(value, (list, tuple)) else [value])
+        else:
+            values.append(interpolate(token, namespace))
+    return values
 
 
 def parse_metadata(text: str | None) -> Mapping[str, Any] | None:
@@ -154,8 +172,11 @@ class SeedanceMagics(Magics, SeedanceSettings):
     @argument("-d", "--duration", type=int, help=_DURATION_HELP)
     @argument("-a", "--aspect-ratio", dest="aspect_ratio", help=_RATIO_HELP)
     @argument("-r", "--resolution", help=_RESOLUTION_HELP)
-    @argument("--media", nargs="+", action="extend", default=[], metavar="URL",
-              help="Up to 5 reference image/video/audio URLs (image-to-video). "
+    @argument("--media", nargs="+", action="extend", default=[], metavar="REF",
+              help="Up to 5 references (image-to-video): https URLs, file paths relative "
+              "to the notebook's folder, last-frame:REQUEST_ID, or {name} of a variable "
+              "holding a path, PIL image, NumPy uint8 array, bytes or finished job. Local "
+              "media is published through media_store (or the server's public_url). "
               "Default: none (text-to-video).")
     @argument("--webhook", help="URL that receives the final result. Default: none.")
     @argument("--metadata", help="A JSON object stored with the request. Default: none.")
@@ -204,12 +225,13 @@ class SeedanceMagics(Magics, SeedanceSettings):
         )
 
     def _run_cell(self, args: CellArgs, cell: str) -> Job | None:
-        prompt = interpolate(cell.strip(), self.shell.user_ns if self.shell else {})
+        namespace = self.shell.user_ns if self.shell else {}
+        prompt = interpolate(cell.strip(), namespace)
         session = self.session
         request = session.prepare(
             prompt, model=args.model, duration=args.duration, aspect_ratio=args.aspect_ratio,
-            resolution=args.resolution, media_urls=args.media, webhook_url=args.webhook,
-            metadata=args.metadata,
+            resolution=args.resolution, media=media_values(args.media, namespace),
+            webhook_url=args.webhook, metadata=args.metadata,
         )
         submission = session.submit(
             request, force_new=args.new, download=args.download and self.download,
