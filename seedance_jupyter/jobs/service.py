@@ -143,8 +143,10 @@ class JobService:
             "aspect_ratio": self.settings.default_aspect_ratio,
         }
         values.update({k: v for k, v in fields.items() if v is not None})
-        items = [*(values.pop("media_urls", None) or ()), *media]  # type: ignore[misc]
+        # ``media_urls`` are URLs, checked as the catalogue checks them; ``media`` is anything.
         request = self.backend.client.prepare(prompt, **values)  # type: ignore[arg-type]
+        items = [*request.media_urls, *media]
+        values.pop("media_urls", None)
         if not items:
             return request
         urls, refs = self.references.resolve(items)
