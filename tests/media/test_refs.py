@@ -1,4 +1,4 @@
-"""What a user holds becomes checked media; anything else is refused in one line, sending nothing."""
+"""What a user holds becomes checked media; anything else is one refusal line, sending nothing."""
 
 from __future__ import annotations
 
