@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .. import messages
@@ -192,6 +192,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
               help="Keep only the output URL (it expires); do not download the video. "
               "Default: off (SeedanceMagics.download).")
     @argument("-o", "--output", metavar="NAME", help="Also store the job in variable NAME.")
+    @no_var_expand  # {name} in --media is the object itself, not its str(): see media_values
     @line_cell_magic
     def seedance(self, line: str, cell: str | None = None) -> Any:
         """Generate a video with Seedance; the cell body is the prompt.
