@@ -174,6 +174,7 @@ CARD_VIDEO_TOO_BIG = (
 )
 CARD_DOWNLOAD = "Download video"
 CARD_MEDIA = "media"
+CARD_MEDIA_ITEM = "[{kind} {name}]"
 CARD_NOT_LINKED = "{url} (not linked: only http(s) URLs and relative paths are)"
 TEXT_SUMMARY = "Seedance job {request_id}: {status}{emulator}"
 TEXT_EMULATOR = " (emulator)"

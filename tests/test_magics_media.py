@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -24,13 +23,13 @@ FLAGS = "-d 4 -r 480p --wait"
 
 
 @pytest.fixture
-def run(shell: InteractiveShell) -> Iterator[object]:  # noqa: F811
+def run(shell: InteractiveShell) -> object:  # noqa: F811
     def cell(line: str, prompt: str = "a slow push-in") -> Job:
         job = shell.run_cell_magic("seedance", line, prompt)
         assert isinstance(job, Job)
         return job
 
-    yield cell
+    return cell
 
 
 def last_frame(path: Path) -> np.ndarray:
@@ -87,3 +86,20 @@ def test_a_text_file_named_png_is_refused_before_anything_is_sent(
     with pytest.raises(ValidationError, match=r"^media: 'notes.png' is not allowed; "):
         shell.run_cell_magic("seedance", "--media notes.png", "a kite")
     assert creates(emulator) == 0
+
+
+def test_the_card_shows_a_small_inline_thumbnail_of_an_image_reference(
+    run, shell: InteractiveShell  # noqa: F811
+) -> None:
+    from seedance_jupyter.kernel.card_render import header_html
+
+    from .test_magics import magics
+
+    shell.user_ns["picture"] = Image.fromarray(pixels(5, size=(360, 640)))
+    job = run(f"{FLAGS} --media {{picture}}")
+    summary = magics(shell).session.summary(job)
+    thumb = summary.media_refs[0]["thumbnail"]
+    assert thumb.startswith("data:image/jpeg;base64,") and len(thumb) < 12_000
+    html = header_html(summary)
+    assert f'src="{thumb}"' in html and 'alt="PIL image 640x360"' in html
+    assert job.request.media_urls[0] not in html  # the short-lived published URL is not saved

@@ -19,6 +19,7 @@ from ..media.frames import last_frame_png
 from ..media.reach import check_reachable
 from ..media.refs import JobMedia, Limits, Media, from_bytes, load_all, refuse
 from ..media.stores import MediaStore, StoreSettings, choose_store
+from ..media.thumbs import THUMB_MAX_SIDE, thumbs_folder
 from .handle import Job
 
 __all__ = ["MediaSettings", "References", "as_reference", "video_of"]
@@ -106,6 +107,8 @@ class References:
                 continue
             store = store or self._store(item)
             urls.append(store.publish(item))
+            if item.kind == "image":
+                _save_thumbnail(item)
             refs.append({"name": item.name, "kind": item.kind, "sha256": item.sha256,
                          "where": store.where})
         return tuple(urls), tuple(refs)
@@ -121,3 +124,19 @@ class References:
             raise refuse(first.name, messages.ALLOWED_MEDIA_NO_STORE.format(
                 service=self.service_label))
         return store
+
+
+def _save_thumbnail(media: Media) -> None:
+    """A small JPEG of an image reference for cards, by content hash (once; needs PyAV)."""
+    from .poster import poster_data_uri
+
+    target = thumbs_folder() / f"{media.sha256}.txt"
+    if target.exists():
+        return
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="seedance-thumb-") as folder:
+        source = Path(folder) / media.key
+        source.write_bytes(media.data)
+        uri = poster_data_uri(source, THUMB_MAX_SIDE)
+    if uri is not None:
+        target.write_text(uri, encoding="ascii")

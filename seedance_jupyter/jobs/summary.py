@@ -12,6 +12,7 @@ from typing import Any
 
 from ..api.types import JobError, JobState
 from ..catalog import is_loopback_url
+from ..media.thumbs import thumbnail
 from ..status import label
 from .backend import EMBEDDED_KEY
 from .ledger import JobRecord
@@ -45,6 +46,9 @@ class JobSummary:
     error: JobError | None
     notice: str | None = None
     poster_data_uri: str | None = None
+    #: Per reference: ``name``, ``kind``, ``sha256``, ``where`` (from the ledger) and
+    #: ``thumbnail``, a small ``data:`` JPEG of an image made on this machine, or None.
+    media_refs: tuple[dict[str, Any], ...] = ()
 
     @property
     def status_label(self) -> str:
@@ -90,6 +94,9 @@ class JobSummary:
             local_path=record.local_path,
             output_url=record.output_url,
             error=error,
+            media_refs=tuple(
+                {**ref, "thumbnail": thumbnail(ref.get("sha256"))} for ref in record.media_refs
+            ),
         )
 
     def with_state(self, state: JobState) -> JobSummary:
@@ -133,6 +140,7 @@ class JobSummary:
             "localPath": self.local_path,
             "outputUrl": self.output_url,
             "posterDataUri": self.poster_data_uri,
+            "mediaRefs": [dict(ref) for ref in self.media_refs],
             "error": self.error.to_json() if self.error else None,
             "notice": self.notice,
         }
