@@ -74,3 +74,4 @@ class Settings:
     media_max_image_mb: float = 30.0
     media_max_video_mb: float = 200.0
     media_max_audio_mb: float = 50.0
+    credits_per_usd: float = 80.0
