@@ -168,3 +168,10 @@ def test_client_submit_takes_the_same_media(s3_bucket: S3Bucket,
     finally:
         client.close()
         server.close()
+
+
+def test_local_media_is_estimated_at_the_image_to_video_price(make) -> None:
+    _server, service = make()
+    with_media = service.estimate(service.prepare("a kite", media=[png(10)]))
+    text_only = service.estimate(service.prepare("a kite"))
+    assert with_media == pytest.approx(text_only * 1.6)
