@@ -228,6 +228,7 @@ FORM_MEDIA_HEADING = (
     "Reference media: up to {maximum} image, video or audio URLs (none for text-to-video)"
 )
 FORM_MEDIA_LABEL = "Media {number}"
+FORM_MEDIA_PICK = "or a file"
 FORM_MEDIA_PLACEHOLDER = "https://example.com/reference.png"
 FORM_MEDIA_ALT = "Reference image {number}"
 FORM_ADVANCED = "Advanced"

@@ -77,6 +77,7 @@ from ..messages import (
 )
 from ..status import FINAL
 from .card import WIDGET_MIME, widget_view
+from .form_media import MediaPicker
 from .form_model import RequestDraft
 from .keyboard import FormKeys
 from .markup import NO_MATH, esc, root
@@ -270,6 +271,7 @@ class SeedanceForm:
         self.media_kinds: list[Any] = []
         self.media_thumbs: list[Any] = []
         self.media_rows: list[Any] = []
+        self.picker = MediaPicker(MAX_MEDIA_URLS)
         for index in range(MAX_MEDIA_URLS):
             url = ipywidgets.Text(
                 description=FORM_MEDIA_LABEL.format(number=index + 1),
@@ -283,7 +285,9 @@ class SeedanceForm:
             self.media.append(url)
             self.media_kinds.append(kind)
             self.media_thumbs.append(thumb)
-            self.media_rows.append(ipywidgets.VBox([url, kind, thumb]))
+            self.media_rows.append(ipywidgets.VBox([
+                ipywidgets.HBox([url, self.picker.widgets[index]]), kind, thumb,
+            ]))
 
         self.webhook_url = ipywidgets.Text(
             description=FORM_WEBHOOK_LABEL, placeholder=FORM_WEBHOOK_PLACEHOLDER,
@@ -451,6 +455,7 @@ class SeedanceForm:
     def _submit(self, request: GenerationRequest, fresh: bool) -> None:
         """Runs on the worker thread: widget trait changes only."""
         try:
+            request = self.picker.publish(self._session, request)
             submission = self._session.submit(
                 request, force_new=fresh, announce=self._say, hint=FORM_NEW_JOB_HINT
             )

@@ -24,11 +24,20 @@ __all__ = [
     "JobMedia",
     "Limits",
     "Media",
+    "Named",
     "from_bytes",
     "load",
     "load_all",
     "refuse",
 ]
+
+@dataclass(frozen=True)
+class Named:
+    """Bytes with the name the user knows them by (a file picked in a form)."""
+
+    name: str
+    data: bytes = field(repr=False)
+
 
 #: ``--media last-frame:REQUEST_ID``: the last frame of an earlier job's video.
 LAST_FRAME_PREFIX = "last-frame:"
@@ -100,6 +109,8 @@ def load(value: object, *, folder: Path, limits: Limits) -> Media | str | JobMed
     """One reference: a URL stays a string, an earlier job stays a :class:`JobMedia`."""
     if isinstance(value, JobMedia):
         return value
+    if isinstance(value, Named):
+        return from_bytes(value.name, value.data, limits)
     if isinstance(value, str) and value.startswith(LAST_FRAME_PREFIX):
         request_id = value[len(LAST_FRAME_PREFIX):].strip()
         if not request_id:
