@@ -103,3 +103,14 @@ def test_the_card_shows_a_small_inline_thumbnail_of_an_image_reference(
     html = header_html(summary)
     assert f'src="{thumb}"' in html and 'alt="PIL image 640x360"' in html
     assert job.request.media_urls[0] not in html  # the short-lived published URL is not saved
+
+
+def test_a_finished_job_variable_is_its_video(
+    run, shell: InteractiveShell, tmp_path: Path  # noqa: F811
+) -> None:
+    first = run(f"{FLAGS} -o take")
+    assert first.local_path is not None
+    video = (tmp_path / first.local_path).read_bytes()
+    job = run(f"{FLAGS} --media {{take}}", "the same motion, in snow")
+    [ref] = job.request.media_refs
+    assert (ref["kind"], ref["sha256"]) == ("video", hashlib.sha256(video).hexdigest())

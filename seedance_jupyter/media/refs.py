@@ -17,7 +17,7 @@ from .. import messages
 from ..catalog import MAX_MEDIA_URLS, MediaKind, invalid_field
 from ..errors import ValidationError
 from .encode import array_png, array_shape_ok, is_array, is_pil_image, pil_png
-from .kinds import sniff
+from .kinds import Sniffed, sniff
 
 __all__ = [
     "LAST_FRAME_PREFIX",
@@ -94,15 +94,21 @@ def from_bytes(name: str, data: bytes, limits: Limits) -> Media:
     """Media from raw content: refused when empty, of an unknown kind or too large."""
     if not data:
         raise refuse(name, messages.ALLOWED_MEDIA_EMPTY)
-    sniffed = sniff(data)
+    sniffed = _checked(name, data[:64], len(data), limits)
+    return Media(name, sniffed.kind, sniffed.extension, sniffed.content_type,
+                 hashlib.sha256(data).hexdigest(), data)
+
+
+def _checked(name: str, head: bytes, size: int, limits: Limits) -> Sniffed:
+    """The kind of content starting with ``head``, refused if unknown or over its limit."""
+    sniffed = sniff(head)
     if sniffed is None:
         raise refuse(name, messages.ALLOWED_MEDIA_CONTENT)
     limit = limits.of(sniffed.kind)
-    if len(data) > limit * 1e6:
+    if size > limit * 1e6:
         raise refuse(name, messages.ALLOWED_MEDIA_TOO_BIG.format(
-            size_mb=len(data) / 1e6, kind=sniffed.kind, limit_mb=limit))
-    return Media(name, sniffed.kind, sniffed.extension, sniffed.content_type,
-                 hashlib.sha256(data).hexdigest(), data)
+            size_mb=size / 1e6, kind=sniffed.kind, limit_mb=limit))
+    return sniffed
 
 
 def load(value: object, *, folder: Path, limits: Limits) -> Media | str | JobMedia:
@@ -153,6 +159,10 @@ def _from_path(text: str, folder: Path, limits: Limits) -> Media:
     if not path.is_absolute():
         path = folder / path
     try:
+        size = path.stat().st_size
+        if size > max(limits.image_mb, limits.video_mb, limits.audio_mb) * 1e6:
+            with path.open("rb") as handle:  # refused without reading it all
+                _checked(text, handle.read(64), size, limits)
         data = path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise refuse(text, messages.ALLOWED_MEDIA_MISSING.format(folder=folder)) from None

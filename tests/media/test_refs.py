@@ -151,3 +151,13 @@ def test_the_same_bytes_hash_the_same_and_changed_bytes_do_not() -> None:
     other = load(png(7), folder=Path(), limits=LIMITS)
     assert isinstance(first, Media) and isinstance(again, Media) and isinstance(other, Media)
     assert first.sha256 == again.sha256 != other.sha256
+
+
+def test_a_file_over_every_limit_is_refused_without_being_read_whole(tmp_path: Path) -> None:
+    big = tmp_path / "huge.png"
+    with big.open("wb") as handle:
+        handle.write(png(8))
+        handle.truncate(3_000_000)  # sparse: 3 MB that were never written
+    with pytest.raises(ValidationError) as caught:
+        load("huge.png", folder=tmp_path, limits=Limits(image_mb=1, video_mb=2, audio_mb=1))
+    assert "3.0 MB" in one_line_refusal(caught, "huge.png")
