@@ -37,7 +37,9 @@ class MediaPicker:
         import ipywidgets
 
         self.widgets = [
-            ipywidgets.FileUpload(accept=_ACCEPT, multiple=False, description=FORM_MEDIA_PICK)
+            # No icon: an icon font's glyph would be read out as part of the button's name.
+            ipywidgets.FileUpload(accept=_ACCEPT, multiple=False, description=FORM_MEDIA_PICK,
+                                  icon="")
             for _ in range(count)
         ]
         for index, widget in enumerate(self.widgets):

@@ -4,6 +4,7 @@ import {
   elapsedSeconds,
   kernelCancelCode,
   mergeJob,
+  referenceViews,
   sameJob
 } from '../card-model';
 import { ApiError } from '../client';
@@ -297,5 +298,47 @@ describe('a cancel that did not go through', () => {
     for (const id of ['req_1\nimport os', 'req_{x}', '$HOME', 'a b', '']) {
       expect(kernelCancelCode(id)).toBeNull();
     }
+  });
+});
+
+describe('reference media on the card', () => {
+  const thumb = 'data:image/jpeg;base64,/9j/4AAQSkZJRg==';
+
+  it('shows an image made here as its inline thumbnail, named by its label', () => {
+    const refs = referenceViews(
+      job({
+        mediaRefs: [
+          {
+            name: 'frame.png',
+            kind: 'image',
+            sha256: 'ab',
+            where: 'loopback',
+            thumbnail: thumb
+          }
+        ]
+      })
+    );
+    expect(refs).toEqual([{ label: 'image frame.png', thumbnail: thumb }]);
+  });
+
+  it('never shows a remote address as a thumbnail, only the kind and name', () => {
+    const refs = referenceViews(
+      job({
+        mediaRefs: [
+          {
+            name: 'clip.mp4',
+            kind: 'video',
+            sha256: 'cd',
+            where: 's3://b/p/',
+            thumbnail: 'https://evil.example/x.jpg'
+          }
+        ]
+      })
+    );
+    expect(refs).toEqual([{ label: 'video clip.mp4', thumbnail: null }]);
+  });
+
+  it('shows nothing for a job from a server without reference details', () => {
+    expect(referenceViews(job({ mediaRefs: undefined }))).toEqual([]);
   });
 });
