@@ -379,7 +379,7 @@ def test_m_on_a_focused_form_dropdown_leaves_the_cell_a_code_cell(lab: Lab) -> N
 def test_tab_reaches_the_advanced_sections_controls(lab: Lab) -> None:
     form = open_form(lab)
     webhook = form.locator(".seedance-webhook input")
-    form.locator(".seedance-media-4 input").focus()  # the last reference row
+    form.locator(".seedance-media-0 input").focus()
 
     for _ in range(6):  # past its file picker to the Advanced toggle, open it, on into it
         lab.page.keyboard.press("Tab")
