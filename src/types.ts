@@ -110,6 +110,11 @@ export interface IJobSummary {
   mediaRefs?: IMediaRef[];
   error: IJobError | null;
   notice: string | null;
+  /**
+   * Why a succeeded job's video is not saved yet (its link expired, the answer was
+   * not a video...); null once it is saved. Optional: older servers do not send it.
+   */
+  saveError?: string | null;
 }
 
 /** A reference medium as the ledger keeps it (no bytes), mirrors `JobSummary.media_refs`. */

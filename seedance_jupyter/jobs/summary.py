@@ -55,6 +55,9 @@ class JobSummary:
     media_refs: tuple[dict[str, Any], ...] = ()
     #: The rate a charge in credits converts to USD at (None: not known here).
     credits_per_usd: float | None = None
+    #: Why the succeeded job's video is not saved yet (expired URL, not a video, ...);
+    #: None once it is saved, or while nothing failed.
+    save_error: str | None = None
 
     @property
     def status_label(self) -> str:
@@ -123,6 +126,7 @@ class JobSummary:
                 {**ref, "thumbnail": thumbnail(ref.get("sha256"))} for ref in record.media_refs
             ),
             credits_per_usd=credits_per_usd,
+            save_error=None if record.local_path else record.save_error,
         )
 
     def with_state(self, state: JobState) -> JobSummary:
@@ -170,4 +174,5 @@ class JobSummary:
             "mediaRefs": [dict(ref) for ref in self.media_refs],
             "error": self.error.to_json() if self.error else None,
             "notice": self.notice,
+            "saveError": self.save_error,
         }

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from traitlets import TraitError
 
 from seedance_jupyter.api.transport import Transport
 from seedance_jupyter.catalog import MEDIA_SURCHARGE
@@ -27,6 +28,7 @@ from seedance_jupyter.jobs.backend import Backend
 from seedance_jupyter.jobs.client import Client
 from seedance_jupyter.jobs.ledger import Ledger
 from seedance_jupyter.jobs.service import JobService
+from seedance_jupyter.jobs.settings import JobSettings
 from seedance_jupyter.retry import Backoff
 
 from ..helpers import Settings, eventually
@@ -586,3 +588,20 @@ def test_a_rerun_says_which_live_process_it_waits_for(held_kernel) -> None:
     rerun.join(timeout=60)
     assert outcome == ["req_held"]
     assert server.posts == 1
+
+
+@pytest.mark.parametrize("rate", [0.0, -80.0, float("inf"), float("nan")])
+def test_a_credit_rate_that_cannot_convert_a_charge_is_refused_naming_it(rate: float) -> None:
+    with pytest.raises(TraitError, match=r"credits_per_usd: .* use a number above 0"):
+        JobSettings(credits_per_usd=rate)
+
+
+def test_a_request_id_the_service_gives_twice_leaves_the_second_job_uncertain(make) -> None:
+    server, service = make(create=lambda seen: accepted("req_same"))
+    service.submit(service.prepare("first"))
+    service.submit(service.prepare("second"))
+    second = next(r for r in service.ledger.jobs() if r.prompt == "second")
+    assert (second.request_id, second.status) == (None, "submission_uncertain")
+    assert "req_same" in (second.error_message or "")
+    assert not service.ledger.journal_path.exists()
+    assert server.posts == 2
