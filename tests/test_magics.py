@@ -206,6 +206,13 @@ def test_cancel_subcommand_cancels_a_running_job(shell: InteractiveShell) -> Non
     assert cancelled.status == "cancelled"
 
 
+def test_a_line_command_fills_in_a_notebook_variable(shell: InteractiveShell) -> None:
+    job = shell.run_cell_magic("seedance", "-d 15 -r 1080p", "a long one")
+    shell.user_ns["rid"] = job.request_id
+    cancelled = shell.run_line_magic("seedance", "cancel {rid}")
+    assert cancelled.request_id == job.request_id
+
+
 def test_status_of_an_unknown_job_is_one_clear_error(shell: InteractiveShell) -> None:
     from seedance_jupyter.errors import NotFoundError
 

@@ -210,7 +210,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
         resume | wait [--timeout S] | reconcile ID | spend | form
         """
         if cell is None:
-            return self._dispatch_line(line)
+            # IPython no longer fills {name} in (see no_var_expand above): do it here.
+            return self._dispatch_line(interpolate(line, self.shell.user_ns if self.shell else {}))
         return self._run_cell(self._parse_cell(line), cell)
 
     def _parse_cell(self, line: str) -> CellArgs:
