@@ -211,6 +211,7 @@ FORM_API_KEY_HINT = (
 FORM_API_KEY_SET = "Key set for this kernel session."
 FORM_API_KEY_MISSING = "API key: enter your Seedance API key above."
 FORM_PROMPT_LABEL = "Prompt"
+FORM_DURATION_CLAMPED = "{asked} s is not offered by {model}: set to {duration} s."
 FORM_PROMPT_PLACEHOLDER = "Describe the video: subject, action, camera, style..."
 FORM_MODEL_LABEL = "Model"
 FORM_MODEL_OPTION = "{id} — {best_for}"

@@ -406,3 +406,14 @@ def test_the_inserted_cell_run_as_is_is_refused_in_one_line_without_paying(
         "ValidationError: prompt: '' is not allowed; the prompt must contain some text."
     ]
     assert creates(service) == 0
+
+
+def test_the_form_opens_without_load_ext_and_shows_its_job_list_as_a_widget(
+    kernel: Kernel, service: Emulator
+) -> None:
+    cell = kernel.execute("import seedance_jupyter\nseedance_jupyter.form()")
+    assert cell.reply["status"] == "ok", cell.text()
+    shown = [m["content"]["data"] for m in cell.outputs if m["msg_type"] == "display_data"]
+    assert [WIDGET_MIME in data for data in shown] == [True, True]  # the form, its job list
+    loaded = kernel.execute("%load_ext seedance_jupyter")
+    assert "already loaded" in loaded.stdout() + loaded.text()
