@@ -24,7 +24,11 @@ import { JobsFeed } from './feed';
 import { JobsModel } from './panel-model';
 import { SeedancePanel } from './panel';
 import { promptHighlightPlugin } from './prompt-highlight';
-import { jobRendererFactory, RENDERER_RANK } from './renderer';
+import {
+  jobListRendererFactory,
+  jobRendererFactory,
+  RENDERER_RANK
+} from './renderer';
 import { SeedanceStatus } from './statusbar';
 
 const CATEGORY = 'Seedance';
@@ -46,6 +50,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ) => {
     const services = createServices();
     rendermime.addFactory(jobRendererFactory(services), RENDERER_RANK);
+    rendermime.addFactory(jobListRendererFactory(services), RENDERER_RANK);
 
     const model = new JobsModel(services.baseUrl);
     const feed = new JobsFeed(services, model);
