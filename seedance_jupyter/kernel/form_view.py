@@ -74,6 +74,11 @@ _FORM_CSS = """
   border: 1px solid var(--jp-border-color2); border-radius: 3px; }
 .seedance-form .seedance-message { overflow-wrap: anywhere; }
 .seedance-form .seedance-field-note { margin-left: 118px; }
+.seedance-form .seedance-ratio, .seedance-form .seedance-resolution { display: flex;
+  align-items: center; }
+.seedance-form .seedance-ratio > .widget-label,
+.seedance-form .seedance-resolution > .widget-label { flex: 0 0 auto; text-align: right;
+  margin-right: 8px; }
 """
 
 
@@ -129,16 +134,14 @@ class FormView:
             ipywidgets.Dropdown(description=FORM_DURATION_LABEL, style=_STYLE),
             "seedance-duration",
         )
-        self.duration_note = _classed(ipywidgets.HTML(), "seedance-duration-note")
-        self.duration_note.add_class("seedance-field-note")
-        self.aspect_ratio = _classed(
-            ipywidgets.ToggleButtons(description=FORM_RATIO_LABEL, style=_CHOICES),
-            "seedance-ratio",
-        )
-        self.resolution = _classed(
-            ipywidgets.ToggleButtons(description=FORM_RESOLUTION_LABEL, style=_CHOICES),
-            "seedance-resolution",
-        )
+        self.duration_note = _classed(_note(), "seedance-duration-note")
+        # "auto": at the default width the buttons wrap below their label.
+        self.aspect_ratio = _classed(ipywidgets.ToggleButtons(
+            description=FORM_RATIO_LABEL, style=_CHOICES, layout={"width": "auto"},
+        ), "seedance-ratio")
+        self.resolution = _classed(ipywidgets.ToggleButtons(
+            description=FORM_RESOLUTION_LABEL, style=_CHOICES, layout={"width": "auto"},
+        ), "seedance-resolution")
 
     def _build_media(self) -> Any:
         """One row per reference: the URL, its kind (or why not) and an image's thumbnail."""
@@ -153,8 +156,8 @@ class FormView:
                 description=FORM_MEDIA_LABEL.format(number=index + 1),
                 placeholder=FORM_MEDIA_PLACEHOLDER, style=_STYLE, layout=_WIDE,
             ), f"seedance-media-{index}")
-            kind = _classed(ipywidgets.HTML(), f"seedance-media-kind-{index}")
-            thumb = _classed(ipywidgets.HTML(), f"seedance-media-thumb-{index}")
+            kind = _classed(_note(), f"seedance-media-kind-{index}")
+            thumb = _classed(_note(), f"seedance-media-thumb-{index}")
             self.media.append(url)
             self.media_kinds.append(kind)
             self.media_thumbs.append(thumb)
@@ -166,12 +169,12 @@ class FormView:
             description=FORM_WEBHOOK_LABEL, placeholder=FORM_WEBHOOK_PLACEHOLDER,
             style=_STYLE, layout=_WIDE,
         ), "seedance-webhook")
-        self.webhook_check = _classed(ipywidgets.HTML(), "seedance-webhook-check")
+        self.webhook_check = _classed(_note(), "seedance-webhook-check")
         self.metadata = _classed(ipywidgets.Textarea(
             description=FORM_METADATA_LABEL, placeholder=FORM_METADATA_PLACEHOLDER, rows=3,
             style=_STYLE, layout=_WIDE,
         ), "seedance-metadata")
-        self.metadata_check = _classed(ipywidgets.HTML(), "seedance-metadata-check")
+        self.metadata_check = _classed(_note(), "seedance-metadata-check")
         self.advanced = ipywidgets.Accordion(
             children=[ipywidgets.VBox(
                 [self.webhook_url, self.webhook_check, self.metadata, self.metadata_check]
@@ -266,6 +269,11 @@ def _classed(widget: Any, name: str) -> Any:
     """``widget`` with CSS class ``name``: the selector tests and styles use."""
     widget.add_class(name)
     return widget
+
+
+def _note() -> Any:
+    """A line under a field, starting where the field does (after the labels' column)."""
+    return _classed(ipywidgets.HTML(), "seedance-field-note")
 
 
 def _model_options(models: Iterable[ModelInfo]) -> list[tuple[str, str]]:

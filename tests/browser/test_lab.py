@@ -453,3 +453,59 @@ def test_the_forms_accessibility_tree_shows_pressed_toggles_and_plain_button_nam
     assert header.get_attribute("aria-expanded") == "false"
     assert re.search(r'- button "Submit', tree), tree
     assert not PRIVATE_USE.search(tree), tree
+
+
+# The form's layout under root, as plain data (widths and edges in CSS pixels).
+JS_FORM_LAYOUT = """(root) => {
+  const form = root.querySelector('.seedance-form');
+  const box = (sel) => form.querySelector(sel).getBoundingClientRect();
+  const visible = (e) => e.offsetParent !== null && e.textContent.trim() !== '';
+  const errors = [...form.querySelectorAll('.seedance-field-error, .seedance-reason')]
+    .filter(visible).map(e => e.textContent.trim());
+  const labelled = (sel) => {
+    const label = box(`${sel} .widget-label`), first = box(`${sel} button`);
+    const middle = (b) => b.top + b.height / 2;
+    return label.right <= first.left && Math.abs(middle(label) - middle(first)) < first.height / 2;
+  };
+  return {form: form.getBoundingClientRect().right, submit: box('.seedance-submit').width,
+          media: box('.seedance-media-0 input').right, errors,
+          labelsBeside: [labelled('.seedance-ratio'), labelled('.seedance-resolution')],
+          note: form.querySelector('.seedance-duration-note').textContent.trim()};
+}"""
+
+
+def test_form_validation_shows_each_error_once_after_an_edit_and_keeps_its_layout(
+    lab: Lab,
+) -> None:
+    lab.page.set_viewport_size({"width": 1280, "height": 1400})
+    lab.open([LOAD, "%seedance form"])
+    lab.run_all()
+    cell = lab.cell(1)
+    root = cell.element_handle()
+    lab.wait_for("(root) => !!root.querySelector('.seedance-form .seedance-submit')", root,
+                 timeout=JOB_MS, what="the form")
+    form = cell.locator(".seedance-form").first
+    blank = lab.page.evaluate(JS_FORM_LAYOUT, root)
+
+    form.locator(".seedance-prompt textarea").fill("a paper boat")
+    form.locator(".seedance-media-0 input").fill("http://example.com/boat.png")
+    form.locator(".seedance-media-0 input").press("Enter")
+    lab.wait_for(f"(root) => ({JS_FORM_LAYOUT})(root).errors.length > 0", root,
+                 timeout=10_000, what="the bad URL's message")
+    bad = lab.page.evaluate(JS_FORM_LAYOUT, root)
+    form.locator(".seedance-duration select").select_option(label="12")
+    labels = form.locator(".seedance-model select option").all_inner_texts()
+    form.locator(".seedance-model select").select_option(
+        label=next(label for label in labels if label.split()[0] == "seedance-1.5-pro")
+    )
+    lab.wait_for(f"(root) => ({JS_FORM_LAYOUT})(root).note !== ''", root,
+                 timeout=10_000, what="the note beside the duration")
+    clamped = lab.page.evaluate(JS_FORM_LAYOUT, root)
+    lab.shot("validation", form)
+
+    assert blank["errors"] == [], blank
+    assert len(bad["errors"]) == 1 and bad["errors"][0].startswith("media_urls:"), bad
+    assert bad["submit"] == blank["submit"], (blank, bad)
+    assert blank["media"] <= blank["form"], blank
+    assert blank["labelsBeside"] == [True, True], blank
+    assert clamped["note"] == "12 s is not offered by seedance-1.5-pro: set to 10 s.", clamped
