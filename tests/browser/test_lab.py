@@ -21,9 +21,6 @@ JOB_MS = 60_000
 #: A 4 s 480p 16:9 clip, as the emulator renders it.
 WIDE = frame_size("480p", "16:9")
 CANCEL_WITHIN_S = 2.0
-#: Known product bug, reported: the form's job list mirrors the saved output in an
-#: ipywidgets.HTML, which JupyterLab's URL resolver never sees, so the relative src of the
-#: downloaded video resolves against /lab/tree/ (MEDIA_ERR_SRC_NOT_SUPPORTED).
 
 # The last <video> under an element: its state, as plain data.
 JS_VIDEO = """(root) => {
@@ -509,3 +506,32 @@ def test_form_validation_shows_each_error_once_after_an_edit_and_keeps_its_layou
     assert blank["media"] <= blank["form"], blank
     assert blank["labelsBeside"] == [True, True], blank
     assert clamped["note"] == "12 s is not offered by seedance-1.5-pro: set to 10 s.", clamped
+
+
+# The on-page size of the last <video> under root, once it shows the downloaded file.
+JS_VIDEO_BOX = """([root, serviceUrl]) => {
+  const all = root.querySelectorAll('video');
+  const v = all[all.length - 1];
+  if (!v || (v.getAttribute('src') || '').startsWith(serviceUrl) || v.readyState < 1) return null;
+  const box = v.getBoundingClientRect();
+  return {width: Math.round(box.width), height: Math.round(box.height), poster: !!v.poster};
+}"""
+
+
+def test_a_played_video_keeps_the_size_it_had_before_play(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 4 -r 480p\nA kite over a beach, played in place"])
+    lab.run_all()
+    root = lab.cell(1).element_handle()
+    args = [root, lab.server.emulator.url]
+    lab.wait_for(f"(args) => ({JS_VIDEO_BOX})(args) !== null", args, timeout=JOB_MS,
+                 what="the saved card's video")
+    before = lab.page.evaluate(JS_VIDEO_BOX, args)
+
+    assert_plays(playing_video(lab, root), WIDE)
+    after = lab.page.evaluate(JS_VIDEO_BOX, args)
+
+    assert before["poster"], before
+    assert after["width"] == before["width"], (before, after)
+    # The poster is the frame scaled down, rounded to whole pixels: its height may differ
+    # by a pixel or two from the video's at the same width.
+    assert abs(after["height"] - before["height"]) <= 3, (before, after)
