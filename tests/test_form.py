@@ -245,7 +245,8 @@ def test_a_job_over_budget_disables_submit(form: SeedanceForm, session: KernelSe
 def test_a_blank_form_shows_no_error_before_the_first_edit(form: SeedanceForm) -> None:
     assert shown(form.reason_line) == ""
     assert is_hidden(form.reason_line)
-    assert form.submit_button.tooltip == "Submit this generation (credits are charged)"
+    assert form.submit_button.disabled
+    assert form.submit_button.tooltip.startswith("prompt:")
     assert not any("is not allowed" in shown(w) for w in tree(form.widget)
                    if isinstance(w, ipywidgets.HTML))
 

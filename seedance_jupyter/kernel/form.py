@@ -65,8 +65,9 @@ class SeedanceForm(FormView):
     It displays as two outputs: the form (``widget``), and its job list
     (:class:`~.form_jobs.FormJobs`). ``%seedance form`` and
     ``seedance_jupyter.form()`` return it. The keyword arguments preset the
-    controls; ``None`` takes the settings' default. No verdict is shown
-    before the first edit or Submit: a blank form is not an error.
+    controls; ``None`` takes the settings' default. No reason is shown in
+    the form before the first edit or Submit (Submit's tooltip has it): a
+    blank form is not an error.
     """
 
     def __init__(
@@ -192,11 +193,14 @@ class SeedanceForm(FormView):
         its own, else beside Submit.
         """
         with self._lock:
-            reason = self.draft.reason if self._touched else None
+            reason = self.draft.reason
             self.cost.value = plain_html(self.draft.cost)
+            # Off while nothing can be sent, also on a blank form: a click racing the
+            # typed text to the kernel would find the prompt still empty.
             self.submit_button.disabled = self._submitting or reason is not None
             self.submit_button.tooltip = reason or FORM_SUBMIT_TOOLTIP
-            beside = reason if self.draft.reason_field not in _CHECKED_IN_PLACE else None
+            shown = reason if self._touched else None
+            beside = shown if self.draft.reason_field not in _CHECKED_IN_PLACE else None
             self.reason_line.value = plain_html(beside) if beside else ""
             self.reason_line.layout.display = None if beside else "none"
             clamped = self.draft.clamped
@@ -237,8 +241,8 @@ class SeedanceForm(FormView):
     def _clicked(self, _button: Any) -> None:
         """Submit once per click however fast clicks come: later ones find the form busy.
 
-        A click on a form that cannot be sent shows why (the first verdict a
-        blank form shows) and sends nothing.
+        A click on a form that cannot be sent (from code: the button is off)
+        shows why and sends nothing.
         """
         with self._lock:
             if self._submitting:
