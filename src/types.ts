@@ -94,6 +94,8 @@ export interface IJobSummary {
   mediaUrls: string[];
   estimatedUsd: number;
   creditsCharged: number | null;
+  /** The charge in USD at the server's credits-per-USD rate; absent in older saves. */
+  chargedUsd?: number | null;
   backend: string;
   isEmulator: boolean;
   notebook: string | null;
@@ -109,6 +111,11 @@ export interface IJobSummary {
   posterDataUri: string | null;
   error: IJobError | null;
   notice: string | null;
+  /**
+   * Why a succeeded job's video is not saved yet (its link expired, the answer was
+   * not a video...); null once it is saved. Optional: older servers do not send it.
+   */
+  saveError?: string | null;
 }
 
 export interface IJobPage {
