@@ -318,8 +318,9 @@ def check_media_urls(urls: object, *, allow_loopback_http: bool = False) -> None
         raise invalid_field("media_urls", urls, messages.ALLOWED_MEDIA_COUNT.format(
             maximum=MAX_MEDIA_URLS))
     if len(urls) > MAX_MEDIA_URLS:
-        raise invalid_field("media_urls", list(urls), messages.ALLOWED_MEDIA_COUNT.format(
-            maximum=MAX_MEDIA_URLS))
+        allowed = messages.ALLOWED_MEDIA_COUNT.format(maximum=MAX_MEDIA_URLS)
+        raise ValidationError("media_urls", list(urls), allowed, messages.TOO_MANY_MEDIA.format(
+            count=len(urls), allowed=allowed))
     for url in urls:
         check_media_url(url, allow_loopback_http=allow_loopback_http)
 
@@ -337,7 +338,13 @@ def check_media_url(url: object, *, allow_loopback_http: bool = False) -> MediaK
         allow_loopback_http and parts.scheme == "http" and is_loopback_url(url)
     )
     kind = media_kind(url)
-    if not scheme_ok or not parts.hostname or kind is None:
+    if not scheme_ok or not parts.hostname:
+        raise invalid_field("media_urls", url, allowed)
+    if kind is None:
+        # The service tells a reference's kind by its path's extension (the contract),
+        # so a CDN address without one is refused there too, whatever it serves.
+        if "." not in parts.path.rsplit("/", 1)[-1]:
+            allowed = messages.MEDIA_NO_EXTENSION.format(extensions=" ".join(MEDIA_EXTENSIONS))
         raise invalid_field("media_urls", url, allowed)
     return kind
 

@@ -16,12 +16,19 @@ ALLOWED_PROMPT_TEXT = (
     "text that can be sent as UTF-8 (it holds a lone surrogate, e.g. half of an emoji)"
 )
 ALLOWED_MEDIA_COUNT = "give between 1 and {maximum} media URLs, or none for text-to-video"
+#: Said with a count, not the list: six long URLs in one line are unreadable.
+TOO_MANY_MEDIA = "media_urls: you gave {count}; {allowed}."
 ALLOWED_MEDIA_URL = (
     "use a public https:// URL ending in a known extension ({extensions})"
 )
 ALLOWED_MEDIA_URL_LOOPBACK = (
     "use a public https:// URL (or, with the emulator, a loopback http:// URL) "
     "ending in a known extension ({extensions})"
+)
+MEDIA_NO_EXTENSION = (
+    "its path has no file extension, and the service tells an image, a video and an "
+    "audio reference apart by it; use the file's own address, ending in one of "
+    "{extensions} (a query such as ?w=800 may follow)"
 )
 ALLOWED_WEBHOOK = "use an http:// or https:// URL"
 ALLOWED_METADATA = "give a JSON object (a dict with string keys and JSON values)"
@@ -238,6 +245,7 @@ FORM_API_KEY_HINT = (
 FORM_API_KEY_SET = "Key set for this kernel session."
 FORM_API_KEY_MISSING = "API key: enter your Seedance API key above."
 FORM_PROMPT_LABEL = "Prompt"
+FORM_DURATION_CLAMPED = "{asked} s is not offered by {model}: set to {duration} s."
 FORM_PROMPT_PLACEHOLDER = "Describe the video: subject, action, camera, style..."
 FORM_MODEL_LABEL = "Model"
 FORM_MODEL_OPTION = "{id} — {best_for}"

@@ -6,6 +6,9 @@
 /** The MIME type the kernel puts in a card's display data. */
 export const JOB_MIME_TYPE = 'application/vnd.seedance.job+json';
 
+/** The MIME type of the form's job list: `{ jobs: IJobSummary[] }`, newest first. */
+export const JOBS_MIME_TYPE = 'application/vnd.seedance.jobs+json';
+
 export type Status =
   | 'pending'
   | 'submission_uncertain'

@@ -75,8 +75,11 @@ _BADGE_STYLE = (
     "border:1px solid #e65100;background:#ffe0b2;color:#4e2600;"
     "font-size:85%;font-weight:600;white-space:nowrap"
 )
+# A fixed width: until it plays, a <video> takes its poster's size (a small frame),
+# so with "width:auto" it would grow to the video's own size on Play.
 _VIDEO_STYLE = (
-    "display:block;max-width:100%;max-height:480px;width:auto;height:auto;margin-top:6px"
+    "display:block;width:480px;max-width:100%;height:auto;max-height:480px;"
+    "object-fit:contain;margin-top:6px"
 )
 _POSTER_STYLE = "display:block;max-width:240px;max-height:240px;margin-top:6px"
 

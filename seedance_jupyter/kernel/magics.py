@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from .tables import Table
 
 __all__ = [
-    "CellArgs", "SeedanceMagics", "interpolate", "load", "loaded_magics", "media_values", "unload",
+    "CellArgs", "SeedanceMagics", "interpolate", "load", "loaded_magics", "media_values",
+    "prompt_text", "unload",
 ]
 
 
@@ -97,6 +98,13 @@ def media_values(tokens: Iterable[str], namespace: Mapping[str, Any]) -> list[ob
     return values
 
 
+def prompt_text(cell: str) -> str:
+    """The cell body without its ``#`` comment lines: an inserted cell's placeholder
+    is a comment, so running it as is sends an empty prompt, which is refused."""
+    kept = (line for line in cell.splitlines() if not line.lstrip().startswith("#"))
+    return "\n".join(kept).strip()
+
+
 def parse_metadata(text: str | None) -> Mapping[str, Any] | None:
     """``--metadata`` as a JSON object; anything else is one clear line."""
     if text is None:
@@ -115,8 +123,9 @@ def parse_metadata(text: str | None) -> Mapping[str, Any] | None:
 
 
 _DEFAULTS = SeedanceSettings()
+# argparse %-formats each help string (``%(default)s``): a literal percent sign is ``%%``.
 _MODEL_HELP = (
-    f"Model id: {', '.join(m.id for m in DOCUMENTED_MODELS)} (%seedance models lists the "
+    f"Model id: {', '.join(m.id for m in DOCUMENTED_MODELS)} (%%seedance models lists the "
     f"live ones). Default: SeedanceMagics.default_model ({_DEFAULTS.default_model})."
 )
 _DURATION_HELP = (
@@ -204,7 +213,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
         """Generate a video with Seedance; the cell body is the prompt.
 
         A prompt over one or more lines; {name} takes a variable from the notebook,
-        {{ and }} are literal braces. The cell returns at once with a live job card.
+        {{ and }} are literal braces, and lines starting with # are comments (not sent).
+        The cell returns at once with a live job card.
 
         Line form: %seedance models | jobs | status ID | cancel ID | show ID |
         resume | wait [--timeout S] | reconcile ID | spend | form
@@ -234,7 +244,7 @@ class SeedanceMagics(Magics, SeedanceSettings):
 
     def _run_cell(self, args: CellArgs, cell: str) -> Job | None:
         namespace = self.shell.user_ns if self.shell else {}
-        prompt = interpolate(cell.strip(), namespace)
+        prompt = interpolate(prompt_text(cell), namespace)
         session = self.session
         request = session.prepare(
             prompt, model=args.model, duration=args.duration, aspect_ratio=args.aspect_ratio,

@@ -17,14 +17,14 @@ const created = 1_700_000_000;
 const at = (seconds: number): number => (created + seconds) * 1000;
 
 describe('formatting', () => {
-  it('formats elapsed time as a clock', () => {
+  it('formats elapsed time as a clock, as the kernel card does', () => {
     expect([0, 7, 65, 600, 3723, -3].map(formatElapsed)).toEqual([
-      '0:00',
-      '0:07',
-      '1:05',
+      '00:00',
+      '00:07',
+      '01:05',
       '10:00',
       '1:02:03',
-      '0:00'
+      '00:00'
     ]);
   });
 
@@ -42,7 +42,7 @@ describe('formatting', () => {
       '$0.50',
       '$12.00'
     ]);
-    expect(formatParams(job())).toBe('seedance-2.0 · 5 s · 16:9 · 720p');
+    expect(formatParams(job())).toBe('seedance-2.0 · 5 s · 720p · 16:9');
     expect(formatParams(job({ duration: null, aspectRatio: null }))).toBe(
       'seedance-2.0 · 720p'
     );
@@ -53,7 +53,7 @@ describe('elapsed time', () => {
   it('ticks from createdAt to now while the job runs', () => {
     const running = job({ status: 'processing', createdAt: created });
     expect(elapsedSeconds(running, at(12.5))).toBeCloseTo(12.5);
-    expect(cardView(running, at(75), BASE).elapsed).toBe('1:15');
+    expect(cardView(running, at(75), BASE).elapsed).toBe('01:15');
     expect(cardView(running, at(75), BASE).ticking).toBe(true);
   });
 
@@ -63,7 +63,7 @@ describe('elapsed time', () => {
       createdAt: created,
       finishedAt: created + 42
     });
-    expect(cardView(done, at(9999), BASE).elapsed).toBe('0:42');
+    expect(cardView(done, at(9999), BASE).elapsed).toBe('00:42');
     expect(cardView(done, at(9999), BASE).ticking).toBe(false);
   });
 
