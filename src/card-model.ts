@@ -3,7 +3,7 @@
  * the page, so every rule here is testable without a DOM.
  */
 import { formatElapsed, formatParams, formatUsd } from './format';
-import { posterSource, videoSource } from './media';
+import { posterSource, safeRemoteUrl, videoSource } from './media';
 import { MSG } from './messages';
 import {
   isCancellable,
@@ -34,6 +34,33 @@ export interface ICardView {
   poster: string | null;
   /** Said when a job succeeded but the browser has nothing it may play yet. */
   videoNote: string | null;
+  /** An untrusted output's remote video, loaded only when the user asks. */
+  remote: { url: string; host: string } | null;
+}
+
+/** What the card knows beyond the job's fields. */
+export interface ICardContext {
+  /** The server has answered for this job (a GET, an event, a cancel): Cancel can reach it. */
+  known: boolean;
+  /** The remote video URL an untrusted output named, held back (see `holdBackMedia`). */
+  heldBack: string | null;
+}
+
+const KNOWN: ICardContext = { known: true, heldBack: null };
+
+/**
+ * An untrusted output's summary, minus what would make the browser fetch a
+ * remote URL on opening (a shared notebook could track who opens it): the
+ * output URL is held back until the user asks, or replaced by the server's own.
+ */
+export function holdBackMedia(saved: IJobSummary): {
+  job: IJobSummary;
+  heldBack: string | null;
+} {
+  return {
+    job: { ...saved, outputUrl: null },
+    heldBack: safeRemoteUrl(saved.outputUrl)
+  };
 }
 
 const IN_FLIGHT: ReadonlySet<string> = new Set<Status>([
@@ -57,11 +84,15 @@ export function elapsedSeconds(
 export function cardView(
   job: IJobSummary,
   nowMs: number,
-  baseUrl: string
+  baseUrl: string,
+  context: ICardContext = KNOWN
 ): ICardView {
   const elapsed = elapsedSeconds(job, nowMs);
   const src = videoSource(job, baseUrl);
   const poster = posterSource(job);
+  const held =
+    src === null && job.status === 'succeeded' ? context.heldBack : null;
+  const remote = held ? { url: held, host: new URL(held).host } : null;
   return {
     prompt: job.prompt,
     params: formatParams(job),
@@ -70,7 +101,8 @@ export function cardView(
     elapsed: elapsed === null ? '' : formatElapsed(elapsed),
     ticking: !isFinal(job.status),
     showProgress: IN_FLIGHT.has(job.status),
-    showCancel: job.requestId !== null && isCancellable(job.status),
+    showCancel:
+      context.known && job.requestId !== null && isCancellable(job.status),
     cost: MSG.estimate(formatUsd(job.estimatedUsd)),
     credits:
       job.creditsCharged === null ? null : MSG.credits(job.creditsCharged),
@@ -79,7 +111,12 @@ export function cardView(
     notice: job.notice,
     video: src ? { src, label: MSG.videoLabel(job.prompt) } : null,
     poster,
-    videoNote: job.status === 'succeeded' && !src ? MSG.videoNotHere : null
+    videoNote: remote
+      ? MSG.remoteHeld(remote.host)
+      : job.status === 'succeeded' && !src
+        ? MSG.videoNotHere
+        : null,
+    remote
   };
 }
 

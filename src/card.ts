@@ -2,14 +2,22 @@
  * The MIME renderer's widget: one live job card. It starts from the output's
  * saved JobSummary, asks the server for the current state, then follows the
  * event stream, so a reopened notebook shows the job as it is now. Cancel is a
- * REST call to the server, so it works while the kernel is busy or gone.
+ * REST call to the server, so it works while the kernel is busy or gone; it is
+ * offered only once the server has answered for the job. An untrusted output
+ * never makes the browser fetch a remote URL by itself (see `holdBackMedia`).
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { ApiError } from './client';
-import { cardView, mergeJob, sameJob, type ICardView } from './card-model';
+import {
+  cardView,
+  holdBackMedia,
+  mergeJob,
+  sameJob,
+  type ICardView
+} from './card-model';
 import { el, setText, setVisible } from './dom';
 import type { ConnectionState, EventStream } from './events';
 import { MSG } from './messages';
@@ -69,7 +77,12 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     const first = this._job === null;
     // The kernel names the file relative to its notebook; the server (events,
     // refresh) relative to its root, which is what `files/` serves: wait for it.
-    const saved: IJobSummary = data;
+    let saved: IJobSummary = data;
+    if (!model.trusted) {
+      const held = holdBackMedia(data);
+      saved = held.job;
+      this._heldBack = held.heldBack ?? this._heldBack;
+    }
     this._job = mergeJob(this._job, {
       ...saved,
       localPath: this._job?.localPath ?? null
@@ -116,16 +129,16 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
           ? await this._services.client.getJob(job.requestId)
           : await this._services.client.findByClientToken(job.clientToken);
       setText(this._note, '');
-      this._unknown = false;
       if (current) {
         this._update(current);
       }
     } catch (error) {
       // A job the server has no record of cannot be cancelled through it either.
-      this._unknown = error instanceof ApiError && error.code === 'not_found';
+      const unknown = error instanceof ApiError && error.code === 'not_found';
+      this._known = this._known && !unknown;
       setText(
         this._note,
-        this._unknown ? MSG.unknownJob : MSG.refreshFailed(reason(error))
+        unknown ? MSG.unknownJob : MSG.refreshFailed(reason(error))
       );
       this._render();
     }
@@ -153,10 +166,12 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     }
   }
 
+  /** A snapshot from the server (a GET, an event, a cancel's answer). */
   private _update(job: IJobSummary): void {
     if (this.isDisposed) {
       return;
     }
+    this._known = true;
     this._job = mergeJob(this._job, job);
     this._render();
   }
@@ -165,7 +180,10 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     if (!this._job) {
       return;
     }
-    const view = cardView(this._job, Date.now(), this._services.baseUrl);
+    const view = cardView(this._job, Date.now(), this._services.baseUrl, {
+      known: this._known,
+      heldBack: this._heldBack
+    });
     setText(this._prompt, view.prompt);
     setVisible(this._badge, view.isEmulator);
     setText(this._params, view.params);
@@ -177,7 +195,7 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     setVisible(this._credits, view.credits !== null);
     setVisible(this._progress, view.showProgress);
     this._progress.setAttribute('aria-valuetext', view.statusLabel);
-    setVisible(this._cancel, view.showCancel && !this._unknown);
+    setVisible(this._cancel, view.showCancel);
     if (this._job.requestId) {
       this._cancel.setAttribute(
         'aria-label',
@@ -194,7 +212,7 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
 
   /** Replace the media only when its source changes, so playback is not interrupted. */
   private _renderMedia(view: ICardView): void {
-    const key = `${view.video?.src ?? ''}|${view.poster ?? ''}|${view.videoNote ?? ''}`;
+    const key = `${view.video?.src ?? ''}|${view.poster ?? ''}|${view.videoNote ?? ''}|${view.remote?.url ?? ''}`;
     if (key === this._mediaKey) {
       return;
     }
@@ -227,6 +245,32 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
         el('p', { class: 'seedance-video-note' }, [view.videoNote])
       );
     }
+    if (view.remote) {
+      this._media.append(this._loadRemoteButton(view.remote));
+    }
+  }
+
+  /** The user's go-ahead to fetch an untrusted output's remote video. */
+  private _loadRemoteButton(remote: {
+    url: string;
+    host: string;
+  }): HTMLElement {
+    const button = el(
+      'button',
+      {
+        class: 'jp-Button jp-mod-styled seedance-load-remote',
+        type: 'button'
+      },
+      [MSG.loadRemote(remote.host)]
+    );
+    button.addEventListener('click', () => {
+      if (this._job) {
+        this._heldBack = null;
+        this._job = { ...this._job, outputUrl: remote.url };
+        this._render();
+      }
+    });
+    return button;
   }
 
   private _syncTimer(ticking: boolean): void {
@@ -241,7 +285,8 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
   }
 
   private _job: IJobSummary | null = null;
-  private _unknown = false;
+  private _known = false;
+  private _heldBack: string | null = null;
   private _timer = 0;
   private _mediaKey = '';
   private readonly _prompt = el('span', { class: 'seedance-prompt' });
