@@ -11,13 +11,8 @@ import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { ApiError } from './client';
-import {
-  cardView,
-  holdBackMedia,
-  mergeJob,
-  sameJob,
-  type ICardView
-} from './card-model';
+import { CardMedia } from './card-media';
+import { cardView, holdBackMedia, mergeJob, sameJob } from './card-model';
 import { el, setText, setVisible } from './dom';
 import type { ConnectionState, EventStream } from './events';
 import { MSG } from './messages';
@@ -63,7 +58,7 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
       ]),
       this._error,
       this._notice,
-      this._media,
+      this._media.node,
       this._note
     );
   }
@@ -206,71 +201,8 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     setVisible(this._error, view.error !== null);
     setText(this._notice, view.notice ?? '');
     setVisible(this._notice, view.notice !== null);
-    this._renderMedia(view);
+    this._media.render(view);
     this._syncTimer(view.ticking);
-  }
-
-  /** Replace the media only when its source changes, so playback is not interrupted. */
-  private _renderMedia(view: ICardView): void {
-    const key = `${view.video?.src ?? ''}|${view.poster ?? ''}|${view.videoNote ?? ''}|${view.remote?.url ?? ''}`;
-    if (key === this._mediaKey) {
-      return;
-    }
-    this._mediaKey = key;
-    this._media.replaceChildren();
-    if (view.video) {
-      const video = el('video', {
-        class: 'seedance-video',
-        src: view.video.src,
-        controls: '',
-        preload: 'metadata',
-        playsinline: '',
-        'aria-label': view.video.label
-      });
-      if (view.poster) {
-        video.poster = view.poster;
-      }
-      this._media.append(video);
-    } else if (view.poster) {
-      this._media.append(
-        el('img', {
-          class: 'seedance-poster',
-          src: view.poster,
-          alt: MSG.posterAlt(view.prompt)
-        })
-      );
-    }
-    if (view.videoNote) {
-      this._media.append(
-        el('p', { class: 'seedance-video-note' }, [view.videoNote])
-      );
-    }
-    if (view.remote) {
-      this._media.append(this._loadRemoteButton(view.remote));
-    }
-  }
-
-  /** The user's go-ahead to fetch an untrusted output's remote video. */
-  private _loadRemoteButton(remote: {
-    url: string;
-    host: string;
-  }): HTMLElement {
-    const button = el(
-      'button',
-      {
-        class: 'jp-Button jp-mod-styled seedance-load-remote',
-        type: 'button'
-      },
-      [MSG.loadRemote(remote.host)]
-    );
-    button.addEventListener('click', () => {
-      if (this._job) {
-        this._heldBack = null;
-        this._job = { ...this._job, outputUrl: remote.url };
-        this._render();
-      }
-    });
-    return button;
   }
 
   private _syncTimer(ticking: boolean): void {
@@ -288,7 +220,6 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
   private _known = false;
   private _heldBack: string | null = null;
   private _timer = 0;
-  private _mediaKey = '';
   private readonly _prompt = el('span', { class: 'seedance-prompt' });
   private readonly _badge = el('span', { class: 'seedance-badge' }, [
     MSG.emulator
@@ -322,6 +253,12 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
   private readonly _cancelError = el('span', { class: 'seedance-error' });
   private readonly _error = el('div', { class: 'seedance-error' });
   private readonly _notice = el('div', { class: 'seedance-notice' });
-  private readonly _media = el('div', { class: 'seedance-media' });
+  private readonly _media = new CardMedia(url => {
+    if (this._job) {
+      this._heldBack = null;
+      this._job = { ...this._job, outputUrl: url };
+      this._render();
+    }
+  });
   private readonly _note = el('div', { class: 'seedance-note' });
 }
