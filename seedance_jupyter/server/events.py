@@ -50,28 +50,29 @@ class Subscriber:
         self.limit = limit
         self.backlog = 0
         self.dropped = False
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[str, int] | None] = asyncio.Queue()
         self._on_drop = on_drop
 
-    def offer(self, batch: str) -> None:
-        """Queue ``batch``, or drop this client when it would pass the limit."""
+    def offer(self, batch: str, size: int) -> None:
+        """Queue ``batch`` (``size`` bytes), or drop this client when it would pass the limit."""
         if self.dropped:
             return
-        size = len(batch.encode())
         if self.backlog and self.backlog + size > self.limit:
             self.drop()
             return
         self.backlog += size
-        self._queue.put_nowait(batch)
+        self._queue.put_nowait((batch, size))
 
     async def next(self, timeout: float) -> str | None:
         """The next batch, ``""`` after ``timeout`` s of silence, ``None`` once ended."""
         try:
-            batch = await asyncio.wait_for(self._queue.get(), timeout)
+            item = await asyncio.wait_for(self._queue.get(), timeout)
         except asyncio.TimeoutError:
             return ""
-        if batch is not None:
-            self.backlog -= len(batch.encode())
+        if item is None:
+            return None
+        batch, size = item
+        self.backlog -= size
         return batch
 
     def end(self) -> None:
@@ -129,8 +130,9 @@ class ChangeFeed:
 
     def publish(self, batch: str) -> None:
         """Send ``batch`` to every stream (on the event loop); drop those too far behind."""
+        size = len(batch.encode())
         for subscriber in list(self.subscribers):
-            subscriber.offer(batch)
+            subscriber.offer(batch, size)
             if subscriber.dropped:
                 _log.warning("dropped an events client %d bytes behind", self.backlog_bytes)
                 self.unsubscribe(subscriber)
