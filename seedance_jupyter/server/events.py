@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import time
@@ -100,7 +101,8 @@ class ChangeFeed:
         self.keepalive = keepalive
         self.backlog_bytes = backlog_bytes
         self.subscribers: set[Subscriber] = set()
-        self._sent: dict[str, str] = {}
+        #: token -> (updated_at, digest of the summary last sent), for rows still re-read.
+        self._sent: dict[str, tuple[float, bytes]] = {}
         self._spend: str | None = None
         self._since = time.time()
         self._task: asyncio.Task[None] | None = None
@@ -118,6 +120,11 @@ class ChangeFeed:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    @property
+    def remembered(self) -> int:
+        """How many rows the feed remembers sending (those it still re-reads)."""
+        return len(self._sent)
 
     def subscribe(self, on_drop: Callable[[], None]) -> Subscriber:
         """A new stream; ``on_drop`` closes its connection if it falls too far behind."""
@@ -145,22 +152,23 @@ class ChangeFeed:
                 self._since = time.time() - _LATE_COMMIT_S
                 continue
             try:
-                batch = await loop.run_in_executor(None, self._poll_once)
+                batch = await loop.run_in_executor(None, self.poll_once)
             except Exception:  # a locked or moved ledger must not end the stream
                 _log.exception("reading ledger changes failed")
                 continue
             if batch:
                 self.publish(batch)
 
-    def _poll_once(self) -> str:
+    def poll_once(self) -> str:
         """The events of the rows written lately whose summary changed, as one batch."""
         events = []
         for updated_at, token, wire in self.jobs.changes(self._since - _LATE_COMMIT_S):
             self._since = max(self._since, updated_at)
-            text = json.dumps(wire)
-            if self._sent.get(token) != text:
-                self._sent[token] = text
+            digest = hashlib.blake2b(json.dumps(wire).encode(), digest_size=16).digest()
+            if self._sent.get(token, (0.0, b""))[1] != digest:
                 events.append(sse("job", wire))
+            self._sent[token] = (updated_at, digest)
+        self._forget_before(self._since - 2 * _LATE_COMMIT_S)
         if events:
             spend = self.jobs.spend()
             text = json.dumps(spend)
@@ -168,6 +176,12 @@ class ChangeFeed:
                 self._spend = text
                 events.append(sse("spend", spend))
         return "".join(events)
+
+    def _forget_before(self, cutoff: float) -> None:
+        """Forget rows no longer re-read: the memory of what was sent stays as small as
+        the re-read window, not one entry per job the server has ever seen."""
+        for token in [t for t, (at, _) in self._sent.items() if at < cutoff]:
+            del self._sent[token]
 
 
 class EventsHandler(SeedanceHandler):

@@ -16,12 +16,14 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from seedance_jupyter.jobs.ledger import Ledger
+from seedance_jupyter.server.events import ChangeFeed
 
 from .conftest import Submitter, until
 
 _OTHER_PROCESS = """
 import sys
 from seedance_jupyter.jobs.ledger import Ledger
+from seedance_jupyter.server.events import ChangeFeed
 with Ledger(sys.argv[1]) as ledger:
     ledger.record_status(sys.argv[2], status="processing")
 """
@@ -189,3 +191,30 @@ class TestAClientThatNeverReads:
             silent.close()
             if reader is not None:
                 reader.response.cancel()
+
+
+class Rows:
+    """A stand-in for ServerJobs' change list: ``changes(since)`` of rows written at set times."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[float, str, dict[str, Any]]] = []
+
+    def write(self, at: float, token: str) -> None:
+        self.rows.append((at, token, {"clientToken": token, "status": "queued"}))
+
+    def changes(self, since: float) -> list[tuple[float, str, dict[str, Any]]]:
+        return [row for row in self.rows if row[0] > since]
+
+    def spend(self) -> dict[str, Any]:
+        return {"todayUsd": 0.0}
+
+
+def test_the_feed_remembers_only_rows_it_still_re_reads_not_every_job_ever_sent() -> None:
+    rows = Rows()
+    feed = ChangeFeed(rows)  # type: ignore[arg-type]
+    start = time.time()
+    for minute in range(60):
+        for job in range(50):
+            rows.write(start + minute * 60 + job * 0.01, f"tok{minute}-{job}")
+        assert feed.poll_once().count("event: job") == 50
+    assert feed.remembered == 50
