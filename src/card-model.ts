@@ -3,7 +3,12 @@
  * the page, so every rule here is testable without a DOM.
  */
 import { isRequestId } from './client';
-import { formatElapsed, formatParams, formatUsd } from './format';
+import {
+  formatElapsed,
+  formatParams,
+  formatProblem,
+  formatUsd
+} from './format';
 import { posterSource, safeRemoteUrl, videoSource } from './media';
 import { MSG } from './messages';
 import {
@@ -107,7 +112,7 @@ export function cardView(
     cost: MSG.estimate(formatUsd(job.estimatedUsd)),
     credits: creditsLine(job),
     isEmulator: job.isEmulator,
-    error: job.error ? `${job.error.message} (${job.error.code})` : null,
+    error: formatProblem(job),
     notice: job.notice,
     video: src ? { src, label: MSG.videoLabel(job.prompt) } : null,
     poster,
