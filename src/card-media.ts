@@ -1,9 +1,10 @@
 /**
  * The media part of a job card: the video, or the poster, a note, and for an
- * untrusted output the button that loads its remote video on request.
+ * untrusted output the button that loads its remote video on request; and the
+ * reference media the job was made from.
  */
 import type { ICardView } from './card-model';
-import { button, el } from './dom';
+import { button, el, setVisible } from './dom';
 import { MSG } from './messages';
 
 export class CardMedia {
@@ -64,4 +65,32 @@ export class CardMedia {
   }
 
   private _key: string | null = null;
+}
+
+/** Thumbnails of image references, the kind and name of the others (rebuilt on change only). */
+export class CardReferences {
+  readonly node = el('div', { class: 'seedance-references' });
+
+  render(view: ICardView): void {
+    const key = JSON.stringify(view.references);
+    if (key === this._key) {
+      return;
+    }
+    this._key = key;
+    this.node.replaceChildren(
+      ...view.references.map(ref =>
+        ref.thumbnail
+          ? el('img', {
+              class: 'seedance-ref-thumb',
+              src: ref.thumbnail,
+              alt: ref.label,
+              title: ref.label
+            })
+          : el('span', { class: 'seedance-ref' }, [`[${ref.label}]`])
+      )
+    );
+    setVisible(this.node, view.references.length > 0);
+  }
+
+  private _key = '';
 }

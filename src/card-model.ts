@@ -42,6 +42,8 @@ export interface ICardView {
   videoNote: string | null;
   /** An untrusted output's remote video, loaded only when the user asks. */
   remote: { url: string; host: string } | null;
+  /** The reference media: a small inline thumbnail for images made here, else kind and name. */
+  references: IReferenceView[];
 }
 
 /** What the card knows beyond the job's fields. */
@@ -67,6 +69,27 @@ export function holdBackMedia(saved: IJobSummary): {
     job: { ...saved, outputUrl: null },
     heldBack: safeRemoteUrl(saved.outputUrl)
   };
+}
+
+export interface IReferenceView {
+  label: string;
+  /** A `data:image/jpeg;base64,` thumbnail, never a remote URL. */
+  thumbnail: string | null;
+}
+
+const THUMBNAIL = /^data:image\/jpeg;base64,[A-Za-z0-9+/=]+$/;
+
+/** What the card shows of each reference (the short-lived published URLs are never shown). */
+export function referenceViews(
+  job: Pick<IJobSummary, 'mediaRefs'>
+): IReferenceView[] {
+  return (job.mediaRefs ?? []).map(ref => ({
+    label: ref.kind ? `${ref.kind} ${ref.name}` : ref.name,
+    thumbnail:
+      typeof ref.thumbnail === 'string' && THUMBNAIL.test(ref.thumbnail)
+        ? ref.thumbnail
+        : null
+  }));
 }
 
 const IN_FLIGHT: ReadonlySet<string> = new Set<Status>([
@@ -121,7 +144,8 @@ export function cardView(
       : job.status === 'succeeded' && !src
         ? MSG.videoNotHere
         : null,
-    remote
+    remote,
+    references: referenceViews(job)
   };
 }
 

@@ -13,7 +13,7 @@ import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { ApiError } from './client';
-import { CardMedia } from './card-media';
+import { CardMedia, CardReferences } from './card-media';
 import {
   cancelFailure,
   cardView,
@@ -53,6 +53,7 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     this.node.append(
       el('div', { class: 'seedance-card-header' }, [this._prompt, this._badge]),
       this._params,
+      this._references.node,
       el('div', { class: 'seedance-card-status' }, [
         this._status,
         this._elapsed,
@@ -227,6 +228,7 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     setText(this._notice, view.notice ?? '');
     setVisible(this._notice, view.notice !== null);
     this._media.render(view);
+    this._references.render(view);
     this._syncTimer(view.ticking);
   }
 
@@ -250,6 +252,7 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     MSG.emulator
   ]);
   private readonly _params = el('div', { class: 'seedance-params' });
+  private readonly _references = new CardReferences();
   private readonly _status = el('span', {
     class: 'seedance-status',
     role: 'status',
