@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..status import SERVICE_TERMINAL
 from .faults import FaultPlan, Faults
 from .httpd import HTTPServer
 from .runtimes import Runtimes, RuntimeSettings
@@ -183,6 +184,15 @@ class Emulator:
         return f"{self.url}/samples/{name}.png"
 
     # Lifecycle --------------------------------------------------------------
+
+    @property
+    def last_request_at(self) -> float:
+        """When the last request arrived (the start, before any): idle time starts there."""
+        return self._front.last_request_at
+
+    def busy(self, now: float) -> bool:
+        """True while a job is queued, processing or rendering: an idle exit must wait."""
+        return any(job.status(now) not in SERVICE_TERMINAL for job in self._service.store.all())
 
     def stop(self) -> None:
         """Stop serving, rendering and retrying webhooks; remove a temporary output dir."""

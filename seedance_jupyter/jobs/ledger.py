@@ -19,13 +19,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..api.types import JobError, JobState
 from ..catalog import GenerationRequest
 from ..errors import SeedanceError
 from ..paths import seedance_home
 from ..status import API_STATUSES, FINAL, LOCAL_STATUSES, RANK
+
+if TYPE_CHECKING:
+    from ..api.types import JobState
 
 __all__ = [
     "MIN_RUNTIME_SAMPLES", "Claim", "JobRecord", "Ledger", "RuntimeWindow", "SpendRow", "state_of",
@@ -158,6 +160,9 @@ class JobRecord:
 
 def state_of(record: JobRecord) -> JobState:
     """The service state a ledger row records (a local status reads as ``queued``)."""
+    # Imported here: the api package pulls in the HTTP client, which %load_ext never needs.
+    from ..api.types import JobError, JobState
+
     assert record.request_id is not None
     error = None
     if record.error_code is not None:

@@ -272,6 +272,7 @@ class JobService:
         job = self._jobs.get(request_id)
         if job is not None:
             return job
+        self.backend.ready()
         record = self.ledger.get(request_id)
         if record is not None:
             return self.job_from_record(record)
@@ -282,6 +283,7 @@ class JobService:
 
     def resume(self) -> list[Job]:
         """Re-attach every unfinished job of this backend (after a kernel restart)."""
+        self.backend.ready()
         jobs = []
         for record in self.ledger.unfinished(self.backend.key):
             if record.request_id is None:
