@@ -100,11 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(emulator: Emulator, stop: threading.Event, idle_exit: float,
            port_file: Path | None) -> None:
     """Return on ``stop``, or once idle (no request, no running job) for ``idle_exit`` s."""
-    busy_at = time.time()
+    busy_at, was_busy = time.time(), False
     while not stop.wait(min(_IDLE_CHECK, idle_exit / 4) if idle_exit > 0 else None):
         now = time.time()
-        if emulator.busy(now):
+        busy = emulator.busy(now)
+        if busy or was_busy:  # idle from the first check that finds the last job over
             busy_at = now
+        was_busy = busy
         if now - max(busy_at, emulator.last_request_at) >= idle_exit and _leave(
             emulator, idle_exit, port_file
         ):

@@ -1,0 +1,93 @@
+"""The embedded emulator a kernel starts exits by itself once idle, never while a job runs."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from seedance_jupyter.emulator.app import STATE_FILE
+from seedance_jupyter.emulator.shared import PORT_FILE
+
+from .helpers import eventually, running
+from .kernel_harness import Kernel
+
+pytestmark = pytest.mark.kernel
+LOAD = "%load_ext seedance_jupyter"
+IDLE_EXIT = 2.0
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "home" / "emulator"
+
+
+def embedded_env(tmp_path: Path, speed: float) -> dict[str, str]:
+    """No service address or key (so the embedded emulator), a short idle time."""
+    return {"SEEDANCE_HOME": str(tmp_path / "home"), "SEEDANCE_BASE_URL": "",
+            "SEEDANCE_API_KEY": "", "SEEDANCE_EMULATOR_SPEED": str(speed),
+            "SEEDANCE_EMULATOR_IDLE_EXIT": str(IDLE_EXIT)}
+
+
+@pytest.fixture
+def kernel(tmp_path: Path) -> Iterator[Kernel]:
+    k = Kernel(tmp_path, embedded_env(tmp_path, speed=10.0))
+    try:
+        yield k
+    finally:
+        k.shutdown()
+
+
+def emulator_pid(state_dir: Path) -> int:
+    return int(json.loads((state_dir / PORT_FILE).read_text())["pid"])
+
+
+def gone_at(pid: int) -> float:
+    """The wall-clock time process ``pid`` was first seen gone (fails after 90 s)."""
+    assert eventually(lambda: not running(pid), timeout=90), f"the emulator {pid} still runs"
+    return time.time()
+
+
+def test_the_embedded_emulator_exits_once_idle_while_its_kernel_lives(
+    kernel: Kernel, state_dir: Path
+) -> None:
+    kernel.execute(LOAD)
+    cell = kernel.execute("%%seedance -d 4 -r 480p --wait --no-download\nidle afterwards")
+    assert "succeeded" in cell.html()
+    pid = emulator_pid(state_dir)
+    gone_at(pid)
+    assert not (state_dir / PORT_FILE).exists()
+    assert kernel.execute("1 + 1").reply["status"] == "ok"
+
+
+def test_a_kernel_submits_again_after_its_emulator_exited_idle(
+    kernel: Kernel, state_dir: Path
+) -> None:
+    kernel.execute(LOAD)
+    kernel.execute("%%seedance -d 4 -r 480p --wait --no-download\nthe first job")
+    first = emulator_pid(state_dir)
+    gone_at(first)
+    again = kernel.execute("%%seedance -d 4 -r 480p --wait --no-download\nthe second job")
+    assert "succeeded" in again.html()
+    assert emulator_pid(state_dir) != first
+
+
+def test_the_embedded_emulator_stays_up_while_a_job_runs_with_no_kernel_polling(
+    tmp_path: Path, state_dir: Path
+) -> None:
+    # At speed 1 a 15 s 480p job takes about 10 s: several idle times with nobody asking.
+    kernel = Kernel(tmp_path, embedded_env(tmp_path, speed=1.0))
+    try:
+        kernel.execute(LOAD)
+        kernel.execute("%%seedance -d 15 -r 480p --no-download\nfinished with no kernel")
+        pid = emulator_pid(state_dir)
+    finally:
+        kernel.shutdown()
+    exited = gone_at(pid)
+    (job,) = json.loads((state_dir / STATE_FILE).read_text())["jobs"]
+    assert job["rendered"]
+    finished = job["created_at"] + job["queued_seconds"] + job["processing_seconds"]
+    assert exited >= finished + IDLE_EXIT
