@@ -30,6 +30,21 @@ def running(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
+def processes_with_argument(text: str) -> list[int]:
+    """Running processes with an argument containing ``text`` (a test's own temp folder)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(text.encode() in arg for arg in argv) and running(int(entry.name)):
+            pids.append(int(entry.name))
+    return pids
+
+
 class WebhookReceiver:
     """A webhook endpoint on loopback: answers ``statuses`` in turn, then 200, keeps all."""
 

@@ -14,7 +14,7 @@ import pytest
 
 from seedance_jupyter.emulator.shared import LOG_FILE
 
-from .helpers import running
+from .helpers import processes_with_argument
 
 pytestmark = pytest.mark.kernel
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,19 +67,5 @@ def test_the_demo_runs_on_the_emulator_even_with_a_service_configured(demo: Demo
 def test_the_demo_leaves_no_emulator_running(demo: DemoRun) -> None:
     state_dir = str(demo.home / "emulator")
     assert "Seedance emulator at" in (demo.home / "emulator" / LOG_FILE).read_text()
-    assert emulators_of(state_dir) == []
+    assert processes_with_argument(state_dir) == []
 
-
-def emulators_of(state_dir: str) -> list[int]:
-    """Running processes serving ``state_dir`` (by their command line)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if state_dir.encode() in argv and running(int(entry.name)):
-            pids.append(int(entry.name))
-    return pids
