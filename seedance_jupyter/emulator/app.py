@@ -16,7 +16,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..status import SERVICE_TERMINAL
 from .faults import FaultPlan, Faults
 from .httpd import HTTPServer
 from .runtimes import Runtimes, RuntimeSettings
@@ -192,7 +191,7 @@ class Emulator:
 
     def busy(self, now: float) -> bool:
         """True while a job is queued, processing or rendering: an idle exit must wait."""
-        return any(job.status(now) not in SERVICE_TERMINAL for job in self._service.store.all())
+        return self._service.store.any_running(now)
 
     def stop(self) -> None:
         """Stop serving, rendering and retrying webhooks; remove a temporary output dir."""
