@@ -45,6 +45,16 @@ CREATE_BUSY = (
     "The service is rate limiting new jobs: waited {waited:.0f} s for a slot and would need "
     "{retry:.0f} s more. Nothing was created or charged; run the cell again later."
 )
+WAITING_FOR_IDENTICAL = (
+    "An identical job is being submitted by {owner} and its answer is not in yet: waiting "
+    "up to {seconds:.0f} s for it, so the job is not paid twice."
+)
+CLAIMER = "process {pid} on {host}"
+CLAIMER_UNNAMED = "another process"
+CLAIMER_GONE = (
+    "{owner} ended while its create request was on the wire; the job may have been "
+    "charged, so it is not sent again"
+)
 WAITING_FOR_SLOT = "The service is busy (rate limited): waiting {seconds:.0f} s for a slot..."
 NO_API_KEY = (
     "No API key: set SEEDANCE_API_KEY, or leave both SEEDANCE_API_KEY and "
@@ -72,6 +82,10 @@ REATTACHED_FROM = (
 UNCERTAIN_EXISTS = (
     "An identical earlier submission is uncertain (client token {token}): it may have been "
     "charged. Not resubmitting; check the dashboard, then add --new to submit anyway."
+)
+REQUEST_ID_TAKEN = (
+    "the service answered request id {request_id}, which another job of this ledger already "
+    "has; this submission was charged but cannot be told apart from that job"
 )
 CREATE_ANSWER_UNREAD = (
     "The service accepted and charged this job, but part of its answer was off-contract "
@@ -157,6 +171,9 @@ CARD_NO_REQUEST_ID = "no request id yet"
 CARD_TOOK = "took {elapsed}"
 CARD_ESTIMATE = "est. ${usd:.2f}"
 CARD_CREDITS = "{credits} credits charged"
+CARD_CHARGE_DIFFERED = (
+    "charged ${usd:.2f}, {percent:.0f} % {direction} than the ${estimate:.2f} estimated"
+)
 CARD_CANCELLED_CHARGED = "{credits} credits charged, not refunded by the service"
 CARD_CANCELLED_FREE = "no credits charged"
 CARD_CANCELLED_UNKNOWN = "the service did not say whether credits were charged"
@@ -224,6 +241,11 @@ FORM_METADATA_LABEL = "Metadata"
 FORM_METADATA_PLACEHOLDER = '{"project": "demo"}'
 FORM_METADATA_OK = "JSON object accepted"
 FORM_COST = "Estimated cost: ${rate}/s \N{MULTIPLICATION SIGN} {duration} s = ${usd:.2f}"
+CREDITS_PER_USD_INVALID = "credits_per_usd: {value!r} is not allowed; use a number above 0."
+FORM_COST_MEDIA = (
+    "Estimated cost: ${rate}/s \N{MULTIPLICATION SIGN} {duration} s \N{MULTIPLICATION SIGN} "
+    "{surcharge:g} (reference media) = ${usd:.2f}"
+)
 FORM_BUDGET_LEFT = " · budget left: ${left:.2f} of ${budget:.2f}"
 FORM_UNKNOWN_PRESET = "Unknown form preset(s): {names}. Allowed: prompt, {allowed}."
 FORM_NEW_TAKE = "New take (pays again)"
@@ -258,7 +280,8 @@ SERVER_ALREADY_FINAL = (
     "Job {request_id} is already {status}; only queued or processing jobs can be cancelled."
 )
 SERVER_OTHER_BACKEND = (
-    "Job {request_id} belongs to {backend}, not to the service this server talks to ({ours})."
+    "Job {request_id} belongs to {backend}, not to the service this server talks to "
+    "({ours}), so this server cannot cancel it."
 )
 SERVER_CANCEL_FAILED = "The service did not cancel job {request_id} ({detail})."
 SERVER_WEBHOOK_UNSIGNED = (
@@ -268,6 +291,10 @@ SERVER_WEBHOOK_UNSIGNED = (
 SERVER_WEBHOOK_BAD_SIGNATURE = "Webhook refused: missing or wrong x-seedance-signature."
 SERVER_WEBHOOK_UNKNOWN_JOB = "Webhook refused: no job in the ledger has this client token."
 SERVER_WEBHOOK_BAD_BODY = "Webhook refused: the body is not a job status ({detail})."
+SERVER_WEBHOOK_TAKEN = (
+    "Webhook refused: job {sent} belongs to another submission of this ledger, not to this "
+    "client token."
+)
 SERVER_WEBHOOK_OTHER_JOB = (
     "Webhook refused: it is about job {sent}, but this client token belongs to job {ours}."
 )

@@ -72,8 +72,7 @@ export function cardView(
     showProgress: IN_FLIGHT.has(job.status),
     showCancel: job.requestId !== null && isCancellable(job.status),
     cost: MSG.estimate(formatUsd(job.estimatedUsd)),
-    credits:
-      job.creditsCharged === null ? null : MSG.credits(job.creditsCharged),
+    credits: creditsLine(job),
     isEmulator: job.isEmulator,
     error: job.error ? `${job.error.message} (${job.error.code})` : null,
     notice: job.notice,
@@ -83,10 +82,74 @@ export function cardView(
   };
 }
 
+/** A charge further than this from its estimate is pointed out (CHARGE_TOLERANCE in jobs/summary.py). */
+export const CHARGE_TOLERANCE = 0.1;
+
+/** Credits charged, and plainly when the charge differs from the estimate by more than 10 %. */
+export function creditsLine(
+  job: Pick<
+    IJobSummary,
+    'creditsCharged' | 'chargedUsd' | 'estimatedUsd' | 'status'
+  >
+): string | null {
+  if (job.creditsCharged === null) {
+    return null;
+  }
+  const credits = MSG.credits(job.creditsCharged);
+  const charged = job.chargedUsd;
+  if (
+    charged === null ||
+    charged === undefined ||
+    job.status === 'cancelled' ||
+    job.estimatedUsd <= 0
+  ) {
+    return credits;
+  }
+  const off = charged / job.estimatedUsd - 1;
+  if (Math.abs(off) <= CHARGE_TOLERANCE) {
+    return credits;
+  }
+  const note = MSG.chargeDiffered(
+    formatUsd(charged),
+    Math.round(Math.abs(off) * 100),
+    off > 0 ? 'more' : 'less',
+    formatUsd(job.estimatedUsd)
+  );
+  return `${credits} · ${note}`;
+}
+
+/** Request ids that may go into a `%seedance cancel` line: nothing IPython would expand. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** The kernel code that cancels `requestId` with the kernel's own key and service. */
+export function kernelCancelCode(requestId: string): string | null {
+  return SAFE_REQUEST_ID.test(requestId)
+    ? `%seedance cancel ${requestId}`
+    : null;
+}
+
+/**
+ * What the card says after a Cancel that did not go through: nothing only when
+ * the job is over now (it finished meanwhile, and its state says how); else why,
+ * and how to cancel it from the notebook. Never a silent no-op.
+ */
+export function cancelFailure(
+  error: unknown,
+  now: Pick<IJobSummary, 'status'> | null,
+  requestId: string
+): string | null {
+  if (now && isFinal(now.status)) {
+    return null;
+  }
+  const why = error instanceof Error ? error.message : String(error);
+  return `${MSG.cancelFailed(why)} ${MSG.cancelInKernel(requestId)}`;
+}
+
 /** Fields that are only ever filled in: a later snapshot without them must not erase them. */
 const STICKY = [
   'requestId',
   'creditsCharged',
+  'chargedUsd',
   'finishedAt',
   'localPath',
   'outputUrl',

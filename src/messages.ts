@@ -3,10 +3,19 @@ export const MSG = {
   cancel: 'Cancel',
   cancelJob: (id: string) => `Cancel job ${id}`,
   cancelFailed: (reason: string) => `Cancel failed: ${reason}`,
+  cancelInKernel: (id: string) =>
+    `It is still running: cancel it with %seedance cancel ${id} in a kernel that uses its service (as the notebook's kernel did).`,
   cancelling: 'Cancelling…',
   progress: 'Generating the video',
   estimate: (usd: string) => `est. ${usd}`,
   credits: (n: number) => `${n} credits`,
+  chargeDiffered: (
+    usd: string,
+    percent: number,
+    direction: 'more' | 'less',
+    estimate: string
+  ) =>
+    `charged ${usd}, ${percent} % ${direction} than the ${estimate} estimated`,
   emulator: 'emulator',
   videoLabel: (prompt: string) => `Generated video: ${prompt}`,
   posterAlt: (prompt: string) => `First frame: ${prompt}`,

@@ -91,6 +91,8 @@ export interface IJobSummary {
   mediaUrls: string[];
   estimatedUsd: number;
   creditsCharged: number | null;
+  /** The charge in USD at the server's credits-per-USD rate; absent in older saves. */
+  chargedUsd?: number | null;
   backend: string;
   isEmulator: boolean;
   notebook: string | null;

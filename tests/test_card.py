@@ -332,6 +332,18 @@ def test_a_cancelled_card_says_whether_credits_were_refunded(
     assert says in html.unescape(re.sub(r"<[^>]+>", "", status_html(summary)))
 
 
+def test_the_card_says_plainly_when_the_charge_differed_from_the_estimate() -> None:
+    summary = summary_of(make_job("queued", credits_charged=64), credits_per_usd=80.0)
+    says = "charged $0.80, 60 % more than the $0.50 estimated"
+    assert says in html.unescape(re.sub(r"<[^>]+>", "", status_html(summary)))
+    assert says in render_text(summary)
+
+
+def test_a_charge_like_the_estimate_gets_no_difference_line() -> None:
+    summary = summary_of(make_job("queued", credits_charged=40), credits_per_usd=80.0)
+    assert "estimated" not in render_text(summary)
+
+
 def test_long_prompt_is_truncated_with_full_text_in_title() -> None:
     prompt = "word " * 200
     out = render_html(summary_of(make_job(prompt=prompt)))

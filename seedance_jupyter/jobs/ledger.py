@@ -42,6 +42,9 @@ _NEWER_SCHEMA = (
     "The ledger {path} was written by a newer seedance_jupyter (schema {found}, this "
     "version knows {known}); upgrade seedance_jupyter to use it."
 )
+_SHARED_ID_NOTE = (
+    "another row of this ledger also had this request id, so it was kept there: "
+)
 _NO_SUCH_ROW = "no ledger row has client token {token!r}"
 _NOT_A_SERVICE_STATUS = "{status!r} is a status only the ledger itself sets"
 
@@ -56,6 +59,17 @@ def _in_sql(statuses: frozenset[str]) -> str:
 
 _TERMINAL_SQL = _in_sql(FINAL)
 _NOT_REUSABLE_SQL = _in_sql(FINAL - {"succeeded"})
+#: What a row costs: what the service charged, converted at ``:rate`` credits per USD,
+#: else (no charge known yet, or no rate given) its estimate.
+_COST_SQL = (
+    "(CASE WHEN credits_charged IS NOT NULL AND :rate IS NOT NULL "
+    "THEN credits_charged * 1.0 / :rate ELSE estimated_usd END)"
+)
+#: ``:request_id`` is this row's to take: no other row of its backend has it.
+_ID_FREE = (
+    "NOT EXISTS (SELECT 1 FROM jobs AS other WHERE other.request_id = :request_id "
+    "AND other.backend = jobs.backend AND other.client_token != jobs.client_token)"
+)
 _MOVES_FORWARD = f"(status = :status OR {_rank_sql(':status')} > {_rank_sql('status')})"
 
 _MIGRATIONS: tuple[str, ...] = (
@@ -100,6 +114,24 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN lease_until REAL;
     CREATE INDEX jobs_updated_at ON jobs (updated_at);
     """,
+    # A request id belongs to one row per backend: a replayed webhook or a lookup can
+    # never give a paid job's id to a second row (the database refuses, not only a check).
+    # Ledgers written before could hold such a pair; the row that recorded a charge
+    # (else the older) keeps the id, and each other goes back to submission_uncertain
+    # with a note naming the id, so nothing is lost and `%seedance reconcile` can settle it.
+    f"""
+    UPDATE jobs SET status = 'submission_uncertain',
+        error_message = '{_SHARED_ID_NOTE}' || request_id, request_id = NULL
+    WHERE request_id IS NOT NULL AND rowid != (
+        SELECT keep.rowid FROM jobs AS keep
+        WHERE keep.backend = jobs.backend AND keep.request_id = jobs.request_id
+        ORDER BY keep.credits_charged IS NULL, keep.rowid LIMIT 1);
+    DROP INDEX jobs_request_id;
+    CREATE UNIQUE INDEX jobs_backend_request_id ON jobs (backend, request_id);
+    """,  # noqa: S608
+    # Which process claimed a pending row (host/pid/nonce, as leases name theirs): an
+    # identical re-run settles at once when that process is gone.
+    "ALTER TABLE jobs ADD COLUMN claimed_by TEXT;",
 )
 _SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -135,6 +167,7 @@ class JobRecord:
     last_running_at: float | None = None
     lease_owner: str | None = None
     lease_until: float | None = None
+    claimed_by: str | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -189,9 +222,11 @@ class SpendRow:
     """Spend of one local day, backend and model.
 
     ``jobs``/``credits``/``usd`` count jobs the service accepted (they have a
-    request id); ``uncertain_*`` count jobs whose POST may have been charged
-    without an answer (pending or submission_uncertain), so possible charges
-    stay visible. Rejected jobs cost nothing and appear nowhere.
+    request id), ``usd`` at what each was charged when the service said (converted
+    at the rate the caller gave) and at its estimate until then; ``uncertain_*``
+    count jobs whose POST may have been charged without an answer (pending or
+    submission_uncertain), so possible charges stay visible. Rejected jobs cost
+    nothing and appear nowhere.
     """
 
     day: str
@@ -364,14 +399,18 @@ class Ledger:
         reuse_from: str | None = None,
         check_budget: Callable[[float], None] | None = None,
         day_start: float | None = None,
+        credits_per_usd: float | None = None,
+        claimed_by: str | None = None,
     ) -> Claim:
         """Reuse an identical job, or check the daily budget and write a pending row.
 
         All in one ``BEGIN IMMEDIATE`` transaction, so of N identical submissions
         racing from any number of kernels and threads exactly one claims a row
         (and may POST), and racing submissions can never overrun a budget: the
-        estimate is reserved by the pending row itself. ``check_budget(spent)``
-        raises to refuse; it sees every non-rejected row since ``day_start``.
+        estimate is reserved by the pending row itself, which names the process
+        that claimed it (``claimed_by``, host/pid/nonce). ``check_budget(spent)``
+        raises to refuse; it sees every non-rejected row since ``day_start``, each at
+        what it was charged (at ``credits_per_usd``) or, until the service said, its estimate.
         """
         with self._write() as conn:
             if reuse:
@@ -386,15 +425,16 @@ class Ledger:
                     return Claim(JobRecord._from_row(row), reused=True)
             if check_budget is not None and day_start is not None:
                 (spent,) = conn.execute(
-                    "SELECT COALESCE(SUM(estimated_usd), 0.0) "
+                    f"SELECT COALESCE(SUM({_COST_SQL}), 0.0) "  # noqa: S608
                     "FROM jobs WHERE status != 'rejected' AND created_at >= :since "
                     "AND backend = :backend",
-                    {"since": day_start, "backend": backend},
+                    {"since": day_start, "backend": backend, "rate": credits_per_usd},
                 ).fetchone()
                 check_budget(float(spent))
             self._insert_pending(
                 conn, client_token=client_token, backend=backend, request=request,
                 fingerprint=fingerprint, estimated_usd=estimated_usd, notebook=notebook,
+                claimed_by=claimed_by,
             )
             row = conn.execute(
                 "SELECT * FROM jobs WHERE client_token = ?", (client_token,)
@@ -411,6 +451,7 @@ class Ledger:
         fingerprint: str,
         estimated_usd: float,
         notebook: str | None,
+        claimed_by: str | None,
     ) -> None:
         now = self._clock()
         metadata = dict(request.metadata) if request.metadata is not None else None
@@ -423,6 +464,7 @@ class Ledger:
             "metadata": json.dumps(metadata) if metadata is not None else None,
             "fingerprint": fingerprint, "estimated_usd": float(estimated_usd),
             "notebook": notebook, "created_at": now, "updated_at": now,
+            "claimed_by": claimed_by,
         }
         columns = ", ".join(row)
         placeholders = ", ".join(f":{name}" for name in row)
@@ -448,6 +490,16 @@ class Ledger:
             "error_message = :detail, submitted_at = COALESCE(submitted_at, :now)",
         ))
 
+    def record_abandoned(self, client_token: str, *, claimed_by: str, detail: str) -> JobRecord:
+        """A pending row whose claiming process died mid-create: its POST may have been
+        charged, so it becomes uncertain (never resent). Only while ``claimed_by`` holds it."""
+        return self._require(client_token, self._advance(
+            "client_token = :token AND claimed_by = :owner",
+            {"token": client_token, "owner": claimed_by, "detail": detail},
+            "submission_uncertain",
+            "error_message = :detail, submitted_at = COALESCE(submitted_at, :now)",
+        ))
+
     def record_rejected(self, client_token: str, *, code: str | None, message: str) -> JobRecord:
         """The service definitely refused the POST (400/401/402...): nothing was charged."""
         return self._require(client_token, self._advance(
@@ -458,9 +510,13 @@ class Ledger:
         ))
 
     def reconcile(self, client_token: str, *, request_id: str, status: str) -> JobRecord | None:
-        """A job whose POST answer was lost learns its request id (webhook or lookup)."""
+        """A job whose POST answer was lost learns its request id (webhook or lookup).
+
+        None, and nothing written, when the row has another id or another row has this one.
+        """
         return self._advance(
-            "client_token = :token AND (request_id IS NULL OR request_id = :request_id)",
+            "client_token = :token AND (request_id IS NULL OR request_id = :request_id) "
+            f"AND {_ID_FREE}",
             {"token": client_token, "request_id": request_id},
             _service_status(status),
             "request_id = :request_id, error_message = NULL, "
@@ -525,9 +581,10 @@ class Ledger:
     ) -> JobRecord | None:
         """Store a webhook's final answer on the row of ``client_token``.
 
-        An uncertain submission learns its request id here. A row that is already
-        final is left exactly as it is (a replayed delivery changes nothing), and
-        so is a row with another request id. None if no row has the token.
+        An uncertain submission learns its request id here, unless another row has
+        it (a genuine webhook of another job replayed to this one's URL). A row that
+        is already final is left exactly as it is (a replayed delivery changes
+        nothing), and so is a row with another request id. None if no row has the token.
         """
         values = {
             "token": client_token, "request_id": request_id, "status": _service_status(status),
@@ -547,7 +604,7 @@ class Ledger:
                 "WHEN status = 'submission_uncertain' THEN NULL ELSE error_message END "
                 "WHERE client_token = :token AND "
                 "(request_id IS NULL OR request_id = :request_id) AND "
-                f"status NOT IN {_TERMINAL_SQL} AND {_MOVES_FORWARD}",
+                f"{_ID_FREE} AND status NOT IN {_TERMINAL_SQL} AND {_MOVES_FORWARD}",
                 values,
             )
             row = conn.execute(
@@ -691,17 +748,24 @@ class Ledger:
             or (gone is not None and gone(r.lease_owner))
         ]
 
-    def spend(self, *, since: float | None = None, backend: str | None = None) -> list[SpendRow]:
-        """Spend per local day, backend and model, oldest day first."""
+    def spend(
+        self, *, since: float | None = None, backend: str | None = None,
+        credits_per_usd: float | None = None,
+    ) -> list[SpendRow]:
+        """Spend per local day, backend and model, oldest day first.
+
+        A job counts at what it was charged, converted at ``credits_per_usd``
+        (at its estimate until the service said, or when no rate is given).
+        """
         with self._lock:
             rows = self._connection().execute(
-                """
+                f"""
                 SELECT date(created_at, 'unixepoch', 'localtime') AS day, backend, model,
                     SUM(request_id IS NOT NULL) AS jobs,
                     COALESCE(SUM(CASE WHEN request_id IS NOT NULL
                                  THEN credits_charged END), 0) AS credits,
                     COALESCE(SUM(CASE WHEN request_id IS NOT NULL
-                                 THEN estimated_usd END), 0.0) AS usd,
+                                 THEN {_COST_SQL} END), 0.0) AS usd,
                     SUM(request_id IS NULL) AS uncertain_jobs,
                     COALESCE(SUM(CASE WHEN request_id IS NULL
                                  THEN estimated_usd END), 0.0) AS uncertain_usd
@@ -711,21 +775,25 @@ class Ledger:
                     AND (:backend IS NULL OR backend = :backend)
                 GROUP BY day, backend, model
                 ORDER BY day, backend, model
-                """,
-                {"since": since, "backend": backend},
+                """,  # noqa: S608
+                {"since": since, "backend": backend, "rate": credits_per_usd},
             ).fetchall()
         return [SpendRow(**dict(zip(row.keys(), row, strict=True))) for row in rows]
 
-    def spent_usd_since(self, since: float, *, backend: str | None = None) -> float:
-        """Estimated USD of jobs submitted, or possibly submitted, since ``since``.
+    def spent_usd_since(
+        self, since: float, *, backend: str | None = None, credits_per_usd: float | None = None
+    ) -> float:
+        """USD of jobs submitted, or possibly submitted, since ``since``: what each was
+        charged (at ``credits_per_usd``), its estimate until the service said.
 
         Pending rows count: another kernel's POST may be in flight right now.
         """
         with self._lock:
             (total,) = self._connection().execute(
-                "SELECT COALESCE(SUM(estimated_usd), 0.0) FROM jobs WHERE status != 'rejected' "
+                f"SELECT COALESCE(SUM({_COST_SQL}), 0.0) FROM jobs "  # noqa: S608
+                "WHERE status != 'rejected' "
                 "AND created_at >= :since AND (:backend IS NULL OR backend = :backend)",
-                {"since": since, "backend": backend},
+                {"since": since, "backend": backend, "rate": credits_per_usd},
             ).fetchone()
         return float(total)
 

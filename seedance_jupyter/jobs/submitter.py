@@ -27,6 +27,7 @@ from ..paths import seedance_home
 from ..retry import Backoff
 from .backend import Backend
 from .budget import Budget, local_midnight
+from .leases import holder_gone
 from .ledger import JobRecord, Ledger
 
 __all__ = ["WEBHOOK_TOKEN_FIELD", "Sent", "Submitter"]
@@ -53,10 +54,12 @@ class Sent:
 class Submitter:
     """Claims, posts and records the new jobs of one backend and ledger."""
 
-    def __init__(self, ledger: Ledger, backend: Backend, budget: Budget) -> None:
+    def __init__(self, ledger: Ledger, backend: Backend, budget: Budget, owner: str) -> None:
+        """``owner``: this process's name (host/pid/nonce) on the pending rows it claims."""
         self.ledger = ledger
         self.backend = backend
         self.budget = budget
+        self.owner = owner
         # Its own pool: a ledger retry never waits behind downloads or cancels.
         self._retries = concurrent.futures.ThreadPoolExecutor(1, "seedance-ledger")
 
@@ -81,12 +84,13 @@ class Submitter:
                 client_token=token, backend=self.backend.key, request=request,
                 fingerprint=request.fingerprint(), estimated_usd=usd, notebook=notebook,
                 reuse=reuse, reuse_from=reuse_from, check_budget=self._budget_checks(usd),
-                day_start=local_midnight(),
+                day_start=local_midnight(), credits_per_usd=self.budget.credits_per_usd(),
+                claimed_by=self.owner,
             )
             if not claim.reused:
                 self.budget.spent_usd += usd
         if claim.reused:
-            return self._settled(claim.record)
+            return self._settled(claim.record, announce)
         if announce is not None:
             announce(messages.SUBMITTING.format(
                 model=request.model, duration=request.duration, resolution=request.resolution,
@@ -107,6 +111,7 @@ class Submitter:
                 self.budget.spent_usd -= usd
             self.ledger.record_rejected(token, code=exc.code, message=exc.message)
             raise
+        self.budget.charged(usd, state.credits_charged)
         notices = [messages.CREATE_ANSWER_UNREAD.format(detail=state.unread)] if (
             state.unread) else []
         if not self._record_submitted(token, state):
@@ -133,6 +138,12 @@ class Submitter:
 
         try:
             write()
+        except sqlite3.IntegrityError:
+            # Off-contract: another row already has this id. The job is paid all the
+            # same: its row stays counted, as uncertain, and names the id it was given.
+            self.ledger.record_uncertain(token, detail=messages.REQUEST_ID_TAKEN.format(
+                request_id=state.request_id))
+            return True
         except sqlite3.Error as exc:
             _log.warning("ledger write failed for paid job %s: %s", state.request_id, exc)
         else:
@@ -166,13 +177,39 @@ class Submitter:
 
         return check
 
-    def _settled(self, record: JobRecord) -> JobRecord:
-        """An identical POST in flight (this or another process): wait for its outcome."""
+    def _settled(
+        self, record: JobRecord, announce: Callable[[str], None] | None
+    ) -> JobRecord:
+        """An identical POST in flight (this or another process): wait for its outcome.
+
+        If the process that claimed it is gone (a kernel killed mid-create), its
+        POST may have been charged: the row is settled at once as uncertain, never
+        resent. While it must wait, it says for what.
+        """
         deadline = time.monotonic() + _IN_FLIGHT_WAIT_S
+        told = False
         while record.status == "pending" and time.monotonic() < deadline:
+            owner = record.claimed_by
+            if owner is not None and holder_gone(owner):
+                return self.ledger.record_abandoned(
+                    record.client_token, claimed_by=owner,
+                    detail=messages.CLAIMER_GONE.format(owner=_who(owner)),
+                )
+            if announce is not None and not told:
+                announce(messages.WAITING_FOR_IDENTICAL.format(
+                    owner=_who(owner), seconds=_IN_FLIGHT_WAIT_S))
+                told = True
             time.sleep(0.05)
             record = self.ledger.by_token(record.client_token) or record
         return record
+
+
+def _who(owner: str | None) -> str:
+    """A pending row's claimer as a person reads it: ``process 123 on host``."""
+    if owner is None:
+        return messages.CLAIMER_UNNAMED
+    host, _, rest = owner.partition("/")
+    return messages.CLAIMER.format(pid=rest.partition("/")[0], host=host)
 
 
 def _with_webhook(request: GenerationRequest, token: str) -> GenerationRequest:

@@ -16,7 +16,11 @@ from ..status import label
 from .backend import EMBEDDED_KEY
 from .ledger import JobRecord
 
-__all__ = ["JobSummary"]
+__all__ = ["CHARGE_TOLERANCE", "JobSummary"]
+
+#: A charge further than this fraction from its estimate is pointed out on the card
+#: (mirrored in ``src/card-model.ts``).
+CHARGE_TOLERANCE = 0.10
 
 
 @dataclass(frozen=True)
@@ -45,10 +49,28 @@ class JobSummary:
     error: JobError | None
     notice: str | None = None
     poster_data_uri: str | None = None
+    #: The rate a charge in credits converts to USD at (None: not known here).
+    credits_per_usd: float | None = None
 
     @property
     def status_label(self) -> str:
         return label(self.status)
+
+    @property
+    def charged_usd(self) -> float | None:
+        """What the service charged, in USD at ``credits_per_usd``; None until it said."""
+        if self.credits_charged is None or not self.credits_per_usd:
+            return None
+        return self.credits_charged / self.credits_per_usd
+
+    @property
+    def charge_differs(self) -> bool:
+        """The charge is more than :data:`CHARGE_TOLERANCE` off the estimate (a cancel's
+        refund is not a difference: the card says that separately)."""
+        charged = self.charged_usd
+        if charged is None or self.status == "cancelled" or self.estimated_usd <= 0:
+            return False
+        return abs(charged - self.estimated_usd) > CHARGE_TOLERANCE * self.estimated_usd
 
     @property
     def run_seconds(self) -> float | None:
@@ -58,7 +80,10 @@ class JobSummary:
         return max(0.0, self.finished_at - self.submitted_at)
 
     @classmethod
-    def from_record(cls, record: JobRecord, *, is_emulator: bool | None = None) -> JobSummary:
+    def from_record(
+        cls, record: JobRecord, *, is_emulator: bool | None = None,
+        credits_per_usd: float | None = None,
+    ) -> JobSummary:
         """The summary of a ledger row; ``is_emulator`` defaults to what the backend key says."""
         error = None
         if record.error_code is not None or (
@@ -90,6 +115,7 @@ class JobSummary:
             local_path=record.local_path,
             output_url=record.output_url,
             error=error,
+            credits_per_usd=credits_per_usd,
         )
 
     def with_state(self, state: JobState) -> JobSummary:
@@ -124,6 +150,7 @@ class JobSummary:
             "mediaUrls": list(self.media_urls),
             "estimatedUsd": self.estimated_usd,
             "creditsCharged": self.credits_charged,
+            "chargedUsd": self.charged_usd,
             "backend": self.backend,
             "isEmulator": self.is_emulator,
             "notebook": self.notebook,

@@ -18,6 +18,7 @@ from ..messages import (
     CARD_CANCELLED_CHARGED,
     CARD_CANCELLED_FREE,
     CARD_CANCELLED_UNKNOWN,
+    CARD_CHARGE_DIFFERED,
     CARD_CREDITS,
     CARD_DOWNLOAD,
     CARD_EMULATOR_BADGE,
@@ -165,6 +166,12 @@ def _cost_parts(summary: JobSummary) -> list[str]:
             parts.append(CARD_CANCELLED_FREE)
     elif credits is not None:
         parts.append(CARD_CREDITS.format(credits=credits))
+    if summary.charge_differs and summary.charged_usd is not None:
+        parts.append(CARD_CHARGE_DIFFERED.format(
+            usd=summary.charged_usd, estimate=summary.estimated_usd,
+            percent=abs(summary.charged_usd / summary.estimated_usd - 1) * 100,
+            direction="more" if summary.charged_usd > summary.estimated_usd else "less",
+        ))
     return parts
 
 

@@ -345,7 +345,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
         rows = [
             (row.day, row.model, row.jobs, row.credits, f"${row.usd:.2f}",
              f"${row.uncertain_usd:.2f}" if row.uncertain_usd else "")
-            for row in self.session.ledger.spend(backend=backend.key)
+            for row in self.session.ledger.spend(
+                backend=backend.key, credits_per_usd=self.session.settings.credits_per_usd)
         ]
         return Table.of(f"Seedance spend by day and model ({backend.label})",
                         ("day", "model", "jobs", "credits", "usd", "uncertain"), rows)
