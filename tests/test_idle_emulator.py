@@ -13,7 +13,8 @@ from seedance_jupyter.emulator.app import STATE_FILE
 from seedance_jupyter.emulator.shared import PORT_FILE
 
 from .helpers import eventually, running
-from .kernel_harness import Kernel
+from .kernel_harness import Execution, Kernel, display_ids
+from .test_kernel import has_video_update
 
 pytestmark = pytest.mark.kernel
 LOAD = "%load_ext seedance_jupyter"
@@ -45,6 +46,14 @@ def emulator_pid(state_dir: Path) -> int:
     return int(json.loads((state_dir / PORT_FILE).read_text())["pid"])
 
 
+def succeeded(kernel: Kernel, cell: Execution) -> bool:
+    """True once the card of ``cell``'s job says succeeded (its last update may come
+    from the poller's thread just after the cell's idle message)."""
+    [display_id] = display_ids(cell)
+    return kernel.wait_for(has_video_update(display_id, "seedance-status-succeeded"),
+                           timeout=60)
+
+
 def finished_at(state_dir: Path) -> float:
     """When the emulator's last job was due to end (wall clock)."""
     jobs = json.loads((state_dir / STATE_FILE).read_text())["jobs"]
@@ -62,7 +71,7 @@ def test_the_embedded_emulator_exits_once_idle_while_its_kernel_lives(
 ) -> None:
     kernel.execute(LOAD)
     cell = kernel.execute("%%seedance -d 4 -r 480p --wait --no-download\nidle afterwards")
-    assert "succeeded" in cell.html()
+    assert succeeded(kernel, cell)
     pid = emulator_pid(state_dir)
     exited = gone_at(pid)
     assert not (state_dir / PORT_FILE).exists()
@@ -75,11 +84,12 @@ def test_a_kernel_submits_again_after_its_emulator_exited_idle(
     kernel: Kernel, state_dir: Path
 ) -> None:
     kernel.execute(LOAD)
-    kernel.execute("%%seedance -d 4 -r 480p --wait --no-download\nthe first job")
+    assert succeeded(kernel, kernel.execute(
+        "%%seedance -d 4 -r 480p --wait --no-download\nthe first job"))
     first = emulator_pid(state_dir)
     gone_at(first)
     again = kernel.execute("%%seedance -d 4 -r 480p --wait --no-download\nthe second job")
-    assert "succeeded" in again.html()
+    assert succeeded(kernel, again)
     assert emulator_pid(state_dir) != first
 
 
