@@ -96,6 +96,15 @@ LEDGER_WRITE_FAILED = (
     "It is tracked in this kernel, kept in {journal}, and written to the ledger as soon "
     "as it allows; keep this request id."
 )
+LEDGER_UNUSABLE = (
+    "Seedance is off: its ledger cannot be written in {folder} ({detail}). Make that folder "
+    "writable, or set SEEDANCE_HOME to a writable folder, then restart the kernel; nothing "
+    "can be submitted until then."
+)
+LEDGER_MOVED_ASIDE = (
+    "The Seedance ledger {path} could not be read and was moved to {aside}; a new one was "
+    "started. Its paid jobs may be read back with: sqlite3 {aside} .recover"
+)
 UNFINISHED_ON_LOAD = (
     "{count} unfinished Seedance job(s) from an earlier session: "
     "%seedance resume re-attaches them."
@@ -146,14 +155,17 @@ BAD_PLACEHOLDER = (
 BAD_METADATA_JSON = "metadata: {value} is not valid JSON ({detail}); give a JSON object."
 CANCEL_FAILED = "Cancel failed: {detail}"
 OUTPUT_NOT_REFRESHED = (
-    "The video's link expired and a fresh one could not be fetched ({detail}); "
-    "%seedance show ID tries again."
+    "The video could not be saved: its link expired and a fresh one could not be fetched "
+    "({detail}); %seedance resume tries again while the service still keeps it."
 )
 STATUS_UNREADABLE = (
     "The service's last {count} status answers for this job could not be read ({detail}); "
     "still checking, less often."
 )
-DOWNLOAD_FAILED = "Download failed, the video stays at its URL: {detail}"
+DOWNLOAD_FAILED = (
+    "The video could not be saved ({detail}); it stays at its URL until that expires, and "
+    "%seedance resume (or the Jupyter server) tries again."
+)
 NOT_OURS = (
     "Job {request_id} is not matched to an uncertain submission: it carries no client token "
     "of this ledger, and not exactly one uncertain submission has its prompt and settings."
@@ -185,6 +197,10 @@ CARD_VIDEO_EXPIRES = (
     "not downloaded."
 )
 CARD_VIDEO_MISSING = "Video file not found here: {name}"
+CARD_VIDEO_NOT_SERVED = (
+    "The video {path} is outside the folder Jupyter serves ({root}), so the saved notebook "
+    "cannot play it; set download_dir to a folder inside it."
+)
 CARD_VIDEO_TOO_BIG = (
     "The video ({mb:.1f} MB) is over video_data_max_mb ({cap:g} MB), so it is linked by "
     "path rather than inlined."

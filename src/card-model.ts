@@ -2,7 +2,12 @@
  * What a job card shows, as plain data: the widget (card.ts) only puts this on
  * the page, so every rule here is testable without a DOM.
  */
-import { formatElapsed, formatParams, formatUsd } from './format';
+import {
+  formatElapsed,
+  formatParams,
+  formatProblem,
+  formatUsd
+} from './format';
 import { posterSource, videoSource } from './media';
 import { MSG } from './messages';
 import {
@@ -74,7 +79,7 @@ export function cardView(
     cost: MSG.estimate(formatUsd(job.estimatedUsd)),
     credits: creditsLine(job),
     isEmulator: job.isEmulator,
-    error: job.error ? `${job.error.message} (${job.error.code})` : null,
+    error: formatProblem(job),
     notice: job.notice,
     video: src ? { src, label: MSG.videoLabel(job.prompt) } : null,
     poster,

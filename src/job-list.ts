@@ -3,7 +3,7 @@
  * so an event never steals keyboard focus from a button someone is on.
  */
 import { button, el, KeyedChildren, setText, setVisible } from './dom';
-import { formatAge, formatParams, formatUsd } from './format';
+import { formatAge, formatParams, formatProblem, formatUsd } from './format';
 import { videoSource } from './media';
 import { MSG } from './messages';
 import type { IJobActions } from './actions';
@@ -77,11 +77,9 @@ class JobItem {
       this._meta,
       `${formatUsd(job.estimatedUsd)}${credits} · ${formatAge(nowMs / 1000 - job.createdAt)}`
     );
-    setText(
-      this._error,
-      job.error ? `${job.error.message} (${job.error.code})` : ''
-    );
-    setVisible(this._error, job.error !== null);
+    const problem = formatProblem(job);
+    setText(this._error, problem ?? '');
+    setVisible(this._error, problem !== null);
 
     const origin = job.notebook === null ? null : notebookLink(job.notebook);
     setVisible(this._notebook, origin !== null);

@@ -108,6 +108,11 @@ export interface IJobSummary {
   posterDataUri: string | null;
   error: IJobError | null;
   notice: string | null;
+  /**
+   * Why a succeeded job's video is not saved yet (its link expired, the answer was
+   * not a video...); null once it is saved. Optional: older servers do not send it.
+   */
+  saveError?: string | null;
 }
 
 export interface IJobPage {

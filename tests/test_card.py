@@ -666,3 +666,30 @@ def test_a_terminal_card_prints_one_line_per_change_and_the_video_path(
     assert said[0].startswith("Seedance job req_ab12: processing")
     assert said[1].endswith("video: seedance_outputs/req_ab12.mp4")
     assert published.updates() == []
+
+
+def test_a_video_that_could_not_be_saved_is_said_once_on_the_card() -> None:
+    lost = "The video could not be saved (the answer is not a video); %seedance resume retries."
+    unsaved = summary_of(make_job("succeeded"), save_error=lost)
+    assert html.escape(lost) in render_html(unsaved)
+    assert render_text(unsaved).count(lost) == 1
+    told = replace(unsaved, notice=lost)  # the live notice already says it
+    assert render_html(told).count(html.escape(lost)) == 1
+    assert render_text(told).count(lost) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("../videos/req_1.mp4", "../videos/req_1.mp4"),
+        ("../../shared%20videos/req_1.mp4", "../../shared%20videos/req_1.mp4"),
+        ("videos/../../x.mp4", None),
+        ("../a/%2e%2e/x.mp4", None),
+        ("/videos/req_1.mp4", None),
+    ],
+)
+def test_a_video_src_may_climb_out_of_the_notebook_folder_only_at_its_start(
+    url: str, expected: str | None
+) -> None:
+    assert safe_url(url, parents=True) == expected
+    assert safe_url(url) is None

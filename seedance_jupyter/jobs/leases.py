@@ -96,6 +96,8 @@ class Leases:
             self.ledger.release(job.request_id, self.owner, backend=self.backend)
 
     def close(self) -> None:
-        """Give up every lease, so the server finishes the jobs at once."""
-        self.ledger.release(None, self.owner)
+        """Give up every lease, so the server finishes the jobs at once; a locked ledger
+        keeps them until this process is gone (a dead holder's leases are taken over)."""
         self.closed = True
+        with contextlib.suppress(sqlite3.Error):
+            self.ledger.release(None, self.owner)

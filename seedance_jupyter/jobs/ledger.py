@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import messages
 from ..catalog import GenerationRequest
-from ..errors import SeedanceError
+from ..errors import LedgerUnavailableError, SeedanceError
 from ..paths import seedance_home
 from ..status import API_STATUSES, FINAL, LOCAL_STATUSES, RANK
 
@@ -71,6 +72,11 @@ _ID_FREE = (
     "AND other.backend = jobs.backend AND other.client_token != jobs.client_token)"
 )
 _MOVES_FORWARD = f"(status = :status OR {_rank_sql(':status')} > {_rank_sql('status')})"
+#: A paid video still to be saved: the job succeeded, no file is recorded, one is wanted.
+_UNSAVED_SQL = (
+    "(status = 'succeeded' AND local_path IS NULL AND no_download = 0 "
+    "AND output_url IS NOT NULL)"
+)
 
 _MIGRATIONS: tuple[str, ...] = (
     """
@@ -132,6 +138,13 @@ _MIGRATIONS: tuple[str, ...] = (
     # Which process claimed a pending row (host/pid/nonce, as leases name theirs): an
     # identical re-run settles at once when that process is gone.
     "ALTER TABLE jobs ADD COLUMN claimed_by TEXT;",
+    # A succeeded job without its file is unfinished work: save_error says why the
+    # last try failed (shown on cards and in the panel), no_download that the cell
+    # asked for none (--no-download), so no process fetches it later.
+    """
+    ALTER TABLE jobs ADD COLUMN save_error TEXT;
+    ALTER TABLE jobs ADD COLUMN no_download INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 _SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -168,6 +181,8 @@ class JobRecord:
     lease_owner: str | None = None
     lease_until: float | None = None
     claimed_by: str | None = None
+    save_error: str | None = None
+    no_download: bool = False
 
     @property
     def is_terminal(self) -> bool:
@@ -188,6 +203,7 @@ class JobRecord:
         values["media_urls"] = tuple(json.loads(values["media_urls"]))
         if values["metadata"] is not None:
             values["metadata"] = json.loads(values["metadata"])
+        values["no_download"] = bool(values["no_download"])
         return cls(**values)
 
 
@@ -292,13 +308,19 @@ class Ledger:
         self.moved_aside: Path | None = None
         self._conn: sqlite3.Connection | None = None
         try:
-            self._open()
-        except sqlite3.DatabaseError as exc:
-            if not _is_corrupt(exc):
+            try:
+                self._open()
+            except sqlite3.DatabaseError as exc:
+                if not _is_corrupt(exc):
+                    raise
+                self.close()
+                self.moved_aside = self._move_aside()
+                self._open()
+        except (OSError, sqlite3.OperationalError) as exc:
+            if _is_locked(exc):
                 raise
-            self.close()
-            self.moved_aside = self._move_aside()
-            self._open()
+            raise LedgerUnavailableError(messages.LEDGER_UNUSABLE.format(
+                folder=self.path.parent, detail=_detail(exc))) from None
         self.merge_journal()
 
     def _open(self) -> None:
@@ -383,6 +405,18 @@ class Ledger:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+    @contextmanager
+    def busy_timeout(self, seconds: float) -> Iterator[None]:
+        """Within the block, this process's writes wait at most ``seconds`` for another's
+        lock (a background retry that must stop promptly when its service closes)."""
+        with self._lock:
+            conn = self._connection()
+            conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+            try:
+                yield
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
 
     # Writes -----------------------------------------------------------------
 
@@ -561,12 +595,36 @@ class Ledger:
         """
         with self._write() as conn:
             conn.execute(
-                "UPDATE jobs SET local_path = :path, updated_at = :now, "  # noqa: S608
+                "UPDATE jobs SET local_path = :path, updated_at = :now, save_error = NULL, "  # noqa: S608
                 "lease_until = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_until END, "
                 "lease_owner = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_owner END "
                 f"WHERE {_newest_with_request_id(backend)}",
                 {"path": local_path, "now": self._clock(), "request_id": request_id,
                  "backend": backend, "owner": releasing},
+            )
+
+    def record_save_failed(
+        self, request_id: str, detail: str, *, backend: str | None = None,
+        releasing: str | None = None,
+    ) -> None:
+        """Remember why the video could not be saved (the job stays to be saved), and
+        give up ``releasing``'s lease so another process may try."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE jobs SET save_error = :detail, updated_at = :now, "  # noqa: S608
+                "lease_until = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_until END, "
+                "lease_owner = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_owner END "
+                f"WHERE {_newest_with_request_id(backend)} AND local_path IS NULL",
+                {"detail": detail, "now": self._clock(), "request_id": request_id,
+                 "backend": backend, "owner": releasing},
+            )
+
+    def record_no_download(self, request_id: str, *, backend: str | None = None) -> None:
+        """The cell asked for no download (``--no-download``): no process saves this video."""
+        with self._write() as conn:
+            conn.execute(
+                f"UPDATE jobs SET no_download = 1 WHERE {_newest_with_request_id(backend)}",  # noqa: S608
+                {"request_id": request_id, "backend": backend},
             )
 
     def record_delivery(
@@ -689,6 +747,15 @@ class Ledger:
             {"backend": backend},
         )
 
+    def unsaved(self, backend: str | None = None) -> list[JobRecord]:
+        """Succeeded jobs whose video is still to be saved, oldest first: a cut or failed
+        download is unfinished work until the file is there."""
+        return self._select(
+            f"{_UNSAVED_SQL} AND (:backend IS NULL OR backend = :backend) "
+            "ORDER BY created_at, rowid",
+            {"backend": backend},
+        )
+
     def jobs(self, *, limit: int = 50, backend: str | None = None) -> list[JobRecord]:
         """The newest ``limit`` jobs, newest first."""
         return self._select(
@@ -734,10 +801,11 @@ class Ledger:
     def unleased_unfinished(
         self, backend: str, *, gone: Callable[[str], bool] | None = None
     ) -> list[JobRecord]:
-        """Jobs of ``backend`` the service accepted, not final, that no live process polls:
-        unleased, their lease run out, or (``gone(owner)``) held by a process that is gone."""
+        """Jobs of ``backend`` the service accepted, not final or succeeded with their video
+        still to save, that no live process polls or downloads: unleased, their lease run
+        out, or (``gone(owner)``) held by a process that is gone."""
         records = self._select(
-            f"status NOT IN {_TERMINAL_SQL} AND request_id IS NOT NULL "
+            f"(status NOT IN {_TERMINAL_SQL} OR {_UNSAVED_SQL}) AND request_id IS NOT NULL "
             "AND backend = :backend ORDER BY created_at, rowid",
             {"backend": backend},
         )
@@ -922,6 +990,18 @@ def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
     """An unreadable file (not a lock or a full disk, which pass)."""
     text = str(exc).lower()
     return "not a database" in text or "malformed" in text
+
+
+def _is_locked(exc: OSError | sqlite3.OperationalError) -> bool:
+    """Another process holds the database (it passes): not a folder this one cannot use."""
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower()
+
+
+def _detail(exc: OSError | sqlite3.OperationalError) -> str:
+    """What went wrong, without the path the message already names."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
 
 
 def _create_private_file(path: Path) -> None:

@@ -242,6 +242,7 @@ class JobService:
             base.with_state(job.state),
             local_path=job.local_path or base.local_path,
             poster_data_uri=job.poster_data_uri or base.poster_data_uri,
+            save_error=None if job.local_path else base.save_error,
         )
 
     def _unrecorded_summary(self, job: Job) -> JobSummary:
@@ -293,15 +294,20 @@ class JobService:
         return job
 
     def resume(self) -> list[Job]:
-        """Re-attach every unfinished job of this backend (after a kernel restart)."""
+        """Re-attach every unfinished job of this backend (after a kernel restart): those
+        still running, and succeeded ones whose video is not saved yet (a download cut
+        by a killed kernel resumes from its ``.part``; one that failed is tried again)."""
         self.backend.ready()
         jobs = []
-        for record in self.ledger.unfinished(self.backend.key):
+        records = self.ledger.unfinished(self.backend.key) + self.ledger.unsaved(self.backend.key)
+        for record in records:
             if record.request_id is None:
                 continue
             job = self.job_from_record(record)
             if not job.done:
                 job.refresh()
+            elif job.local_path is None:
+                self.saver.on_done(job)  # a try that failed in this process runs again
             jobs.append(job)
         return jobs
 

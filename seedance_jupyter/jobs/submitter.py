@@ -14,6 +14,7 @@ import dataclasses
 import json
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ _LEDGER_RETRIES = 8
 #: How long a re-run waits for an identical create POST in flight elsewhere.
 _IN_FLIGHT_WAIT_S = 60.0
 _LEDGER_BACKOFF = Backoff(base=1.0, cap=30.0)
+#: How long one background retry waits for a locked ledger: short, so closing stops it fast.
+_RETRY_BUSY_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Submitter:
         self.owner = owner
         # Its own pool: a ledger retry never waits behind downloads or cancels.
         self._retries = concurrent.futures.ThreadPoolExecutor(1, "seedance-ledger")
+        self._closing = threading.Event()
 
     def send(
         self,
@@ -120,8 +124,10 @@ class Submitter:
         return Sent(token, state, " ".join(notices) or None)
 
     def close(self) -> None:
-        """Drop the ledger retries not yet started (the journal still holds them)."""
-        self._retries.shutdown(wait=False, cancel_futures=True)
+        """Stop the ledger retries within a fraction of a second; the journal beside the
+        ledger still holds their request ids, and the next ledger to open merges them."""
+        self._closing.set()
+        self._retries.shutdown(wait=True, cancel_futures=True)
 
     def _record_submitted(self, token: str, state: JobState) -> bool:
         """Store a paid job's request id; if the database refuses, journal it and retry.
@@ -156,9 +162,11 @@ class Submitter:
 
         def retry() -> None:
             for attempt in range(_LEDGER_RETRIES):
-                time.sleep(_LEDGER_BACKOFF.delay(attempt, jitter=False))
+                if self._closing.wait(_LEDGER_BACKOFF.delay(attempt, jitter=False)):
+                    return
                 try:
-                    write()
+                    with self.ledger.busy_timeout(_RETRY_BUSY_S):
+                        write()
                 except sqlite3.Error:
                     continue
                 return

@@ -51,6 +51,9 @@ class JobSummary:
     poster_data_uri: str | None = None
     #: The rate a charge in credits converts to USD at (None: not known here).
     credits_per_usd: float | None = None
+    #: Why the succeeded job's video is not saved yet (expired URL, not a video, ...);
+    #: None once it is saved, or while nothing failed.
+    save_error: str | None = None
 
     @property
     def status_label(self) -> str:
@@ -116,6 +119,7 @@ class JobSummary:
             output_url=record.output_url,
             error=error,
             credits_per_usd=credits_per_usd,
+            save_error=None if record.local_path else record.save_error,
         )
 
     def with_state(self, state: JobState) -> JobSummary:
@@ -162,4 +166,5 @@ class JobSummary:
             "posterDataUri": self.poster_data_uri,
             "error": self.error.to_json() if self.error else None,
             "notice": self.notice,
+            "saveError": self.save_error,
         }

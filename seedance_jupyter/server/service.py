@@ -16,6 +16,7 @@ import base64
 import binascii
 import functools
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -45,6 +46,7 @@ __all__ = ["MAX_PAGE", "OTHER_SERVICE", "Refusal", "ServerConfig", "ServerJobs"]
 #: The error code of a cancel this server cannot carry out: the job is another service's.
 OTHER_SERVICE = "other_service"
 
+_log = logging.getLogger("seedance_jupyter")
 #: The largest page ``GET /seedance/api/jobs`` hands out.
 MAX_PAGE = 200
 _DEFAULT_PAGE = 50
@@ -129,6 +131,9 @@ class ServerJobs:
         self.root_dir = Path(os.path.realpath(root_dir))
         self.ledger = ledger or Ledger()
         self.settings = _watcher_settings(config)
+        if self.ledger.moved_aside is not None:
+            _log.warning(messages.LEDGER_MOVED_ASIDE.format(
+                path=self.ledger.path, aside=self.ledger.moved_aside))
         self._make_backend = backend
         self._service: JobService | None = None
         self._lock = threading.Lock()

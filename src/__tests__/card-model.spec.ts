@@ -151,6 +151,19 @@ describe('what the card shows per status', () => {
     ).toBe('64 credits');
   });
 
+  it('says when a succeeded video could not be saved, until it is', () => {
+    const lost = 'The video could not be saved (not a video)';
+    const unsaved = job({
+      status: 'succeeded',
+      localPath: null,
+      saveError: lost
+    });
+    expect(cardView(unsaved, at(1), BASE).error).toBe(lost);
+    expect(
+      cardView({ ...unsaved, localPath: 'v/req.mp4' }, at(1), BASE).error
+    ).toBeNull();
+  });
+
   it('falls back to the status word when the label is empty', () => {
     expect(
       cardView(
