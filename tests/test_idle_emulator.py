@@ -19,6 +19,8 @@ from .test_kernel import has_video_update
 pytestmark = pytest.mark.kernel
 LOAD = "%load_ext seedance_jupyter"
 IDLE_EXIT = 2.0
+#: A --wait cell starts an emulator and renders a video: generous on a loaded machine.
+CELL_TIMEOUT = 240
 
 
 @pytest.fixture
@@ -77,7 +79,8 @@ def test_the_embedded_emulator_exits_once_idle_while_its_kernel_lives(
     kernel: Kernel, state_dir: Path
 ) -> None:
     kernel.execute(LOAD)
-    cell = kernel.execute("%%seedance -d 4 -r 480p --wait --no-download\nidle afterwards")
+    cell = kernel.execute("%%seedance -d 4 -r 480p --wait --no-download\nidle afterwards",
+                          timeout=CELL_TIMEOUT)
     assert succeeded(kernel, cell)
     exited = gone_at(state_dir)
     assert starts_and_idle_exits(state_dir) == (1, 1)
@@ -92,9 +95,10 @@ def test_a_kernel_submits_again_after_its_emulator_exited_idle(
 ) -> None:
     kernel.execute(LOAD)
     assert succeeded(kernel, kernel.execute(
-        "%%seedance -d 4 -r 480p --wait --no-download\nthe first job"))
+        "%%seedance -d 4 -r 480p --wait --no-download\nthe first job", timeout=CELL_TIMEOUT))
     gone_at(state_dir)
-    again = kernel.execute("%%seedance -d 4 -r 480p --wait --no-download\nthe second job")
+    again = kernel.execute("%%seedance -d 4 -r 480p --wait --no-download\nthe second job",
+                           timeout=CELL_TIMEOUT)
     assert succeeded(kernel, again)
     assert starts_and_idle_exits(state_dir)[0] == 2
 
