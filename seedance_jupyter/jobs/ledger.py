@@ -145,6 +145,9 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN save_error TEXT;
     ALTER TABLE jobs ADD COLUMN no_download INTEGER NOT NULL DEFAULT 0;
     """,
+    # Per reference medium: its name, kind, content hash and where it was published
+    # (never its bytes), so a re-run is judged on content and a card can name it.
+    "ALTER TABLE jobs ADD COLUMN media_refs TEXT NOT NULL DEFAULT '[]';",
 )
 _SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -183,6 +186,7 @@ class JobRecord:
     claimed_by: str | None = None
     save_error: str | None = None
     no_download: bool = False
+    media_refs: tuple[dict[str, Any], ...] = field(default=(), hash=False)
 
     @property
     def is_terminal(self) -> bool:
@@ -195,12 +199,14 @@ class JobRecord:
             prompt=self.prompt, model=self.model, media_urls=self.media_urls,
             aspect_ratio=self.aspect_ratio, duration=self.duration,
             resolution=self.resolution, webhook_url=self.webhook_url, metadata=self.metadata,
+            media_refs=self.media_refs,
         )
 
     @classmethod
     def _from_row(cls, row: sqlite3.Row) -> JobRecord:
         values = dict(zip(row.keys(), row, strict=True))
         values["media_urls"] = tuple(json.loads(values["media_urls"]))
+        values["media_refs"] = tuple(json.loads(values["media_refs"]))
         if values["metadata"] is not None:
             values["metadata"] = json.loads(values["metadata"])
         values["no_download"] = bool(values["no_download"])
@@ -494,6 +500,7 @@ class Ledger:
             "model": request.model, "prompt": request.prompt, "duration": request.duration,
             "aspect_ratio": request.aspect_ratio, "resolution": request.resolution,
             "media_urls": json.dumps(list(request.media_urls)),
+            "media_refs": json.dumps([dict(ref) for ref in request.media_refs]),
             "webhook_url": request.webhook_url,
             "metadata": json.dumps(metadata) if metadata is not None else None,
             "fingerprint": fingerprint, "estimated_usd": float(estimated_usd),

@@ -478,7 +478,7 @@ def test_a_version_1_ledger_is_migrated_in_place(tmp_path: Path) -> None:
 def test_database_uses_wal_and_a_schema_version(ledger: Ledger) -> None:
     with sqlite3.connect(ledger.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert conn.execute("PRAGMA user_version").fetchone() == (6,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (7,)
         indexes = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master")}
     assert any("UNIQUE INDEX" in (sql or "") and "(backend, request_id)" in (sql or "")
                for sql in indexes)
