@@ -103,6 +103,31 @@ LEDGER_WRITE_FAILED = (
     "It is tracked in this kernel, kept in {journal}, and written to the ledger as soon "
     "as it allows; keep this request id."
 )
+LEDGER_ON_NETWORK_FS = (
+    "Warning: the ledger {path} is on a {fs} file system, where SQLite's locks are unsafe "
+    "(a re-run could pay twice, the file could corrupt); set SEEDANCE_DB_URL (or "
+    "JobSettings.db_url) to postgresql://... or move SEEDANCE_HOME to a local disk."
+)
+LEDGER_UNREACHABLE = (
+    "The ledger database {name} is unreachable ({detail}); nothing is sent until it is back."
+)
+LEDGER_COPIED = (
+    "Copied {count} job(s) from {source} to {target}; jobs it already held were kept, "
+    "or moved forward to the later status."
+)
+LEDGER_COPY_SAME = "Not copying {name} into itself: --from and --to name the same ledger."
+LEDGER_BAD_URL = (
+    "db_url {url!r} is not a ledger database: use sqlite:///PATH (the default is "
+    "ledger.sqlite3 in SEEDANCE_HOME) or postgresql://USER@HOST/DATABASE."
+)
+LEDGER_NEEDS_DRIVER = (
+    "db_url {name} needs PostgreSQL's driver: pip install 'seedance-jupyter[postgres]'."
+)
+LEDGER_CLOSED = "The ledger is closed."
+LEDGER_NEWER_SCHEMA = (
+    "The ledger {path} was written by a newer seedance_jupyter (schema {found}, this "
+    "version knows {known}); upgrade seedance_jupyter to use it."
+)
 LEDGER_UNUSABLE = (
     "Seedance is off: its ledger cannot be written in {folder} ({detail}). Make that folder "
     "writable, or set SEEDANCE_HOME to a writable folder, then restart the kernel; nothing "
@@ -140,13 +165,24 @@ BUDGET_SESSION = (
     "${budget:.2f} is left; nothing was sent. Raise %config SeedanceMagics.budget_usd to go on."
 )
 BUDGET_DAILY = (
-    "Daily budget: this job costs about ${usd:.2f}, but only ${left:.2f} of today's "
-    "${budget:.2f} is left; nothing was sent. Raise %config SeedanceMagics.daily_budget_usd."
+    "Daily budget: this job costs about ${usd:.2f}, but only ${left:.2f} of your "
+    "${budget:.2f} for today is left; nothing was sent. Raise "
+    "%config SeedanceMagics.daily_budget_usd."
+)
+BUDGET_TEAM_DAILY = (
+    "Team daily budget: this job costs about ${usd:.2f}, but only ${left:.2f} of the team's "
+    "${budget:.2f} for today is left; nothing was sent. Raise "
+    "%config SeedanceMagics.team_daily_budget_usd."
+)
+BUDGET_TEAM_MONTHLY = (
+    "Team monthly budget: this job costs about ${usd:.2f}, but only ${left:.2f} of the "
+    "team's ${budget:.2f} for this month is left; nothing was sent. Raise "
+    "%config SeedanceMagics.team_monthly_budget_usd."
 )
 UNKNOWN_JOB = "No job {request_id!r} in this ledger or on the service."
 UNKNOWN_SUBCOMMAND = (
     "Unknown subcommand {name!r}; use one of: models, jobs, status ID, cancel ID, show ID, "
-    "resume, wait [--timeout S], reconcile ID, spend, form."
+    "resume, wait [--timeout S], reconcile ID, spend [--team], form."
 )
 MISSING_ID = "%seedance {name} needs a request id, e.g. %seedance {name} req_123."
 UNDEFINED_VARIABLE = (

@@ -113,6 +113,8 @@ export interface IJobSummary {
   mediaRefs?: IMediaRef[];
   error: IJobError | null;
   notice: string | null;
+  /** Who submitted it (`JUPYTERHUB_USER`, else the OS user); optional beside the contract. */
+  user?: string | null;
   /**
    * Why a succeeded job's video is not saved yet (its link expired, the answer was
    * not a video...); null once it is saved. Optional: older servers do not send it.
@@ -146,7 +148,16 @@ export interface IModelSpend {
   credits: number;
 }
 
+export interface IUserSpend {
+  user: string;
+  monthUsd: number;
+}
+
 export interface ISpend {
+  /** Whose spend this is (the server's user); optional beside older servers. */
+  user?: string;
+  /** With `?team=1`: each user's spend this month on a shared ledger. */
+  byUser?: IUserSpend[];
   todayUsd: number;
   monthUsd: number;
   budgetUsd: number | null;

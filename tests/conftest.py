@@ -13,6 +13,8 @@ import pytest
 
 from seedance_jupyter.emulator import Emulator, start
 
+from .postgres import PostgresServer, require_postgres
+
 
 @pytest.fixture
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
@@ -98,3 +100,28 @@ def s3_bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> S3Bucket:
 
     monkeypatch.setattr(boto3, "client", counting_client)
     return S3Bucket(s3_server, name, client, puts)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL cluster for the whole session (skipped, with the reason, when
+    the binaries are missing; failed instead under SEEDANCE_REQUIRE_POSTGRES=1)."""
+    server = PostgresServer(require_postgres("the PostgreSQL ledger tests need it"))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh, empty PostgreSQL database for one test."""
+    return postgres_server.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on each database the ledger supports: a SQLite file, then PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    return str(request.getfixturevalue("postgres_url"))

@@ -100,3 +100,6 @@ class Settings:
     media_max_video_mb: float = 200.0
     media_max_audio_mb: float = 50.0
     credits_per_usd: float = 80.0
+    db_url: str = ""
+    team_daily_budget_usd: float | None = None
+    team_monthly_budget_usd: float | None = None

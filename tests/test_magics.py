@@ -210,6 +210,24 @@ def test_jobs_and_spend_tables_list_the_ledger(shell: InteractiveShell) -> None:
     assert "seedance-2.0" in repr(spend)
 
 
+def test_jobs_and_spend_are_the_users_own_unless_the_team_is_asked_for(
+    shell: InteractiveShell,
+) -> None:
+    from seedance_jupyter.catalog import GenerationRequest
+    from seedance_jupyter.jobs.ledger import Ledger
+
+    shell.run_cell_magic("seedance", "-d 4 -r 480p --wait", "my own take")
+    session = magics(shell).session
+    with Ledger(session.ledger.url, user="colleague-ben") as ben:
+        ben.claim(client_token="ben-1", backend=session.backend.key,
+                  request=GenerationRequest("bens take", duration=5, resolution="720p"),
+                  fingerprint="ben", estimated_usd=0.5)
+    assert "bens take" not in repr(shell.run_line_magic("seedance", "jobs"))
+    assert "bens take" in repr(shell.run_line_magic("seedance", "jobs --team"))
+    assert "colleague-ben" not in repr(shell.run_line_magic("seedance", "spend"))
+    assert "colleague-ben" in repr(shell.run_line_magic("seedance", "spend --team"))
+
+
 def test_spend_counts_what_the_service_charged_at_credits_per_usd(
     shell: InteractiveShell,
 ) -> None:

@@ -26,10 +26,10 @@ from ..errors import AmbiguousSubmitError, SeedanceError, WaitTimeoutError
 from ..media.refs import refuse
 from ..paths import notebook_dir, notebook_file
 from .backend import Backend, resolve_backend
-from .budget import Budget, local_midnight
+from .budget import Budget, local_midnight, month_start
 from .handle import Job
 from .leases import Leases, owner_name
-from .ledger import JobRecord, Ledger, RuntimeWindow, state_of
+from .ledger import LEDGER_ERRORS, JobRecord, Ledger, RuntimeWindow, state_of
 from .poller import UNREADABLE_LIMIT, Poller, Schedule
 from .reconciler import Reconciler
 from .references import References, video_of
@@ -71,14 +71,13 @@ class JobService:
         kernels and the server exactly one process polls (and downloads) each job."""
         self.settings = settings
         self.backend = backend or resolve_backend()
-        self.ledger = ledger or Ledger()
+        self.ledger = ledger or Ledger(settings.db_url or None)
         #: The notebook's folder: downloads land here and paths in cards are relative to it.
         self.folder = folder or notebook_dir()
         #: Where this service's jobs come from, as the ledger records it: the notebook's
         #: path when Jupyter names one, else the folder. Re-use is scoped to it.
         self.origin = os.path.realpath(origin or notebook_file() or self.folder)
-        self.budget = Budget(lambda: settings.budget_usd, lambda: settings.daily_budget_usd,
-                             lambda: settings.credits_per_usd)
+        self.budget = Budget(settings)
         self.leases = Leases(self.ledger, self.backend.key, settings) if lease else None
         self.submitter = Submitter(self.ledger, self.backend, self.budget,
                                    self.leases.owner if self.leases else owner_name())
@@ -180,10 +179,11 @@ class JobService:
     def check_budget(self, usd: float) -> None:
         """Refuse a job that would pass the session or daily budget (a preview for forms)."""
         self.budget.check_session(usd)
-        daily = self.budget.daily_check(usd)
-        if daily is not None:
-            daily(self.ledger.spent_usd_since(
-                local_midnight(), backend=self.backend.key,
+        check = self.budget.ledger_check(usd)
+        if check is not None:
+            check(self.ledger.spent(
+                self.backend.key, day_start=local_midnight(),
+                month_start=month_start() if self.budget.needs_month else None,
                 credits_per_usd=self.settings.credits_per_usd,
             ))
 
@@ -329,12 +329,14 @@ class JobService:
         return job
 
     def resume(self) -> list[Job]:
-        """Re-attach every unfinished job of this backend (after a kernel restart): those
-        still running, and succeeded ones whose video is not saved yet (a download cut
-        by a killed kernel resumes from its ``.part``; one that failed is tried again)."""
+        """Re-attach this user's unfinished jobs of this backend (after a kernel restart):
+        those still running, and succeeded ones whose video is not saved yet (a download
+        cut by a killed kernel resumes from its ``.part``; one that failed is tried again)."""
         self.backend.ready()
         jobs = []
-        records = self.ledger.unfinished(self.backend.key) + self.ledger.unsaved(self.backend.key)
+        mine = self.ledger.user
+        records = [r for r in self.ledger.unfinished(self.backend.key, user=mine)
+                   + self.ledger.unsaved(self.backend.key) if r.user_name == mine]
         for record in records:
             if record.request_id is None:
                 continue
@@ -442,10 +444,15 @@ class JobService:
         self.ledger.close()
 
     def _runtime_window(self, job: Job) -> RuntimeWindow | None:
+        """What alike jobs taught; nothing while the ledger cannot be read (a paid job
+        is still tracked, on the schedule for jobs nothing is known about)."""
         request = job.request
         if request is None:
             return None
-        return self.ledger.runtime_window(
-            backend=self.backend.key, model=request.model, resolution=request.resolution,
-            duration=request.duration, media=bool(request.media_urls),
-        )
+        try:
+            return self.ledger.runtime_window(
+                backend=self.backend.key, model=request.model, resolution=request.resolution,
+                duration=request.duration, media=bool(request.media_urls),
+            )
+        except LEDGER_ERRORS:
+            return None

@@ -98,6 +98,15 @@ class ServiceSettings(Protocol):
     @property
     def media_max_audio_mb(self) -> float: ...
 
+    @property
+    def db_url(self) -> str: ...
+
+    @property
+    def team_daily_budget_usd(self) -> float | None: ...
+
+    @property
+    def team_monthly_budget_usd(self) -> float | None: ...
+
 
 class JobSettings(Configurable):
     """Defaults for new jobs, budgets, polling and downloads (a :class:`ServiceSettings`)."""
@@ -133,7 +142,8 @@ class JobSettings(Configurable):
     daily_budget_usd = Float(
         None,
         allow_none=True,
-        help="Most USD per calendar day across all kernels, from the ledger. None: no limit.",
+        help="Most USD per calendar day for this user across all their kernels, from the "
+        "ledger. None: no limit.",
     ).tag(config=True)
     requests_per_minute = Float(
         240.0,
@@ -154,6 +164,24 @@ class JobSettings(Configurable):
         "that window, checks are sparse; with fewer than 5 alike jobs in the ledger, or "
         "past the window, the pause grows with the job's age (up to max_poll_interval). "
         "A job with a --webhook is checked only every 60 s once webhooks arrive.",
+    ).tag(config=True)
+    db_url = Unicode(
+        "",
+        help="The ledger's database: sqlite:///PATH (one person; the default is "
+        "ledger.sqlite3 in SEEDANCE_HOME) or postgresql://USER@HOST/DB (a team's shared "
+        "ledger: one budget, who spent what, jobs any server can finish; needs the "
+        "[postgres] extra). Empty: the SEEDANCE_DB_URL environment variable, else the default.",
+    ).tag(config=True)
+    team_daily_budget_usd = Float(
+        None,
+        allow_none=True,
+        help="Most USD per calendar day for the whole team sharing the ledger (every user, "
+        "every kernel), beside daily_budget_usd, which is this user's. None: no limit.",
+    ).tag(config=True)
+    team_monthly_budget_usd = Float(
+        None,
+        allow_none=True,
+        help="Most USD per calendar month for the whole team sharing the ledger. None: no limit.",
     ).tag(config=True)
     reuse_across_notebooks = Bool(
         False,

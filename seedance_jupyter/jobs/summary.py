@@ -58,6 +58,8 @@ class JobSummary:
     #: Why the succeeded job's video is not saved yet (expired URL, not a video, ...);
     #: None once it is saved, or while nothing failed.
     save_error: str | None = None
+    #: Who submitted it (on a team's shared ledger, the panel shows whose job it is).
+    user: str | None = None
 
     @property
     def status_label(self) -> str:
@@ -127,6 +129,7 @@ class JobSummary:
             ),
             credits_per_usd=credits_per_usd,
             save_error=None if record.local_path else record.save_error,
+            user=record.user_name,
         )
 
     def with_state(self, state: JobState) -> JobSummary:
@@ -175,4 +178,5 @@ class JobSummary:
             "error": self.error.to_json() if self.error else None,
             "notice": self.notice,
             "saveError": self.save_error,
+            "user": self.user,
         }

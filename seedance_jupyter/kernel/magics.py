@@ -324,7 +324,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
 
         now = time.time()
         rows = []
-        for r in self.session.ledger.jobs(limit=50):
+        ledger = self.session.ledger
+        for r in ledger.jobs(limit=50, user=None if words[1:] == ["--team"] else ledger.user):
             prompt = " ".join(r.prompt.split())
             created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at))
             file = Cell(r.local_path or "", href=relative_src(r.local_path or ""))
@@ -381,15 +382,17 @@ class SeedanceMagics(Magics, SeedanceSettings):
     def _spend(self, words: list[str]) -> Table:
         from .tables import Table
 
-        backend = self.session.backend
+        backend, ledger = self.session.backend, self.session.ledger
+        team = words[1:] == ["--team"]
         rows = [
-            (row.day, row.model, row.jobs, row.credits, f"${row.usd:.2f}",
-             f"${row.uncertain_usd:.2f}" if row.uncertain_usd else "")
-            for row in self.session.ledger.spend(
-                backend=backend.key, credits_per_usd=self.session.settings.credits_per_usd)
+            (row.day, row.user_name or ledger.user, row.model, row.jobs, row.credits,
+             f"${row.usd:.2f}", f"${row.uncertain_usd:.2f}" if row.uncertain_usd else "")
+            for row in ledger.spend(backend=backend.key, user=None if team else ledger.user,
+                                    per_user=team,
+                                    credits_per_usd=self.session.settings.credits_per_usd)
         ]
         return Table.of(f"Seedance spend by day and model ({backend.label})",
-                        ("day", "model", "jobs", "credits", "usd", "uncertain"), rows)
+                        ("day", "user", "model", "jobs", "credits", "usd", "uncertain"), rows)
 
     def _form(self, words: list[str]) -> Any:
         if not shows_widgets(self.session.frontend):
@@ -479,15 +482,13 @@ def load(ipython: Any) -> None:
     _extension[id(ipython)] = magics
     atexit.register(magics.at_exit)
     try:
-        unfinished, uncertain = _count_unfinished()
+        notices = _ledger_notices(magics.db_url)
     except LedgerUnavailableError as exc:
         magics.unusable = exc.message
         print(exc.message, file=sys.stdout)
         return
-    if unfinished:
-        print(messages.UNFINISHED_ON_LOAD.format(count=unfinished), file=sys.stdout)
-    if uncertain:
-        print(messages.UNCERTAIN_ON_LOAD.format(count=uncertain), file=sys.stdout)
+    for notice in notices:
+        print(notice, file=sys.stdout)
 
 
 def unload(ipython: Any) -> None:
@@ -508,20 +509,30 @@ def loaded_magics(ipython: Any) -> SeedanceMagics | None:
     return _extension.get(id(ipython)) if ipython is not None else None
 
 
-def _count_unfinished() -> tuple[int, int]:
-    """Unfinished jobs with a request id (succeeded ones whose video is not saved count),
-    and submissions that may have been charged; says once if a corrupt ledger was moved."""
+def _ledger_notices(db_url: str) -> list[str]:
+    """What to say at load about the ledger: a corrupt file moved aside, a database
+    server that cannot be reached (the magics then send nothing until it is back) or an
+    unsafe file system; this user's unfinished jobs (succeeded ones whose video is not
+    saved count), and submissions that may have been charged."""
     from ..jobs.backend import backend_key_from_env
     from ..jobs.ledger import Ledger
 
-    ledger = Ledger()
+    ledger = Ledger(db_url or None)
     try:
-        if ledger.moved_aside is not None:
-            print(messages.LEDGER_MOVED_ASIDE.format(path=ledger.path, aside=ledger.moved_aside))
+        if ledger.unavailable is not None:
+            return [ledger.unavailable]
+        notices = [messages.LEDGER_MOVED_ASIDE.format(path=ledger.path, aside=ledger.moved_aside)
+                   ] if ledger.moved_aside is not None else []
+        if ledger.warning is not None:
+            notices.append(ledger.warning)
         key = backend_key_from_env()
-        rows = ledger.unfinished(key)
-        unsaved = len(ledger.unsaved(key))
+        rows = ledger.unfinished(key, user=ledger.user)
+        unsaved = sum(1 for r in ledger.unsaved(key) if r.user_name == ledger.user)
     finally:
         ledger.close()
     with_id = sum(1 for r in rows if r.request_id)
-    return with_id + unsaved, len(rows) - with_id
+    if with_id + unsaved:
+        notices.append(messages.UNFINISHED_ON_LOAD.format(count=with_id + unsaved))
+    if len(rows) > with_id:
+        notices.append(messages.UNCERTAIN_ON_LOAD.format(count=len(rows) - with_id))
+    return notices

@@ -65,6 +65,13 @@ class SeedanceServerApp(ExtensionApp):
         "$SEEDANCE_HOME/server.json so kernels can ask for webhooks to "
         "<public_url><base_url>seedance/webhook/<client token>.",
     ).tag(config=True)
+    db_url = Unicode(
+        "",
+        help="The ledger's database: sqlite:///PATH (one person; the default is "
+        "ledger.sqlite3 in SEEDANCE_HOME) or postgresql://USER@HOST/DB (a team's shared "
+        "ledger: one budget, who spent what, jobs any server can finish; needs the "
+        "[postgres] extra). Empty: the SEEDANCE_DB_URL environment variable, else the default.",
+    ).tag(config=True)
     watch_orphans = Bool(
         True,
         help="Finish jobs that no kernel polls any more (their kernel died or shut down): "
