@@ -21,6 +21,10 @@ export const MSG = {
   posterAlt: (prompt: string) => `First frame: ${prompt}`,
   videoNotHere: 'The video shows here once it is saved on the Jupyter server.',
   unknownJob: 'The server has no record of this job: showing the saved state.',
+  notARequestId: 'This output names no valid request id.',
+  remoteHeld: (host: string) =>
+    `This notebook is not trusted, so its video at ${host} was not loaded.`,
+  loadRemote: (host: string) => `Load the video from ${host}`,
   refreshFailed: (reason: string) =>
     `Showing the saved state; the server did not answer: ${reason}`,
   panelTitle: 'Seedance',
@@ -64,8 +68,10 @@ export const MSG = {
       ? `Seedance: ${running} running · ${today} today`
       : `Seedance: ${today} today`,
   statusBarTitle: 'Seedance jobs: click to open the panel',
-  placeholderPrompt:
-    'A paper boat drifting down a rain gutter, macro lens, golden hour',
+  /** "Insert a Seedance cell": flags and a comment, which the magic does not send. */
+  newCell:
+    '%%seedance -d 5 -r 720p -a 16:9\n' +
+    '# Describe the video below (lines starting with # are not sent), then run the cell.\n',
   insertCell: 'Insert a Seedance cell',
   openForm: 'Open the Seedance form',
   openPanel: 'Show the Seedance panel',

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,62 @@ def own_emulator(tmp_path: Path) -> Iterator[Callable[..., Emulator]]:
     yield make
     for emu in started:
         emu.stop()
+
+
+@dataclass
+class S3Bucket:
+    """A bucket on an S3-compatible server on loopback, and a count of its uploads."""
+
+    endpoint: str
+    name: str
+    client: Any
+    puts: list[str]
+
+    def keys(self) -> list[str]:
+        listed = self.client.list_objects_v2(Bucket=self.name)
+        return [item["Key"] for item in listed.get("Contents", [])]
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """moto's S3 server on a free loopback port (its HTTP API is what AWS, R2 and MinIO speak)."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> S3Bucket:
+    """A fresh bucket; every PutObject through any boto3 client of this test is counted."""
+    import boto3
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    name = f"media-{uuid.uuid4().hex[:12]}"
+    client = boto3.client("s3", endpoint_url=s3_server)
+    client.create_bucket(Bucket=name)
+    puts: list[str] = []
+    real_client = boto3.client
+
+    def counting_client(*args: Any, **kwargs: Any) -> Any:
+        made = real_client(*args, **kwargs)
+        made.meta.events.register(
+            "before-call.s3.PutObject", lambda params, **_: puts.append(params["url_path"])
+        )
+        return made
+
+    monkeypatch.setattr(boto3, "client", counting_client)
+    return S3Bucket(s3_server, name, client, puts)
 
 
 @pytest.fixture(scope="session")

@@ -16,13 +16,14 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import messages
 from ..catalog import GenerationRequest
 from ..errors import AmbiguousSubmitError, SeedanceError, WaitTimeoutError
+from ..media.refs import refuse
 from ..paths import notebook_dir, notebook_file
 from .backend import Backend, resolve_backend
 from .budget import Budget, local_midnight, month_start
@@ -31,6 +32,7 @@ from .leases import Leases, owner_name
 from .ledger import LEDGER_ERRORS, JobRecord, Ledger, RuntimeWindow, state_of
 from .poller import UNREADABLE_LIMIT, Poller, Schedule
 from .reconciler import Reconciler
+from .references import References, video_of
 from .saver import Saver
 from .settings import ServiceSettings
 from .submitter import Submitter
@@ -100,6 +102,10 @@ class JobService:
             ),
             should_poll=None if self.leases is None else self.leases.before_poll,
         )
+        self.references = References(
+            settings, service_on_loopback=self.backend.client.is_loopback,
+            service_label=self.backend.label, folder=lambda: self.folder, video=self._video,
+        )
         self._jobs: dict[str, Job] = {}
         self._started: dict[str, float] = {}
         self._estimates: dict[str, float] = {}
@@ -123,8 +129,16 @@ class JobService:
         return self.budget.spent_usd
 
     # -- requests ------------------------------------------------------------------
-    def prepare(self, prompt: str, **fields: object) -> GenerationRequest:
-        """Fill the settings' defaults in, then validate (raises before any POST)."""
+    def prepare(
+        self, prompt: str, *, media: Iterable[object] = (), **fields: object
+    ) -> GenerationRequest:
+        """Fill the settings' defaults in, validate, then publish the media (raises
+        before any upload or POST).
+
+        ``media``: references besides ``media_urls``: https URLs, paths relative to
+        the notebook's folder, PIL images, NumPy arrays, bytes, finished jobs and
+        ``last-frame:REQUEST_ID`` (or ``job.last_frame()``).
+        """
         values: dict[str, object] = {
             "model": self.settings.default_model,
             "duration": self.settings.default_duration,
@@ -132,7 +146,28 @@ class JobService:
             "aspect_ratio": self.settings.default_aspect_ratio,
         }
         values.update({k: v for k, v in fields.items() if v is not None})
-        return self.backend.client.prepare(prompt, **values)  # type: ignore[arg-type]
+        # ``media_urls`` are URLs, checked as the catalogue checks them; ``media`` is anything.
+        request = self.backend.client.prepare(prompt, **values)  # type: ignore[arg-type]
+        items = [*request.media_urls, *media]
+        values.pop("media_urls", None)
+        if not items:
+            return request
+        urls, refs = self.references.resolve(items)
+        request = self.backend.client.prepare(
+            prompt, media_urls=urls, **values  # type: ignore[arg-type]
+        )
+        return replace(request, media_refs=refs)
+
+    def _video(self, request_id: str, scratch: Path) -> Path:
+        """A finished job's video file for use as a reference (downloaded if need be)."""
+        try:
+            job = self.get_job(request_id)
+        except SeedanceError as exc:
+            raise refuse(request_id, exc.message) from None
+        future = self.saver.ensure(job)
+        if future is not None:
+            future.result()
+        return video_of(job, self.job_folder(request_id), scratch)
 
     def estimate(self, request: GenerationRequest) -> float:
         """USD the request is estimated to cost (reference media add the surcharge)."""
@@ -289,6 +324,7 @@ class JobService:
         job = self._jobs.get(request_id)
         if job is not None:
             return job
+        self.backend.ready()
         record = self.ledger.get(request_id)
         if record is not None:
             return self.job_from_record(record)
@@ -301,6 +337,7 @@ class JobService:
         """Re-attach this user's unfinished jobs of this backend (after a kernel restart):
         those still running, and succeeded ones whose video is not saved yet (a download
         cut by a killed kernel resumes from its ``.part``; one that failed is tried again)."""
+        self.backend.ready()
         jobs = []
         mine = self.ledger.user
         records = [r for r in self.ledger.unfinished(self.backend.key, user=mine)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
-import json
 import logging
 import threading
 import time
@@ -25,7 +24,7 @@ from ..api.transport import new_client_token
 from ..api.types import JobState
 from ..catalog import GenerationRequest
 from ..errors import AmbiguousSubmitError, SeedanceError
-from ..paths import seedance_home
+from ..paths import announced_server
 from ..retry import Backoff
 from .backend import Backend
 from .budget import Budget, local_midnight, month_start
@@ -85,6 +84,7 @@ class Submitter:
         ``token``: the client token to claim under (a gateway derives it from its
         caller's ``Idempotency-Key``; the ledger's unique index refuses a second claim).
         """
+        self.backend.ready()
         token = token or new_client_token()
         with self.budget.lock:
             claim = self.ledger.claim(
@@ -239,11 +239,7 @@ def _with_webhook(request: GenerationRequest, token: str) -> GenerationRequest:
         return dataclasses.replace(
             request, webhook_url=request.webhook_url.replace(WEBHOOK_TOKEN_FIELD, token)
         )
-    try:
-        announced = json.loads((seedance_home() / "server.json").read_text())
-        public = str(announced["publicUrl"]).rstrip("/")
-        base = "/" + str(announced.get("baseUrl") or "/").strip("/")
-    except (OSError, ValueError, KeyError, TypeError):
+    announced = announced_server()
+    if announced is None:
         return request
-    path = f"{base.rstrip('/')}/seedance/webhook/{token}"
-    return dataclasses.replace(request, webhook_url=public + path)
+    return dataclasses.replace(request, webhook_url=f"{announced}seedance/webhook/{token}")

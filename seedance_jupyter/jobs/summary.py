@@ -12,6 +12,7 @@ from typing import Any
 
 from ..api.types import JobError, JobState
 from ..catalog import is_loopback_url
+from ..media.thumbs import thumbnail
 from ..status import label
 from .backend import EMBEDDED_KEY
 from .ledger import JobRecord
@@ -49,6 +50,9 @@ class JobSummary:
     error: JobError | None
     notice: str | None = None
     poster_data_uri: str | None = None
+    #: Per reference: ``name``, ``kind``, ``sha256``, ``where`` (from the ledger) and
+    #: ``thumbnail``, a small ``data:`` JPEG of an image made on this machine, or None.
+    media_refs: tuple[dict[str, Any], ...] = ()
     #: The rate a charge in credits converts to USD at (None: not known here).
     credits_per_usd: float | None = None
     #: Why the succeeded job's video is not saved yet (expired URL, not a video, ...);
@@ -120,6 +124,9 @@ class JobSummary:
             local_path=record.local_path,
             output_url=record.output_url,
             error=error,
+            media_refs=tuple(
+                {**ref, "thumbnail": thumbnail(ref.get("sha256"))} for ref in record.media_refs
+            ),
             credits_per_usd=credits_per_usd,
             save_error=None if record.local_path else record.save_error,
             user=record.user_name,
@@ -167,6 +174,7 @@ class JobSummary:
             "localPath": self.local_path,
             "outputUrl": self.output_url,
             "posterDataUri": self.poster_data_uri,
+            "mediaRefs": [dict(ref) for ref in self.media_refs],
             "error": self.error.to_json() if self.error else None,
             "notice": self.notice,
             "saveError": self.save_error,

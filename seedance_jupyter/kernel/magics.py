@@ -14,12 +14,12 @@ import shlex
 import string
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .. import messages
@@ -34,7 +34,10 @@ if TYPE_CHECKING:
     from .session import KernelSession
     from .tables import Table
 
-__all__ = ["CellArgs", "SeedanceMagics", "interpolate", "load", "loaded_magics", "unload"]
+__all__ = [
+    "CellArgs", "SeedanceMagics", "interpolate", "load", "loaded_magics", "media_values",
+    "prompt_text", "unload",
+]
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,29 @@ def interpolate(template: str, namespace: Mapping[str, Any]) -> str:
         raise UsageError(messages.BAD_PLACEHOLDER.format(field=str(exc))) from None
 
 
+def media_values(tokens: Iterable[str], namespace: Mapping[str, Any]) -> list[object]:
+    """``--media`` tokens: ``{name}`` alone is the variable itself (an image, an array,
+    a job, or a list of them); any other text has its ``{name}`` filled in."""
+    values: list[object] = []
+    for token in tokens:
+        name = token[1:-1] if token.startswith("{") and token.endswith("}") else None
+        if name is not None and name.isidentifier():
+            if name not in namespace:
+                raise UsageError(messages.UNDEFINED_VARIABLE.format(name=name))
+            value = namespace[name]
+            values.extend(value if isinstance(value, (list, tuple)) else [value])
+        else:
+            values.append(interpolate(token, namespace))
+    return values
+
+
+def prompt_text(cell: str) -> str:
+    """The cell body without its ``#`` comment lines: an inserted cell's placeholder
+    is a comment, so running it as is sends an empty prompt, which is refused."""
+    kept = (line for line in cell.splitlines() if not line.lstrip().startswith("#"))
+    return "\n".join(kept).strip()
+
+
 def parse_metadata(text: str | None) -> Mapping[str, Any] | None:
     """``--metadata`` as a JSON object; anything else is one clear line."""
     if text is None:
@@ -97,8 +123,9 @@ def parse_metadata(text: str | None) -> Mapping[str, Any] | None:
 
 
 _DEFAULTS = SeedanceSettings()
+# argparse %-formats each help string (``%(default)s``): a literal percent sign is ``%%``.
 _MODEL_HELP = (
-    f"Model id: {', '.join(m.id for m in DOCUMENTED_MODELS)} (%seedance models lists the "
+    f"Model id: {', '.join(m.id for m in DOCUMENTED_MODELS)} (%%seedance models lists the "
     f"live ones). Default: SeedanceMagics.default_model ({_DEFAULTS.default_model})."
 )
 _DURATION_HELP = (
@@ -160,8 +187,11 @@ class SeedanceMagics(Magics, SeedanceSettings):
     @argument("-d", "--duration", type=int, help=_DURATION_HELP)
     @argument("-a", "--aspect-ratio", dest="aspect_ratio", help=_RATIO_HELP)
     @argument("-r", "--resolution", help=_RESOLUTION_HELP)
-    @argument("--media", nargs="+", action="extend", default=[], metavar="URL",
-              help="Up to 5 reference image/video/audio URLs (image-to-video). "
+    @argument("--media", nargs="+", action="extend", default=[], metavar="REF",
+              help="Up to 5 references (image-to-video): https URLs, file paths relative "
+              "to the notebook's folder, last-frame:REQUEST_ID, or {name} of a variable "
+              "holding a path, PIL image, NumPy uint8 array, bytes or finished job. Local "
+              "media is published through media_store (or the server's public_url). "
               "Default: none (text-to-video).")
     @argument("--webhook", help="URL that receives the final result. Default: none.")
     @argument("--metadata", help="A JSON object stored with the request. Default: none.")
@@ -177,18 +207,21 @@ class SeedanceMagics(Magics, SeedanceSettings):
               help="Keep only the output URL (it expires); do not download the video. "
               "Default: off (SeedanceMagics.download).")
     @argument("-o", "--output", metavar="NAME", help="Also store the job in variable NAME.")
+    @no_var_expand  # {name} in --media is the object itself, not its str(): see media_values
     @line_cell_magic
     def seedance(self, line: str, cell: str | None = None) -> Any:
         """Generate a video with Seedance; the cell body is the prompt.
 
         A prompt over one or more lines; {name} takes a variable from the notebook,
-        {{ and }} are literal braces. The cell returns at once with a live job card.
+        {{ and }} are literal braces, and lines starting with # are comments (not sent).
+        The cell returns at once with a live job card.
 
         Line form: %seedance models | jobs | status ID | cancel ID | show ID |
         resume | wait [--timeout S] | reconcile ID | spend | form
         """
         if cell is None:
-            return self._dispatch_line(line)
+            # IPython no longer fills {name} in (see no_var_expand above): do it here.
+            return self._dispatch_line(interpolate(line, self.shell.user_ns if self.shell else {}))
         return self._run_cell(self._parse_cell(line), cell)
 
     def _parse_cell(self, line: str) -> CellArgs:
@@ -210,12 +243,13 @@ class SeedanceMagics(Magics, SeedanceSettings):
         )
 
     def _run_cell(self, args: CellArgs, cell: str) -> Job | None:
-        prompt = interpolate(cell.strip(), self.shell.user_ns if self.shell else {})
+        namespace = self.shell.user_ns if self.shell else {}
+        prompt = interpolate(prompt_text(cell), namespace)
         session = self.session
         request = session.prepare(
             prompt, model=args.model, duration=args.duration, aspect_ratio=args.aspect_ratio,
-            resolution=args.resolution, media_urls=args.media, webhook_url=args.webhook,
-            metadata=args.metadata,
+            resolution=args.resolution, media=media_values(args.media, namespace),
+            webhook_url=args.webhook, metadata=args.metadata,
         )
         submission = session.submit(
             request, force_new=args.new, download=args.download and self.download,

@@ -13,7 +13,8 @@ The ``server.json`` contract: when ``public_url`` is set, the server writes
 ``$SEEDANCE_HOME/server.json``, ``{"publicUrl": ..., "pid": ..., "baseUrl": ...}``
 (mode 0600), and removes it when it stops. A kernel that finds the file, with
 ``pid`` alive, may give each job ``webhookUrl = publicUrl.rstrip("/") + baseUrl +
-"seedance/webhook/" + clientToken`` (``baseUrl`` starts and ends with ``/``);
+"seedance/webhook/" + clientToken`` (``baseUrl`` starts and ends with ``/``), and publish
+reference media under ``publicUrl + baseUrl + "seedance/media/"``;
 the service then tells this server when the job finishes, and the server
 writes the result into the ledger row of that client token.
 """
@@ -27,12 +28,15 @@ from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
-from traitlets import Bool, Float, Unicode, default
+from traitlets import Bool, Float, Int, Unicode, default
 
 from ..catalog import CREDITS_PER_USD
+from ..media.shelf import Shelf
+from ..media.stores import MEDIA_ROUTE
 from ..paths import seedance_home
 from .events import ChangeFeed, EventsHandler
 from .handlers import CancelHandler, JobHandler, JobsHandler, NotFoundHandler, SpendHandler
+from .media import MediaHandler
 from .orphans import OrphanWatcher
 from .service import ServerJobs
 from .webhook import WebhookHandler
@@ -101,6 +105,12 @@ class SeedanceServerApp(ExtensionApp):
     keepalive_interval = Float(
         15.0, help="Seconds of silence after which the events stream sends a keepalive.",
     ).tag(config=True)
+    events_backlog_bytes = Int(
+        4 << 20,
+        help="Bytes of events one events-stream client may have waiting to be sent. A client "
+        "that falls further behind (it stopped reading) is disconnected rather than "
+        "buffered without bound; the lab extension reconnects and re-reads its jobs.",
+    ).tag(config=True)
     orphan_interval = Float(
         2.0, help="Seconds between two looks for jobs that no process polls.",
     ).tag(config=True)
@@ -113,7 +123,8 @@ class SeedanceServerApp(ExtensionApp):
         assert self.serverapp is not None
         self.jobs = ServerJobs(self, root_dir=self.serverapp.root_dir)
         self.feed = ChangeFeed(
-            self.jobs, interval=self.events_interval, keepalive=self.keepalive_interval
+            self.jobs, interval=self.events_interval, keepalive=self.keepalive_interval,
+            backlog_bytes=self.events_backlog_bytes,
         )
         self.watcher = OrphanWatcher(self.jobs, interval=self.orphan_interval)
         self._server_file: Path | None = None
@@ -131,6 +142,7 @@ class SeedanceServerApp(ExtensionApp):
             (r"seedance/api/events", EventsHandler, {**jobs, "feed": self.feed}),
             (r"seedance/api/.*", NotFoundHandler, jobs),
             (r"seedance/webhook/([^/]+)", WebhookHandler, jobs),
+            (rf"{MEDIA_ROUTE}([^/]+)/([^/]+)", MediaHandler, {"shelf": Shelf()}),
         ])
 
     def _start_background(self) -> None:

@@ -2,8 +2,10 @@ import {
   cancelFailure,
   cardView,
   elapsedSeconds,
+  holdBackMedia,
   kernelCancelCode,
   mergeJob,
+  referenceViews,
   sameJob
 } from '../card-model';
 import { ApiError } from '../client';
@@ -16,14 +18,14 @@ const created = 1_700_000_000;
 const at = (seconds: number): number => (created + seconds) * 1000;
 
 describe('formatting', () => {
-  it('formats elapsed time as a clock', () => {
+  it('formats elapsed time as a clock, as the kernel card does', () => {
     expect([0, 7, 65, 600, 3723, -3].map(formatElapsed)).toEqual([
-      '0:00',
-      '0:07',
-      '1:05',
+      '00:00',
+      '00:07',
+      '01:05',
       '10:00',
       '1:02:03',
-      '0:00'
+      '00:00'
     ]);
   });
 
@@ -41,7 +43,7 @@ describe('formatting', () => {
       '$0.50',
       '$12.00'
     ]);
-    expect(formatParams(job())).toBe('seedance-2.0 · 5 s · 16:9 · 720p');
+    expect(formatParams(job())).toBe('seedance-2.0 · 5 s · 720p · 16:9');
     expect(formatParams(job({ duration: null, aspectRatio: null }))).toBe(
       'seedance-2.0 · 720p'
     );
@@ -52,7 +54,7 @@ describe('elapsed time', () => {
   it('ticks from createdAt to now while the job runs', () => {
     const running = job({ status: 'processing', createdAt: created });
     expect(elapsedSeconds(running, at(12.5))).toBeCloseTo(12.5);
-    expect(cardView(running, at(75), BASE).elapsed).toBe('1:15');
+    expect(cardView(running, at(75), BASE).elapsed).toBe('01:15');
     expect(cardView(running, at(75), BASE).ticking).toBe(true);
   });
 
@@ -62,7 +64,7 @@ describe('elapsed time', () => {
       createdAt: created,
       finishedAt: created + 42
     });
-    expect(cardView(done, at(9999), BASE).elapsed).toBe('0:42');
+    expect(cardView(done, at(9999), BASE).elapsed).toBe('00:42');
     expect(cardView(done, at(9999), BASE).ticking).toBe(false);
   });
 
@@ -236,6 +238,60 @@ describe('the video in the card', () => {
   });
 });
 
+describe('an untrusted output', () => {
+  const remote = 'https://tracker.example.com/v.mp4?who=1';
+  const saved = job({
+    status: 'succeeded',
+    outputUrl: remote,
+    posterDataUri: 'data:image/png;base64,AAAA'
+  });
+
+  it('holds its remote video back: poster only, and an offer naming the host', () => {
+    const held = holdBackMedia(saved);
+    const view = cardView(held.job, at(1), BASE, {
+      known: false,
+      heldBack: held.heldBack
+    });
+    expect(view.video).toBeNull();
+    expect(view.poster).toBe('data:image/png;base64,AAAA');
+    expect(view.remote).toEqual({ url: remote, host: 'tracker.example.com' });
+    expect(view.videoNote).toContain('tracker.example.com');
+  });
+
+  it('plays the server’s own file once the server knows the job', () => {
+    const held = holdBackMedia(saved);
+    const current = mergeJob(
+      held.job,
+      job({ status: 'succeeded', localPath: 'project/v.mp4' })
+    );
+    const view = cardView(current, at(1), BASE, {
+      known: true,
+      heldBack: held.heldBack
+    });
+    expect(view.video?.src).toBe('/user/ann/files/project/v.mp4');
+    expect(view.remote).toBeNull();
+  });
+
+  it('offers nothing for a URL the card would never play anyway', () => {
+    const held = holdBackMedia(
+      job({ status: 'succeeded', outputUrl: 'http://x/a.mp4' })
+    );
+    expect(held.heldBack).toBeNull();
+    expect(held.job.outputUrl).toBeNull();
+  });
+});
+
+describe('Cancel', () => {
+  it('is not offered before the server has answered for the job', () => {
+    const running = job({ status: 'processing' });
+    const context = { known: false, heldBack: null };
+    expect(cardView(running, at(1), BASE, context).showCancel).toBe(false);
+    expect(
+      cardView(running, at(1), BASE, { ...context, known: true }).showCancel
+    ).toBe(true);
+  });
+});
+
 describe('merging snapshots', () => {
   it('never moves a status backwards', () => {
     const done = job({ status: 'succeeded', localPath: 'a.mp4' });
@@ -307,8 +363,57 @@ describe('a cancel that did not go through', () => {
 
   it('puts only plain request ids into kernel code', () => {
     expect(kernelCancelCode('req_1a-2.b')).toBe('%seedance cancel req_1a-2.b');
-    for (const id of ['req_1\nimport os', 'req_{x}', '$HOME', 'a b', '']) {
+    for (const id of [
+      'req_1\nimport os',
+      'req_{x}',
+      '$HOME',
+      'a b',
+      '',
+      '..'
+    ]) {
       expect(kernelCancelCode(id)).toBeNull();
     }
+  });
+});
+
+describe('reference media on the card', () => {
+  const thumb = 'data:image/jpeg;base64,/9j/4AAQSkZJRg==';
+
+  it('shows an image made here as its inline thumbnail, named by its label', () => {
+    const refs = referenceViews(
+      job({
+        mediaRefs: [
+          {
+            name: 'frame.png',
+            kind: 'image',
+            sha256: 'ab',
+            where: 'loopback',
+            thumbnail: thumb
+          }
+        ]
+      })
+    );
+    expect(refs).toEqual([{ label: 'image frame.png', thumbnail: thumb }]);
+  });
+
+  it('never shows a remote address as a thumbnail, only the kind and name', () => {
+    const refs = referenceViews(
+      job({
+        mediaRefs: [
+          {
+            name: 'clip.mp4',
+            kind: 'video',
+            sha256: 'cd',
+            where: 's3://b/p/',
+            thumbnail: 'https://evil.example/x.jpg'
+          }
+        ]
+      })
+    );
+    expect(refs).toEqual([{ label: 'video clip.mp4', thumbnail: null }]);
+  });
+
+  it('shows nothing for a job from a server without reference details', () => {
+    expect(referenceViews(job({ mediaRefs: undefined }))).toEqual([]);
   });
 });

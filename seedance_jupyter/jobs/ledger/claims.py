@@ -139,6 +139,7 @@ class Claims(LedgerBase):
             "model": request.model, "prompt": request.prompt, "duration": request.duration,
             "aspect_ratio": request.aspect_ratio, "resolution": request.resolution,
             "media_urls": json.dumps(list(request.media_urls)),
+            "media_refs": json.dumps([dict(ref) for ref in request.media_refs]),
             "webhook_url": request.webhook_url,
             "metadata": json.dumps(metadata) if metadata is not None else None,
             "fingerprint": fingerprint, "estimated_usd": float(estimated_usd),

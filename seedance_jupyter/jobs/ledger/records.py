@@ -7,11 +7,13 @@ import json
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...api.types import JobError, JobState
 from ...catalog import GenerationRequest
 from ...status import API_STATUSES, FINAL
+
+if TYPE_CHECKING:
+    from ...api.types import JobState
 
 __all__ = [
     "COLUMNS", "MIN_RUNTIME_SAMPLES", "Claim", "JobRecord", "RuntimeWindow", "SpendRow",
@@ -61,6 +63,8 @@ class JobRecord:
     no_download: bool = False
     #: Who submitted it: ``JUPYTERHUB_USER`` where set, else the operating-system user.
     user_name: str | None = None
+    #: Each reference medium's name, kind, content hash and where it was published.
+    media_refs: tuple[dict[str, Any], ...] = field(default=(), hash=False)
 
     @property
     def is_terminal(self) -> bool:
@@ -73,6 +77,7 @@ class JobRecord:
             prompt=self.prompt, model=self.model, media_urls=self.media_urls,
             aspect_ratio=self.aspect_ratio, duration=self.duration,
             resolution=self.resolution, webhook_url=self.webhook_url, metadata=self.metadata,
+            media_refs=self.media_refs,
         )
 
     @classmethod
@@ -80,6 +85,7 @@ class JobRecord:
         """The record of a row selected with :data:`COLUMNS`."""
         values = dict(row)
         values["media_urls"] = tuple(json.loads(values["media_urls"]))
+        values["media_refs"] = tuple(json.loads(values["media_refs"]))
         values["no_download"] = bool(values["no_download"])
         if values["metadata"] is not None:
             values["metadata"] = json.loads(values["metadata"])
@@ -92,6 +98,9 @@ COLUMNS = ", ".join(f.name for f in dataclasses.fields(JobRecord))
 
 def state_of(record: JobRecord) -> JobState:
     """The service state a ledger row records (a local status reads as ``queued``)."""
+    # Imported here: the api package pulls in the HTTP client, which %load_ext never needs.
+    from ...api.types import JobError, JobState
+
     assert record.request_id is not None
     error = None
     if record.error_code is not None:

@@ -139,5 +139,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX jobs_succeeded_alike ON jobs (backend, model, resolution, duration, finished_at)
         WHERE status = 'succeeded';
     """,  # noqa: S608
+    # Per reference medium: its name, kind, content hash and where it was published
+    # (never its bytes), so a re-run is judged on content and a card can name it.
+    "ALTER TABLE jobs ADD COLUMN media_refs TEXT NOT NULL DEFAULT '[]';",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
