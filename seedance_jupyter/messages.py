@@ -402,6 +402,7 @@ GATEWAY_BUDGET_TEAM_MONTHLY = (
 )
 GATEWAY_WEBHOOK_UNSIGNED = (
     "Webhook refused: this gateway has no webhook secret (c.SeedanceGateway.webhook_secret)."
+)
 # Reference media (``--media``, ``media=``): each refusal is one INVALID_FIELD line
 # whose field is ``media`` and whose value names the reference as the user gave it.
 MEDIA_KINDS_ALLOWED = (
