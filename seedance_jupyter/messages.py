@@ -403,6 +403,13 @@ GATEWAY_BUDGET_TEAM_MONTHLY = (
 GATEWAY_WEBHOOK_UNSIGNED = (
     "Webhook refused: this gateway has no webhook secret (c.SeedanceGateway.webhook_secret)."
 )
+GATEWAY_MEDIA_OFF = (
+    "This gateway publishes no media: it has no public_url (c.SeedanceGateway.public_url)."
+)
+GATEWAY_MEDIA_NAME = (
+    "media: the path must be the content's SHA-256 and extension ({expected}), not {name!r}."
+)
+GATEWAY_MEDIA_UNKNOWN = "media: this gateway holds no {name!r}; PUT its content first."
 # Reference media (``--media``, ``media=``): each refusal is one INVALID_FIELD line
 # whose field is ``media`` and whose value names the reference as the user gave it.
 MEDIA_KINDS_ALLOWED = (

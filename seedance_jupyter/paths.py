@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 __all__ = [
+    "GATEWAY_URL_ENV",
     "announced_server",
     "folder_of",
     "notebook_dir",
@@ -14,6 +15,9 @@ __all__ = [
     "seedance_home",
     "server_root",
 ]
+
+#: Set by a JupyterHub deployment: the team gateway kernels talk to (with their hub token).
+GATEWAY_URL_ENV = "SEEDANCE_GATEWAY_URL"
 
 
 def seedance_home() -> Path:

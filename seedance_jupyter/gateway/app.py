@@ -12,6 +12,7 @@ import asyncio
 import os
 import secrets
 import signal
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +21,12 @@ from tornado.httpserver import HTTPServer
 from traitlets import Float, Int, List, Type, Unicode, default, validate
 from traitlets.config import Application
 
+from ..jobs.settings import MEDIA_TTL_DEFAULT, JobSettings
+from ..media.refs import Limits
+from ..media.serve import ShelfFileHandler
+from ..media.shelf import Shelf
+from ..media.stores import GATEWAY_MEDIA_ROUTE
+from ..paths import seedance_home
 from .auth import Authenticator, JupyterHubAuthenticator
 from .handlers import (
     CancelHandler,
@@ -29,9 +36,12 @@ from .handlers import (
     StatusHandler,
     WebhookHandler,
 )
+from .media import GatewayMedia, MediaUploadHandler
 from .service import GatewayConfig, GatewayService
 
 __all__ = ["SeedanceGateway", "main"]
+
+_MAX_BODY = 512 * 1024 * 1024
 
 
 def _budget(name: str, scope: str) -> Float[int | None, int | float | None]:
@@ -76,6 +86,14 @@ class SeedanceGateway(Application):
     fallback_poll_s = Float(
         30.0, help="With webhooks (public_url set): seconds before a job's first status "
         "request, the fallback for a delivery that never comes.",
+    ).tag(config=True)
+    media_dir = Unicode(
+        "", help="Where users' published reference media is kept (one file per content "
+        "hash, one grant per URL). Empty: gateway-media in SEEDANCE_HOME.",
+    ).tag(config=True)
+    media_url_ttl = Float(
+        MEDIA_TTL_DEFAULT, help="Seconds a published reference's URL "
+        "{public_url}media/<token>/<sha>.<ext> stays readable by the service.",
     ).tag(config=True)
     ip = Unicode("127.0.0.1", help="Address to listen on when not run by JupyterHub.").tag(
         config=True)
@@ -129,9 +147,18 @@ class SeedanceGateway(Application):
         )
         return GatewayService(config, resolve_backend())
 
+    def make_media(self) -> GatewayMedia:
+        """Users' media, checked under the kernels' own limits (``SEEDANCE_MEDIA_*``)."""
+        settings = JobSettings()
+        limits = Limits(settings.media_max_image_mb, settings.media_max_video_mb,
+                        settings.media_max_audio_mb)
+        root = Path(self.media_dir) if self.media_dir else seedance_home() / "gateway-media"
+        return GatewayMedia(Shelf(root), self.public_url, self.media_url_ttl, limits)
+
     def make_app(self, service: GatewayService) -> web.Application:
         """The routes under :attr:`prefix`."""
         args = {"service": service, "authenticator": self.authenticator_class(parent=self)}
+        media = self.make_media()
         api = self.prefix + "api/open/v1"
         routes: list[Any] = [
             (api + "/models", ModelsHandler, args),
@@ -139,6 +166,10 @@ class SeedanceGateway(Application):
             (api + r"/video/generations/([^/]+)", StatusHandler, args),
             (api + r"/video/generations/([^/]+)/cancel", CancelHandler, args),
             (self.prefix + r"webhook/([^/]+)", WebhookHandler, args),
+            (self.prefix + GATEWAY_MEDIA_ROUTE + r"([^/]+)", MediaUploadHandler,
+             {**args, "media": media}),
+            (self.prefix + GATEWAY_MEDIA_ROUTE + r"([^/]+)/([^/]+)", ShelfFileHandler,
+             {"shelf": media.shelf}),
         ]
         from .admin import admin_routes
 
@@ -154,7 +185,8 @@ class SeedanceGateway(Application):
 
     async def _serve(self) -> None:
         service = await asyncio.get_running_loop().run_in_executor(None, self.make_service)
-        server = HTTPServer(self.make_app(service), xheaders=True)
+        # Room for the largest video reference a kernel may publish.
+        server = HTTPServer(self.make_app(service), xheaders=True, max_body_size=_MAX_BODY)
         ip, port = self.listen_address()
         server.listen(port, ip)
         resumed = await asyncio.get_running_loop().run_in_executor(None, service.resume)

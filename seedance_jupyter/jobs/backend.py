@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from .. import messages
 from ..errors import SeedanceError
-from ..paths import seedance_home
+from ..paths import GATEWAY_URL_ENV, seedance_home
 
 if TYPE_CHECKING:
     from .client import Client
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 EMBEDDED_KEY = "emulator:embedded"
-GATEWAY_URL_ENV = "SEEDANCE_GATEWAY_URL"
 #: What cards, the form and the status bar call the team gateway.
 TEAM_LABEL = "team"
 #: Seconds the embedded emulator stays up with no request and no running job.

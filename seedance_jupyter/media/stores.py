@@ -1,4 +1,5 @@
-"""Where media is published for the service: a bucket, the Jupyter server, or loopback.
+"""Where media is published for the service: a bucket, the team gateway, the Jupyter
+server, or loopback.
 
 Each store turns :class:`~.refs.Media` into a URL the service can fetch for
 ``ttl`` seconds; each publishes one object per content hash (a re-run uploads
@@ -7,19 +8,24 @@ nothing). :func:`choose_store` picks one from the settings and the service.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import requests
+
 from .. import messages
-from ..paths import announced_server
+from ..paths import GATEWAY_URL_ENV, announced_server
 from .refs import Media, refuse
 from .shelf import Shelf
 
 __all__ = [
+    "GATEWAY_MEDIA_ROUTE",
     "MEDIA_ROUTE",
+    "GatewayStore",
     "LoopbackStore",
     "MediaStore",
     "S3Store",
@@ -30,6 +36,9 @@ __all__ = [
 
 #: The path, below a server's base URL, under which published media is served.
 MEDIA_ROUTE = "seedance/media/"
+#: The team gateway's media path below its URL: ``PUT``/``POST`` ``<sha>.<ext>`` with the
+#: hub token to publish, ``GET <token>/<sha>.<ext>`` (no login) to read.
+GATEWAY_MEDIA_ROUTE = "media/"
 
 
 class MediaStore(Protocol):
@@ -131,6 +140,49 @@ class ServerStore:
         return self.where + self.shelf.put(media, self.ttl)
 
 
+@dataclass
+class GatewayStore:
+    """The team gateway (``SEEDANCE_GATEWAY_URL``): it serves the media to the service.
+
+    ``POST <gateway>media/<sha>.<ext>`` (no body) asks for a new URL of content the
+    gateway already holds (404: it does not); only then is the content ``PUT`` there.
+    Both carry the hub token, which goes to the gateway's URL only (no redirects).
+    """
+
+    gateway_url: str
+    token: str
+    timeout: float = 120.0
+
+    @property
+    def where(self) -> str:
+        return self.gateway_url + GATEWAY_MEDIA_ROUTE
+
+    def publish(self, media: Media) -> str:
+        answer = self._send("POST", media, None)
+        if answer.status_code == 404:
+            answer = self._send("PUT", media, media.data)
+        try:
+            body = answer.json()
+            url = body["url"] if answer.status_code == 200 else None
+        except (ValueError, KeyError, TypeError):
+            url = body = None
+        if not isinstance(url, str):
+            error = body.get("error") if isinstance(body, dict) else None
+            detail = error.get("message") if isinstance(error, dict) else None
+            raise refuse(media.name, messages.ALLOWED_MEDIA_STORE.format(
+                store=self.where, detail=detail or f"HTTP {answer.status_code}"))
+        return url
+
+    def _send(self, method: str, media: Media, data: bytes | None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": media.content_type}
+        try:
+            return requests.request(method, self.where + media.key, data=data, headers=headers,
+                                    timeout=(10.0, self.timeout), allow_redirects=False)
+        except requests.RequestException as exc:
+            raise refuse(media.name, messages.ALLOWED_MEDIA_STORE.format(
+                store=self.where, detail=type(exc).__name__)) from None
+
+
 class LoopbackStore:
     """For a service on this machine (the emulator): served by this process on 127.0.0.1."""
 
@@ -198,8 +250,9 @@ def _shelf_handler(shelf: Shelf) -> type[BaseHTTPRequestHandler]:
 def choose_store(
     settings: StoreSettings, *, service_on_loopback: bool, shelf: Shelf | None = None
 ) -> MediaStore | None:
-    """The bucket when ``media_store`` is set; else loopback for a service on this
-    machine; else the Jupyter server's route when a server announced a ``public_url``."""
+    """The bucket when ``media_store`` is set; else the team gateway when kernels use
+    one; else loopback for a service on this machine; else the Jupyter server's route
+    when a server announced a ``public_url``."""
     shelf = shelf or Shelf()
     if settings.media_store:
         if not settings.media_store.startswith("s3://") or not urlsplit(
@@ -207,6 +260,9 @@ def choose_store(
             raise refuse(settings.media_store, messages.ALLOWED_MEDIA_STORE_URI)
         return S3Store(settings.media_store, settings.media_store_endpoint or None,
                        settings.media_url_ttl)
+    gateway = os.environ.get(GATEWAY_URL_ENV)
+    if gateway:
+        return GatewayStore(gateway.rstrip("/") + "/", os.environ.get("JUPYTERHUB_API_TOKEN", ""))
     if service_on_loopback:
         return LoopbackStore(settings.media_url_ttl, shelf)
     announced = announced_server()
