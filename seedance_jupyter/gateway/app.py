@@ -148,7 +148,7 @@ class SeedanceGateway(Application):
         return GatewayService(config, resolve_backend())
 
     def make_media(self) -> GatewayMedia:
-        """Users' media, checked under the kernels' own limits (``SEEDANCE_MEDIA_*``)."""
+        """Users' media, checked under the kernels' default size limits."""
         settings = JobSettings()
         limits = Limits(settings.media_max_image_mb, settings.media_max_video_mb,
                         settings.media_max_audio_mb)

@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from seedance_jupyter.media.refs import from_bytes
+from seedance_jupyter.media.stores import GatewayStore
 from tests.gateway.hub import TEAM_KEY, Hub, Upstream, wait_for
 from tests.kernel_harness import Kernel, display_ids
+from tests.media.conftest import LIMITS, png
 from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.timeout(300)
@@ -272,3 +275,13 @@ def _finish_when_posted(upstream: Upstream, before: int) -> threading.Thread:
     thread.start()
     return thread
 
+
+
+def test_a_users_media_is_published_through_the_hub_and_read_there_with_no_login(
+        hub: Hub) -> None:
+    data = png(11)
+    url = GatewayStore(hub.gateway, hub.token("mia")).publish(from_bytes("kite.png", data, LIMITS))
+    assert url.startswith(hub.gateway + "media/")
+    answer = requests.get(url, timeout=30)
+    assert (answer.status_code, answer.headers["Content-Type"]) == (200, "image/png")
+    assert answer.content == data

@@ -45,8 +45,8 @@ class Gateway:
     home: Path
     proc: subprocess.Popen[bytes]
 
-    def store(self, token: str = "tok-ana") -> GatewayStore:
-        return GatewayStore(self.url, token)
+    def store(self, bearer: str = "tok-ana") -> GatewayStore:
+        return GatewayStore(self.url, bearer)
 
     def blobs(self) -> list[str]:
         folder = self.home / "gateway-media" / "blobs"
@@ -180,7 +180,7 @@ def test_content_the_gateway_holds_is_not_uploaded_again(
         return send(method, url, **kwargs)
 
     monkeypatch.setattr(requests, "request", spy)
-    again = gateway.store(token="tok-ben").publish(media)
+    again = gateway.store(bearer="tok-ben").publish(media)
     assert methods == ["POST"]
     assert requests.get(again, timeout=30).content == media.data
 
@@ -189,7 +189,7 @@ def test_an_upload_without_a_valid_token_is_refused_and_keeps_nothing(
         gateway: Gateway) -> None:
     media = from_bytes("secret.png", png(8), LIMITS)
     with pytest.raises(ValidationError, match=r"media.*refused it \(.*token"):
-        gateway.store(token="tok-nobody").publish(media)
+        gateway.store(bearer="tok-nobody").publish(media)
     assert media.key not in gateway.blobs()
 
 
