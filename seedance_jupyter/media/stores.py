@@ -163,11 +163,12 @@ class GatewayStore:
             answer = self._send("PUT", media, media.data)
         try:
             body = answer.json()
-            url = body["url"] if answer.status_code == 200 else None
-        except (ValueError, KeyError, TypeError):
-            url = body = None
+        except ValueError:
+            body = None
+        body = body if isinstance(body, dict) else {}
+        url = body.get("url") if answer.status_code == 200 else None
         if not isinstance(url, str):
-            error = body.get("error") if isinstance(body, dict) else None
+            error = body.get("error")
             detail = error.get("message") if isinstance(error, dict) else None
             raise refuse(media.name, messages.ALLOWED_MEDIA_STORE.format(
                 store=self.where, detail=detail or f"HTTP {answer.status_code}"))
