@@ -7,15 +7,14 @@ the team and every user; anyone else sees their own. Server-rendered, no script.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from html import escape
 from typing import Any
 
 from tornado import web
 
-from ..jobs.budget import local_midnight, month_start
 from ..jobs.ledger import JobRecord
 from .service import GatewayService
+from .spend import TEAM, spend_by_user
 
 __all__ = ["admin_routes"]
 
@@ -79,23 +78,17 @@ def admin_routes(prefix: str, service: GatewayService, admins: frozenset[str]) -
 
 def _spend_rows(service: GatewayService, user: str | None) -> str:
     """One row for the team (admins) or the user, and one per user (admins)."""
-    today: dict[str, float] = defaultdict(float)
-    month: dict[str, float] = defaultdict(float)
-    for since, into in ((local_midnight(), today), (month_start(), month)):
-        for row in service.ledger.spend(since=since, backend=service.backend.key, user=user,
-                                        per_user=True):
-            into[row.user_name or "?"] += row.usd + row.uncertain_usd
-            into["team"] += row.usd + row.uncertain_usd
+    today, month = spend_by_user(service, user)
     budgets = service.config.budgets
 
     def cell(value: float, budget: float | None) -> str:
         return f"{value:.2f}" + (f" of {budget:.2f}" if budget is not None else "")
 
-    names = ["team"] if user is None else []
-    names += sorted(n for n in set(today) | set(month) if n != "team")
+    names = [TEAM] if user is None else []
+    names += sorted(n for n in set(today) | set(month) if n != TEAM)
     rows = []
     for who in names:
-        scope = "team" if who == "team" else "user"
+        scope = "team" if who == TEAM else "user"
         day = cell(today[who], budgets.get(scope + "_daily"))
         whole_month = cell(month[who], budgets.get(scope + "_monthly"))
         rows.append(f"<tr><td>{escape(who)}</td><td>{day}</td><td>{whole_month}</td></tr>")

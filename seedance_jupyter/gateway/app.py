@@ -38,6 +38,7 @@ from .handlers import (
 )
 from .media import GatewayMedia, MediaUploadHandler
 from .service import GatewayConfig, GatewayService
+from .spend import SpendHandler
 
 __all__ = ["SeedanceGateway", "main"]
 
@@ -166,6 +167,7 @@ class SeedanceGateway(Application):
             (api + r"/video/generations/([^/]+)", StatusHandler, args),
             (api + r"/video/generations/([^/]+)/cancel", CancelHandler, args),
             (self.prefix + r"webhook/([^/]+)", WebhookHandler, args),
+            (self.prefix + "api/spend", SpendHandler, args),
             (self.prefix + GATEWAY_MEDIA_ROUTE + r"([^/]+)", MediaUploadHandler,
              {**args, "media": media}),
             (self.prefix + GATEWAY_MEDIA_ROUTE + r"([^/]+)/([^/]+)", ShelfFileHandler,

@@ -38,7 +38,8 @@ from ..jobs.poster import poster_data_uri
 from ..jobs.service import JobService
 from ..jobs.settings import JobSettings
 from ..jobs.summary import JobSummary
-from ..paths import folder_of
+from ..jobs.team import team_spend
+from ..paths import GATEWAY_URL_ENV, folder_of
 from ..status import RANK
 from ..webhooks import verify_webhook_signature
 
@@ -221,7 +222,9 @@ class ServerJobs:
 
     def spend(self, team: str | None = None) -> dict[str, Any]:
         """This user's USD today and this month (charged, else estimated; possible charges
-        included), by model; ``team``: everyone's on a shared ledger, with ``byUser``."""
+        included), by model; ``team``: everyone's on a shared ledger, with ``byUser``.
+        With the team gateway, ``gateway`` holds its totals for this user and the team
+        (None: it did not answer)."""
         month_start = datetime.combine(date.today().replace(day=1), datetime.min.time())
         everyone = _flag(team)
         rows = self.ledger.spend(
@@ -241,7 +244,7 @@ class ServerJobs:
         for row in rows:
             name = row.user_name or self.ledger.user
             by_user[name] = by_user.get(name, 0.0) + row.usd + row.uncertain_usd
-        return {
+        answer: dict[str, Any] = {
             "user": self.ledger.user,
             "byUser": [{"user": n, "monthUsd": usd} for n, usd in sorted(by_user.items())],
             "todayUsd": sum(r.usd + r.uncertain_usd for r in rows if r.day == today),
@@ -250,6 +253,10 @@ class ServerJobs:
             "dailyBudgetUsd": self.config.daily_budget_usd,
             "byModel": sorted(by_model.values(), key=lambda e: e["model"]),
         }
+        if os.environ.get(GATEWAY_URL_ENV):  # only the gateway knows the team's spend
+            found = team_spend()
+            answer["gateway"] = found.to_json() if found is not None else None
+        return answer
 
     # -- webhook -------------------------------------------------------------------
     def deliver(self, client_token: str, body: bytes, signature: str | None) -> dict[str, Any]:
