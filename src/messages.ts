@@ -67,6 +67,10 @@ export const MSG = {
     running > 0
       ? `Seedance: ${running} running · ${today} today`
       : `Seedance: ${today} today`,
+  /** With the team gateway: the user's own and the whole team's spend today. */
+  statusBarTeam: (running: number, you: string, team: string | null) =>
+    `Seedance (team): ${running > 0 ? `${running} running · ` : ''}` +
+    `you ${you} · team ${team ?? 'unknown'} today`,
   statusBarTitle: 'Seedance jobs: click to open the panel',
   /** "Insert a Seedance cell": flags and a comment, which the magic does not send. */
   newCell:

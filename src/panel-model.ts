@@ -91,6 +91,23 @@ export function spendView(spend: ISpend): ISpendView {
   };
 }
 
+/** The status bar's line: jobs running and today's spend; with the team gateway, the
+ * user's and the team's (the team's "unknown" when the gateway did not answer). */
+export function statusText(spend: ISpend | null, running: number): string {
+  const today = formatUsd(spend?.todayUsd ?? 0);
+  const gateway = spend?.gateway;
+  if (gateway === undefined) {
+    return MSG.statusBar(running, today);
+  }
+  return gateway
+    ? MSG.statusBarTeam(
+        running,
+        formatUsd(gateway.userTodayUsd),
+        formatUsd(gateway.teamTodayUsd)
+      )
+    : MSG.statusBarTeam(running, today, null);
+}
+
 /** Jobs are keyed by client token: the one id a job has from before its create POST. */
 export class JobsModel {
   constructor(readonly baseUrl: string) {}

@@ -1,11 +1,11 @@
-/** The status-bar item: jobs running and today's spend; a click opens the panel. */
+/** The status-bar item: jobs running and today's spend (with the team gateway: the user's
+ * and the team's); a click opens the panel. */
 import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { el, setText } from './dom';
-import { formatUsd } from './format';
 import { MSG } from './messages';
-import type { JobsModel } from './panel-model';
+import { type JobsModel, statusText } from './panel-model';
 
 export class SeedanceStatus extends Widget {
   constructor(
@@ -26,8 +26,7 @@ export class SeedanceStatus extends Widget {
   }
 
   private _render(): void {
-    const today = formatUsd(this._model.spend?.todayUsd ?? 0);
-    setText(this._button, MSG.statusBar(this._model.running(), today));
+    setText(this._button, statusText(this._model.spend, this._model.running()));
   }
 
   private readonly _button = el('button', {

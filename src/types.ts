@@ -153,6 +153,14 @@ export interface IUserSpend {
   monthUsd: number;
 }
 
+/** The team gateway's totals (mirrors jobs/team.py TeamSpend.to_json). */
+export interface ITeamSpend {
+  userTodayUsd: number;
+  userMonthUsd: number;
+  teamTodayUsd: number;
+  teamMonthUsd: number;
+}
+
 export interface ISpend {
   /** Whose spend this is (the server's user); optional beside older servers. */
   user?: string;
@@ -163,4 +171,6 @@ export interface ISpend {
   budgetUsd: number | null;
   dailyBudgetUsd: number | null;
   byModel: IModelSpend[];
+  /** With the team gateway: its totals; null when it did not answer; absent without one. */
+  gateway?: ITeamSpend | null;
 }
