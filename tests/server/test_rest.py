@@ -13,6 +13,8 @@ from seedance_jupyter.catalog import GenerationRequest
 from seedance_jupyter.emulator import Emulator
 from seedance_jupyter.emulator.render import render_video
 from seedance_jupyter.jobs.ledger import Ledger
+from seedance_jupyter.jobs.team import TeamSpend
+from seedance_jupyter.server import service as server_service
 
 from .conftest import Submitter, body, until
 
@@ -235,3 +237,28 @@ async def test_spend_counts_what_the_service_charged_at_the_configured_rate(
     spend = body(await jp_fetch("seedance", "api", "spend"))
     assert spend["todayUsd"] == pytest.approx(0.5)
     assert spend["byModel"][0]["credits"] == 20
+
+
+async def test_spend_without_the_team_gateway_has_no_gateway_totals(
+    jp_fetch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SEEDANCE_GATEWAY_URL", raising=False)
+    assert "gateway" not in body(await jp_fetch("seedance", "api", "spend"))
+
+
+async def test_spend_with_the_team_gateway_carries_the_users_and_the_teams_totals(
+    jp_fetch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEEDANCE_GATEWAY_URL", "https://hub.example.org/services/seedance/")
+    monkeypatch.setattr(server_service, "team_spend", lambda: TeamSpend(1.0, 2.0, 5.0, 9.0))
+    spend = body(await jp_fetch("seedance", "api", "spend"))
+    assert spend["gateway"] == {"userTodayUsd": 1.0, "userMonthUsd": 2.0,
+                                "teamTodayUsd": 5.0, "teamMonthUsd": 9.0}
+
+
+async def test_spend_says_null_when_the_team_gateway_did_not_answer(
+    jp_fetch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEEDANCE_GATEWAY_URL", "https://hub.example.org/services/seedance/")
+    monkeypatch.setattr(server_service, "team_spend", lambda: None)
+    assert body(await jp_fetch("seedance", "api", "spend"))["gateway"] is None
