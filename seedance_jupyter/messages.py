@@ -309,6 +309,8 @@ FORM_COST_MEDIA = (
     "{surcharge:g} (reference media) = ${usd:.2f}"
 )
 FORM_BUDGET_LEFT = " · budget left: ${left:.2f} of ${budget:.2f}"
+FORM_TEAM_SPEND = " · team today: you ${you:.2f}, the team ${team:.2f}"
+FORM_TEAM_SPEND_UNKNOWN = " · team today: the gateway did not say"
 FORM_UNKNOWN_PRESET = "Unknown form preset(s): {names}. Allowed: prompt, {allowed}."
 FORM_NEW_TAKE = "New take (pays again)"
 FORM_SUBMIT = "Submit"

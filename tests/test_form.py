@@ -18,6 +18,8 @@ from seedance_jupyter.errors import ValidationError
 from seedance_jupyter.jobs.backend import Backend
 from seedance_jupyter.jobs.client import Client
 from seedance_jupyter.jobs.ledger import Ledger
+from seedance_jupyter.jobs.team import TeamSpend
+from seedance_jupyter.kernel import form_model
 from seedance_jupyter.kernel.config import SeedanceSettings
 from seedance_jupyter.kernel.form import SeedanceForm
 from seedance_jupyter.kernel.magics import SeedanceMagics, interpolate
@@ -229,6 +231,22 @@ def test_cost_line_shows_the_budget_left(form: SeedanceForm, session: KernelSess
     assert shown(form.cost).endswith("budget left: $2.00 of $2.00")
     submit(form)
     assert shown(form.cost).endswith("budget left: $1.50 of $2.00")
+
+
+def test_with_the_team_gateway_the_cost_line_shows_the_users_and_the_teams_spend(
+        form: SeedanceForm, session: KernelSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(session.backend, "label", "team")
+    monkeypatch.setattr(form_model, "team_spend", lambda timeout: TeamSpend(1.0, 2.0, 5.5, 9.0))
+    form.prompt.value = "a lighthouse in fog"
+    assert shown(form.cost).endswith("team today: you $1.00, the team $5.50")
+
+
+def test_the_cost_line_says_so_when_the_team_gateway_did_not_answer(
+        form: SeedanceForm, session: KernelSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(session.backend, "label", "team")
+    monkeypatch.setattr(form_model, "team_spend", lambda timeout: None)
+    form.prompt.value = "a lighthouse in fog"
+    assert shown(form.cost).endswith("team today: the gateway did not say")
 
 
 def test_a_job_over_budget_disables_submit(form: SeedanceForm, session: KernelSession) -> None:

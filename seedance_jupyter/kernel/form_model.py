@@ -30,6 +30,8 @@ from ..catalog import (
     invalid_field,
 )
 from ..errors import SeedanceError, ValidationError
+from ..jobs.backend import TEAM_LABEL
+from ..jobs.team import team_spend
 from ..messages import (
     ALLOWED_PROMPT,
     FORM_API_KEY_MISSING,
@@ -262,6 +264,11 @@ class RequestDraft(HasTraits):
         if budget is not None:
             left = max(0.0, budget - self._session.spent_usd)
             line += FORM_BUDGET_LEFT.format(left=left, budget=budget)
+        if self._session.backend.label == TEAM_LABEL:
+            found = team_spend(timeout=3.0)
+            line += messages.FORM_TEAM_SPEND.format(
+                you=found.user_today, team=found.team_today,
+            ) if found is not None else messages.FORM_TEAM_SPEND_UNKNOWN
         return line
 
     def _magic_cell(self) -> str:
