@@ -21,6 +21,7 @@ from .shelf import Shelf
 __all__ = [
     "MEDIA_ROUTE",
     "LoopbackStore",
+    "MediaSettings",
     "MediaStore",
     "S3Store",
     "ServerStore",
@@ -51,6 +52,19 @@ class StoreSettings(Protocol):
 
     @property
     def media_url_ttl(self) -> float: ...
+
+
+class MediaSettings(StoreSettings, Protocol):
+    """What publishing reads: the store, the URL lifetime and the size limits."""
+
+    @property
+    def media_max_image_mb(self) -> float: ...
+
+    @property
+    def media_max_video_mb(self) -> float: ...
+
+    @property
+    def media_max_audio_mb(self) -> float: ...
 
 
 @dataclass

@@ -31,6 +31,7 @@ from tornado.ioloop import IOLoop
 from traitlets import Bool, Float, Int, Unicode, default
 
 from ..catalog import CREDITS_PER_USD
+from ..jobs.settings import DB_URL_HELP
 from ..media.shelf import Shelf
 from ..media.stores import MEDIA_ROUTE
 from ..paths import seedance_home
@@ -65,13 +66,7 @@ class SeedanceServerApp(ExtensionApp):
         "$SEEDANCE_HOME/server.json so kernels can ask for webhooks to "
         "<public_url><base_url>seedance/webhook/<client token>.",
     ).tag(config=True)
-    db_url = Unicode(
-        "",
-        help="The ledger's database: sqlite:///PATH (one person; the default is "
-        "ledger.sqlite3 in SEEDANCE_HOME) or postgresql://USER@HOST/DB (a team's shared "
-        "ledger: one budget, who spent what, jobs any server can finish; needs the "
-        "[postgres] extra). Empty: the SEEDANCE_DB_URL environment variable, else the default.",
-    ).tag(config=True)
+    db_url = Unicode("", help=DB_URL_HELP).tag(config=True)
     watch_orphans = Bool(
         True,
         help="Finish jobs that no kernel polls any more (their kernel died or shut down): "
