@@ -25,8 +25,10 @@ export interface ICardView {
   /** An indeterminate bar: the service reports no percentage, so none is shown. */
   showProgress: boolean;
   showCancel: boolean;
+  /** What was estimated or charged (and refunded), as JobSummary words it. */
   cost: string;
-  credits: string | null;
+  /** Shown small and copyable; null before the service answered the create. */
+  requestId: string | null;
   isEmulator: boolean;
   error: string | null;
   notice: string | null;
@@ -71,9 +73,8 @@ export function cardView(
     ticking: !isFinal(job.status),
     showProgress: IN_FLIGHT.has(job.status),
     showCancel: job.requestId !== null && isCancellable(job.status),
-    cost: MSG.estimate(formatUsd(job.estimatedUsd)),
-    credits:
-      job.creditsCharged === null ? null : MSG.credits(job.creditsCharged),
+    cost: chargeLabel(job),
+    requestId: job.requestId,
     isEmulator: job.isEmulator,
     error: job.error ? `${job.error.message} (${job.error.code})` : null,
     notice: job.notice,
@@ -81,6 +82,13 @@ export function cardView(
     poster,
     videoNote: job.status === 'succeeded' && !src ? MSG.videoNotHere : null
   };
+}
+
+/** The server's wording of the charge; an output saved before it existed shows the estimate. */
+export function chargeLabel(
+  job: Pick<IJobSummary, 'chargeLabel' | 'estimatedUsd'>
+): string {
+  return job.chargeLabel ?? MSG.estimate(formatUsd(job.estimatedUsd));
 }
 
 /** Fields that are only ever filled in: a later snapshot without them must not erase them. */

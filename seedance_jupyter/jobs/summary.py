@@ -12,7 +12,15 @@ from typing import Any
 
 from ..api.types import JobError, JobState
 from ..catalog import is_loopback_url
-from ..status import label
+from ..messages import (
+    CARD_CANCELLED_CHARGED,
+    CARD_CANCELLED_FREE,
+    CARD_CANCELLED_UNKNOWN,
+    CARD_CREDITS,
+    CARD_ESTIMATE,
+    CARD_NOT_CHARGED,
+)
+from ..status import FINAL, label
 from .backend import EMBEDDED_KEY
 from .ledger import JobRecord
 
@@ -49,6 +57,35 @@ class JobSummary:
     @property
     def status_label(self) -> str:
         return label(self.status)
+
+    @property
+    def charge_parts(self) -> list[str]:
+        """What the job cost, as the service reported it: one wording for every card,
+        the panel and ``%seedance jobs``.
+
+        The estimate stays until the job is over; a final job with a known charge
+        shows only that charge, and a cancelled one whether it was refunded (the
+        service reports no refund, so what it charged stays charged).
+        """
+        credits = self.credits_charged
+        if self.status == "rejected":
+            return [CARD_NOT_CHARGED]
+        parts = [CARD_ESTIMATE.format(usd=self.estimated_usd)] if self.estimated_usd else []
+        if self.status in FINAL and credits is not None:
+            parts = []
+        if self.status == "cancelled":
+            if credits is None:
+                return [*parts, CARD_CANCELLED_UNKNOWN]
+            return [CARD_CANCELLED_CHARGED.format(credits=credits) if credits
+                    else CARD_CANCELLED_FREE]
+        if credits is not None:
+            parts.append(CARD_CREDITS.format(credits=credits))
+        return parts
+
+    @property
+    def charge_label(self) -> str:
+        """:attr:`charge_parts` on one line."""
+        return " · ".join(self.charge_parts)
 
     @property
     def run_seconds(self) -> float | None:
@@ -124,6 +161,7 @@ class JobSummary:
             "mediaUrls": list(self.media_urls),
             "estimatedUsd": self.estimated_usd,
             "creditsCharged": self.credits_charged,
+            "chargeLabel": self.charge_label,
             "backend": self.backend,
             "isEmulator": self.is_emulator,
             "notebook": self.notebook,
