@@ -98,7 +98,18 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN lease_until REAL;
     CREATE INDEX jobs_updated_at ON jobs (updated_at);
     """,
+    # Notebooks (or folders) renamed since their jobs were made: a kernel keeps the
+    # path it was started with, so its later jobs follow the rename through here.
+    """
+    CREATE TABLE renames (
+        old TEXT PRIMARY KEY,
+        new TEXT NOT NULL,
+        at  REAL NOT NULL
+    );
+    """,
 )
+#: How many renames of one path in a row are followed (a loop ends here).
+_MAX_RENAMES = 16
 _SCHEMA_VERSION = len(_MIGRATIONS)
 
 
@@ -369,6 +380,8 @@ class Ledger:
         raises to refuse; it sees every non-rejected row since ``day_start``.
         """
         with self._write() as conn:
+            notebook = self._current_origin(conn, notebook)
+            reuse_from = self._current_origin(conn, reuse_from)
             if reuse:
                 row = conn.execute(
                     "SELECT * FROM jobs WHERE backend = :backend AND "  # noqa: S608
@@ -395,6 +408,57 @@ class Ledger:
                 "SELECT * FROM jobs WHERE client_token = ?", (client_token,)
             ).fetchone()
         return Claim(JobRecord._from_row(row), reused=False)
+
+    def move_notebook(self, old: str, new: str) -> int:
+        """A notebook or folder was renamed: its jobs (and those under the folder) follow,
+        and so will jobs a kernel still started for ``old`` makes later (see :meth:`claim`).
+
+        Returns how many jobs moved.
+        """
+        now = self._clock()
+        params = {"old": old, "new": new, "now": now, "prefix": old.rstrip("/") + "/"}
+        with self._write() as conn:
+            moved = conn.execute(
+                "UPDATE jobs SET updated_at = :now, notebook = CASE WHEN notebook = :old "
+                "THEN :new ELSE :new || substr(notebook, length(:old) + 1) END "
+                "WHERE notebook = :old OR substr(notebook, 1, length(:prefix)) = :prefix",
+                params,
+            ).rowcount
+            conn.execute("UPDATE renames SET new = :new WHERE new = :old", params)
+            conn.execute("DELETE FROM renames WHERE old = :new", params)
+            conn.execute(
+                "INSERT INTO renames (old, new, at) VALUES (:old, :new, :now) "
+                "ON CONFLICT (old) DO UPDATE SET new = excluded.new, at = excluded.at",
+                params,
+            )
+        return int(moved)
+
+    def current_origin(self, origin: str | None) -> str | None:
+        """Where the notebook (or folder) ``origin`` is now, after any renames."""
+        with self._lock:
+            return self._current_origin(self._connection(), origin)
+
+    @staticmethod
+    def _current_origin(conn: sqlite3.Connection, origin: str | None) -> str | None:
+        """``origin`` after the renames recorded for it or for a folder above it.
+
+        A path that exists is where it is: a new notebook may take an old name.
+        """
+        for _ in range(_MAX_RENAMES):
+            if origin is None or os.path.exists(origin):
+                return origin
+            path = Path(origin)
+            for above in (path, *path.parents):
+                row = conn.execute(
+                    "SELECT new FROM renames WHERE old = ?", (str(above),)
+                ).fetchone()
+                if row is not None:
+                    rest = path.relative_to(above)
+                    origin = str(Path(row[0]) / rest) if rest.parts else row[0]
+                    break
+            else:
+                return origin
+        return origin
 
     def _insert_pending(
         self,

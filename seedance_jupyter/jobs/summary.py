@@ -53,6 +53,8 @@ class JobSummary:
     error: JobError | None
     notice: str | None = None
     poster_data_uri: str | None = None
+    #: False when the server finds no notebook at ``notebook`` any more; None: not looked.
+    notebook_exists: bool | None = None
 
     @property
     def status_label(self) -> str:
@@ -165,6 +167,7 @@ class JobSummary:
             "backend": self.backend,
             "isEmulator": self.is_emulator,
             "notebook": self.notebook,
+            "notebookExists": self.notebook_exists,
             "createdAt": self.created_at,
             "submittedAt": self.submitted_at,
             "finishedAt": self.finished_at,

@@ -478,7 +478,7 @@ def test_a_version_1_ledger_is_migrated_in_place(tmp_path: Path) -> None:
 def test_database_uses_wal_and_a_schema_version(ledger: Ledger) -> None:
     with sqlite3.connect(ledger.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (4,)
         indexes = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master")}
     assert any("(request_id)" in (sql or "") for sql in indexes)
     assert any("(backend, fingerprint)" in (sql or "") for sql in indexes)
@@ -652,3 +652,61 @@ def test_a_lease_changes_nothing_the_change_stream_sees(ledger: Ledger, clock: C
     assert ledger.try_lease("req_1", "kernel", 20)
     assert ledger.changed_since(row.updated_at) == []
 
+
+
+def _claim_in(ledger: Ledger, token: str, notebook: Path, *, prompt: str = "p") -> JobRecord:
+    return ledger.claim(
+        client_token=token, backend="live", request=GenerationRequest(prompt),
+        fingerprint=prompt, estimated_usd=0.5, notebook=str(notebook), reuse_from=str(notebook),
+    ).record
+
+
+def test_a_renamed_notebooks_jobs_follow_it(ledger: Ledger, tmp_path: Path) -> None:
+    old, new = tmp_path / "Untitled.ipynb", tmp_path / "boats.ipynb"
+    new.write_text("{}")
+    _claim_in(ledger, "t1", old)
+    assert ledger.move_notebook(str(old), str(new)) == 1
+    assert ledger.by_token("t1").notebook == str(new)
+
+
+def test_later_jobs_of_a_kernel_started_for_the_old_name_follow_the_rename(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    old, new = tmp_path / "Untitled.ipynb", tmp_path / "boats.ipynb"
+    new.write_text("{}")
+    ledger.move_notebook(str(old), str(new))
+    assert _claim_in(ledger, "t2", old).notebook == str(new)
+
+
+def test_a_re_run_after_a_rename_reuses_the_job_instead_of_paying_again(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    old, new = tmp_path / "Untitled.ipynb", tmp_path / "boats.ipynb"
+    first = _claim_in(ledger, "t1", old, prompt="same")
+    new.write_text("{}")
+    ledger.move_notebook(str(old), str(new))
+    again = ledger.claim(
+        client_token="t2", backend="live", request=GenerationRequest("same"),
+        fingerprint="same", estimated_usd=0.5, notebook=str(old), reuse_from=str(old),
+    )
+    assert again.reused and again.record.client_token == first.client_token
+
+
+def test_a_new_notebook_that_takes_the_old_name_keeps_its_own_jobs(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    old, new = tmp_path / "Untitled.ipynb", tmp_path / "boats.ipynb"
+    new.write_text("{}")
+    ledger.move_notebook(str(old), str(new))
+    old.write_text("{}")
+    assert _claim_in(ledger, "t3", old).notebook == str(old)
+
+
+def test_jobs_under_a_renamed_folder_follow_it(ledger: Ledger, tmp_path: Path) -> None:
+    (tmp_path / "after").mkdir()
+    _claim_in(ledger, "t1", tmp_path / "before" / "a.ipynb")
+    ledger.move_notebook(str(tmp_path / "before"), str(tmp_path / "after"))
+    assert ledger.by_token("t1").notebook == str(tmp_path / "after" / "a.ipynb")
+    assert ledger.current_origin(str(tmp_path / "before" / "b.ipynb")) == str(
+        tmp_path / "after" / "b.ipynb"
+    )
