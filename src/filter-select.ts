@@ -8,6 +8,8 @@ import * as React from 'react';
 export interface IFilterOption {
   value: string;
   label: string;
+  /** The whole text, as a tooltip, when the label is shortened. */
+  title?: string;
 }
 
 export class FilterSelect extends ReactWidget {
@@ -42,7 +44,11 @@ export class FilterSelect extends ReactWidget {
       'aria-label': this._label,
       title: this._label,
       value: this._value,
-      options: this._options.map(o => ({ value: o.value, label: o.label })),
+      options: this._options.map(o => ({
+        value: o.value,
+        label: o.label,
+        title: o.title
+      })),
       onChange: (event: React.ChangeEvent<HTMLSelectElement>) => {
         this._value = event.currentTarget.value;
         this.update();

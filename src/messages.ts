@@ -14,7 +14,7 @@ export const MSG = {
   refreshFailed: (reason: string) =>
     `Showing the saved state; the server did not answer: ${reason}`,
   panelTitle: 'Seedance',
-  panelCaption: 'Seedance jobs, gallery and compare',
+  panelCaption: 'Seedance Jobs',
   jobsTab: 'Jobs',
   galleryTab: 'Gallery',
   statusFilter: 'Filter by status',

@@ -73,6 +73,18 @@ export function notebookLink(
   };
 }
 
+/** Labels longer than this are shortened in the middle, so a sidebar's select shows them whole. */
+export const SHORT_LABEL_CHARS = 24;
+
+/** `long/folder/My notebook….ipynb` → `long/fol…notebook.ipynb`: both ends stay readable. */
+export function shortLabel(text: string, max = SHORT_LABEL_CHARS): string {
+  if (text.length <= max) {
+    return text;
+  }
+  const tail = Math.ceil((max - 1) / 2);
+  return `${text.slice(0, max - 1 - tail)}…${text.slice(-tail)}`;
+}
+
 export function matches(job: IJobSummary, filter: IJobFilter): boolean {
   if (filter.notebook !== null && job.notebook !== filter.notebook) {
     return false;

@@ -19,6 +19,7 @@ import { seedanceIcon } from './icons';
 import { JobList } from './job-list';
 import { MSG } from './messages';
 import {
+  shortLabel,
   spendView,
   STATUS_FILTERS,
   type IJobFilter,
@@ -70,8 +71,6 @@ export class SeedancePanel extends Panel implements IJobActions {
     );
     const toolbar = new Toolbar();
     toolbar.addClass('seedance-toolbar');
-    toolbar.addItem('status', this._statusFilter);
-    toolbar.addItem('notebook', this._notebookFilter);
     toolbar.addItem(
       'gallery',
       new CommandToolbarButton({
@@ -91,8 +90,13 @@ export class SeedancePanel extends Panel implements IJobActions {
     const body = new Widget();
     body.addClass('seedance-panel-body');
     body.node.append(this._list.node, this._empty, this._older);
+    const filters = new Panel();
+    filters.addClass('seedance-filters');
+    filters.addWidget(this._statusFilter);
+    filters.addWidget(this._notebookFilter);
     this.addWidget(head);
     this.addWidget(toolbar);
+    this.addWidget(filters);
     this.addWidget(body);
 
     _feed.model.changed.connect(this._schedule, this);
@@ -195,7 +199,9 @@ export class SeedancePanel extends Panel implements IJobActions {
     const model = this.model;
     this._notebookFilter.setOptions([
       { value: '', label: MSG.allNotebooks },
-      ...model.notebooks().map(n => ({ value: n, label: n }))
+      ...model
+        .notebooks()
+        .map(n => ({ value: n, label: shortLabel(n), title: n }))
     ]);
     const spend = model.spend;
     if (spend) {

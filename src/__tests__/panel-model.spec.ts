@@ -3,6 +3,8 @@ import {
   JobsModel,
   matches,
   notebookLink,
+  shortLabel,
+  SHORT_LABEL_CHARS,
   spendView,
   STATUS_FILTERS
 } from '../panel-model';
@@ -80,6 +82,15 @@ describe('JobsModel: filtering and sorting', () => {
     expect(tokens('uncertain')).toEqual(['u']);
     const labels = STATUS_FILTERS.map(f => f.label);
     expect(labels.every(l => /^[A-Z]/.test(l) && !l.includes('_'))).toBe(true);
+  });
+
+  it('shortens a long label in the middle to fit a sidebar', () => {
+    expect(shortLabel('short.ipynb')).toBe('short.ipynb');
+    const long = shortLabel(
+      'a-very-long-folder/and-a-long-notebook-name.ipynb'
+    );
+    expect(long).toHaveLength(SHORT_LABEL_CHARS);
+    expect(long).toBe('a-very-long…k-name.ipynb');
   });
 
   it('offers each notebook once, sorted, skipping jobs from no notebook', () => {
