@@ -131,6 +131,16 @@ export function addCommands(
     }
   });
 
+  addViewCommands(app, model, baseUrl);
+}
+
+/** The gallery and compare, which open in the main area (a dialog in Notebook 7). */
+function addViewCommands(
+  app: JupyterFrontEnd,
+  model: JobsModel,
+  baseUrl: string
+): void {
+  const { commands, shell } = app;
   commands.addCommand(CommandIds.gallery, {
     label: MSG.openGallery,
     caption: MSG.openGallery,

@@ -57,36 +57,7 @@ export class SeedancePanel extends Panel implements IJobActions {
       });
     });
 
-    const head = new Widget();
-    head.addClass('seedance-panel-head');
-    head.node.append(
-      el('h2', {}, [MSG.panelTitle]),
-      el('dl', { class: 'seedance-spend' }, [
-        el('dt', {}, [MSG.today]),
-        this._today,
-        el('dt', {}, [MSG.month]),
-        this._month
-      ]),
-      this._connection
-    );
-    const toolbar = new Toolbar();
-    toolbar.addClass('seedance-toolbar');
-    toolbar.addItem(
-      'gallery',
-      new CommandToolbarButton({
-        commands: _commands,
-        id: COMMAND_GALLERY,
-        label: MSG.galleryTab
-      })
-    );
-    toolbar.addItem(
-      'compare',
-      new CommandToolbarButton({
-        commands: _commands,
-        id: COMMAND_COMPARE,
-        label: MSG.compareLabel
-      })
-    );
+    const toolbar = this._buildToolbar();
     const body = new Widget();
     body.addClass('seedance-panel-body');
     body.node.append(this._list.node, this._empty, this._older);
@@ -94,7 +65,7 @@ export class SeedancePanel extends Panel implements IJobActions {
     filters.addClass('seedance-filters');
     filters.addWidget(this._statusFilter);
     filters.addWidget(this._notebookFilter);
-    this.addWidget(head);
+    this.addWidget(this._buildHead());
     this.addWidget(toolbar);
     this.addWidget(filters);
     this.addWidget(body);
@@ -162,6 +133,46 @@ export class SeedancePanel extends Panel implements IJobActions {
 
   protected override onBeforeHide(): void {
     window.clearInterval(this._ageTimer);
+  }
+
+  /** The title, the spend against the budgets and the connection's state. */
+  private _buildHead(): Widget {
+    const head = new Widget();
+    head.addClass('seedance-panel-head');
+    head.node.append(
+      el('h2', {}, [MSG.panelTitle]),
+      el('dl', { class: 'seedance-spend' }, [
+        el('dt', {}, [MSG.today]),
+        this._today,
+        el('dt', {}, [MSG.month]),
+        this._month
+      ]),
+      this._connection
+    );
+    return head;
+  }
+
+  /** Gallery and Compare as JupyterLab's toolbar buttons, enabled as their commands say. */
+  private _buildToolbar(): Toolbar {
+    const toolbar = new Toolbar();
+    toolbar.addClass('seedance-toolbar');
+    toolbar.addItem(
+      'gallery',
+      new CommandToolbarButton({
+        commands: this._commands,
+        id: COMMAND_GALLERY,
+        label: MSG.galleryTab
+      })
+    );
+    toolbar.addItem(
+      'compare',
+      new CommandToolbarButton({
+        commands: this._commands,
+        id: COMMAND_COMPARE,
+        label: MSG.compareLabel
+      })
+    );
+    return toolbar;
   }
 
   private _onFilter(): void {
