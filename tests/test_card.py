@@ -6,6 +6,7 @@ import html
 import re
 import threading
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -355,6 +356,14 @@ def test_the_charge_is_on_the_wire_for_the_lab_card_and_panel() -> None:
     assert summary.to_json()["chargeLabel"] == (
         "240 credits charged, not refunded by the service"
     )
+
+
+def test_every_wire_field_of_a_job_summary_is_mirrored_in_types_ts() -> None:
+    source = (Path(__file__).parent.parent / "src" / "types.ts").read_text()
+    interface = source[source.index("export interface IJobSummary {"):]
+    interface = interface[:interface.index("\n}")]
+    mirrored = set(re.findall(r"^  (\w+)\??:", interface, re.MULTILINE))
+    assert set(summary_of(make_job()).to_json()) == mirrored
 
 
 def test_the_request_id_is_small_and_selected_whole_by_one_click() -> None:
