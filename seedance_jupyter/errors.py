@@ -14,6 +14,7 @@ __all__ = [
     "DownloadError",
     "InsufficientCreditsError",
     "InvalidRequestError",
+    "LedgerUnavailableError",
     "MalformedResponseError",
     "NotFoundError",
     "OutputExpiredError",
@@ -126,6 +127,11 @@ class WaitTimeoutError(SeedanceError, TimeoutError):
 
 class DownloadError(SeedanceError):
     """The video could not be downloaded; no partial file was presented as the video."""
+
+
+class LedgerUnavailableError(SeedanceError):
+    """The ledger cannot be opened for writing (a read-only folder): nothing may be paid for,
+    since a paid job could not be recorded."""
 
 
 class OutputExpiredError(DownloadError):

@@ -45,6 +45,16 @@ CREATE_BUSY = (
     "The service is rate limiting new jobs: waited {waited:.0f} s for a slot and would need "
     "{retry:.0f} s more. Nothing was created or charged; run the cell again later."
 )
+WAITING_FOR_IDENTICAL = (
+    "An identical job is being submitted by {owner} and its answer is not in yet: waiting "
+    "up to {seconds:.0f} s for it, so the job is not paid twice."
+)
+CLAIMER = "process {pid} on {host}"
+CLAIMER_UNNAMED = "another process"
+CLAIMER_GONE = (
+    "{owner} ended while its create request was on the wire; the job may have been "
+    "charged, so it is not sent again"
+)
 WAITING_FOR_SLOT = "The service is busy (rate limited): waiting {seconds:.0f} s for a slot..."
 NO_API_KEY = (
     "No API key: set SEEDANCE_API_KEY, or leave both SEEDANCE_API_KEY and "
@@ -73,6 +83,10 @@ UNCERTAIN_EXISTS = (
     "An identical earlier submission is uncertain (client token {token}): it may have been "
     "charged. Not resubmitting; check the dashboard, then add --new to submit anyway."
 )
+REQUEST_ID_TAKEN = (
+    "the service answered request id {request_id}, which another job of this ledger already "
+    "has; this submission was charged but cannot be told apart from that job"
+)
 CREATE_ANSWER_UNREAD = (
     "The service accepted and charged this job, but part of its answer was off-contract "
     "({detail}); the job is tracked by its request id."
@@ -81,6 +95,15 @@ LEDGER_WRITE_FAILED = (
     "Warning: the ledger could not record paid job {request_id} (locked or disk full). "
     "It is tracked in this kernel, kept in {journal}, and written to the ledger as soon "
     "as it allows; keep this request id."
+)
+LEDGER_UNUSABLE = (
+    "Seedance is off: its ledger cannot be written in {folder} ({detail}). Make that folder "
+    "writable, or set SEEDANCE_HOME to a writable folder, then restart the kernel; nothing "
+    "can be submitted until then."
+)
+LEDGER_MOVED_ASIDE = (
+    "The Seedance ledger {path} could not be read and was moved to {aside}; a new one was "
+    "started. Its paid jobs may be read back with: sqlite3 {aside} .recover"
 )
 UNFINISHED_ON_LOAD = (
     "{count} unfinished Seedance job(s) from an earlier session: "
@@ -133,14 +156,17 @@ BAD_PLACEHOLDER = (
 BAD_METADATA_JSON = "metadata: {value} is not valid JSON ({detail}); give a JSON object."
 CANCEL_FAILED = "Cancel failed: {detail}"
 OUTPUT_NOT_REFRESHED = (
-    "The video's link expired and a fresh one could not be fetched ({detail}); "
-    "%seedance show ID tries again."
+    "The video could not be saved: its link expired and a fresh one could not be fetched "
+    "({detail}); %seedance resume tries again while the service still keeps it."
 )
 STATUS_UNREADABLE = (
     "The service's last {count} status answers for this job could not be read ({detail}); "
     "still checking, less often."
 )
-DOWNLOAD_FAILED = "Download failed, the video stays at its URL: {detail}"
+DOWNLOAD_FAILED = (
+    "The video could not be saved ({detail}); it stays at its URL until that expires, and "
+    "%seedance resume (or the Jupyter server) tries again."
+)
 NOT_OURS = (
     "Job {request_id} is not matched to an uncertain submission: it carries no client token "
     "of this ledger, and not exactly one uncertain submission has its prompt and settings."
@@ -161,6 +187,9 @@ CARD_REQUEST_ID_TITLE = (
 CARD_TOOK = "took {elapsed}"
 CARD_ESTIMATE = "est. ${usd:.2f}"
 CARD_CREDITS = "{credits} credits charged"
+CARD_CHARGE_DIFFERED = (
+    "charged ${usd:.2f}, {percent:.0f} % {direction} than the ${estimate:.2f} estimated"
+)
 CARD_CANCELLED_CHARGED = "{credits} credits charged, not refunded by the service"
 CARD_CANCELLED_FREE = "no credits charged"
 CARD_CANCELLED_UNKNOWN = "the service did not say whether credits were charged"
@@ -173,6 +202,10 @@ CARD_VIDEO_EXPIRES = (
     "not downloaded."
 )
 CARD_VIDEO_MISSING = "Video file not found here: {name}"
+CARD_VIDEO_NOT_SERVED = (
+    "The video {path} is outside the folder Jupyter serves ({root}), so the saved notebook "
+    "cannot play it; set download_dir to a folder inside it."
+)
 CARD_VIDEO_TOO_BIG = (
     "The video ({mb:.1f} MB) is over video_data_max_mb ({cap:g} MB), so it is linked by "
     "path rather than inlined."
@@ -229,6 +262,11 @@ FORM_METADATA_LABEL = "Metadata"
 FORM_METADATA_PLACEHOLDER = '{"project": "demo"}'
 FORM_METADATA_OK = "JSON object accepted"
 FORM_COST = "Estimated cost: ${rate}/s \N{MULTIPLICATION SIGN} {duration} s = ${usd:.2f}"
+CREDITS_PER_USD_INVALID = "credits_per_usd: {value!r} is not allowed; use a number above 0."
+FORM_COST_MEDIA = (
+    "Estimated cost: ${rate}/s \N{MULTIPLICATION SIGN} {duration} s \N{MULTIPLICATION SIGN} "
+    "{surcharge:g} (reference media) = ${usd:.2f}"
+)
 FORM_BUDGET_LEFT = " · budget left: ${left:.2f} of ${budget:.2f}"
 FORM_UNKNOWN_PRESET = "Unknown form preset(s): {names}. Allowed: prompt, {allowed}."
 FORM_NEW_TAKE = "New take (pays again)"
@@ -263,7 +301,8 @@ SERVER_ALREADY_FINAL = (
     "Job {request_id} is already {status}; only queued or processing jobs can be cancelled."
 )
 SERVER_OTHER_BACKEND = (
-    "Job {request_id} belongs to {backend}, not to the service this server talks to ({ours})."
+    "Job {request_id} belongs to {backend}, not to the service this server talks to "
+    "({ours}), so this server cannot cancel it."
 )
 SERVER_CANCEL_FAILED = "The service did not cancel job {request_id} ({detail})."
 SERVER_WEBHOOK_UNSIGNED = (
@@ -273,6 +312,10 @@ SERVER_WEBHOOK_UNSIGNED = (
 SERVER_WEBHOOK_BAD_SIGNATURE = "Webhook refused: missing or wrong x-seedance-signature."
 SERVER_WEBHOOK_UNKNOWN_JOB = "Webhook refused: no job in the ledger has this client token."
 SERVER_WEBHOOK_BAD_BODY = "Webhook refused: the body is not a job status ({detail})."
+SERVER_WEBHOOK_TAKEN = (
+    "Webhook refused: job {sent} belongs to another submission of this ledger, not to this "
+    "client token."
+)
 SERVER_WEBHOOK_OTHER_JOB = (
     "Webhook refused: it is about job {sent}, but this client token belongs to job {ours}."
 )

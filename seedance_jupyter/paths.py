@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
-__all__ = ["folder_of", "notebook_dir", "notebook_file", "seedance_home"]
+__all__ = ["folder_of", "notebook_dir", "notebook_file", "seedance_home", "server_root"]
 
 
 def seedance_home() -> Path:
@@ -47,3 +48,23 @@ def folder_of(origin: str) -> Path:
     (a process that knew no notebook records its working directory)."""
     path = Path(origin)
     return path.parent if path.suffix == ".ipynb" else path
+
+
+def server_root() -> Path | None:
+    """The folder the Jupyter server that started this kernel serves, when it says so.
+
+    The kernel's launcher names its server's process (``JPY_PARENT_PID``), and each
+    server describes itself in ``jpserver-<pid>.json`` in Jupyter's runtime folder.
+    None outside a Jupyter server (nbclient, a terminal) or when that cannot be read.
+    """
+    pid = os.environ.get("JPY_PARENT_PID", "")
+    if not pid.isdigit():
+        return None
+    try:
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        info = json.loads((Path(jupyter_runtime_dir()) / f"jpserver-{pid}.json").read_text())
+        root = info["root_dir"]
+    except (ImportError, OSError, ValueError, KeyError, TypeError):
+        return None
+    return Path(root).expanduser() if isinstance(root, str) and root else None

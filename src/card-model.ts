@@ -2,7 +2,12 @@
  * What a job card shows, as plain data: the widget (card.ts) only puts this on
  * the page, so every rule here is testable without a DOM.
  */
-import { formatElapsed, formatParams, formatUsd } from './format';
+import {
+  formatElapsed,
+  formatParams,
+  formatProblem,
+  formatUsd
+} from './format';
 import { posterSource, videoSource } from './media';
 import { MSG } from './messages';
 import {
@@ -76,7 +81,7 @@ export function cardView(
     cost: chargeLabel(job),
     requestId: job.requestId,
     isEmulator: job.isEmulator,
-    error: job.error ? `${job.error.message} (${job.error.code})` : null,
+    error: formatProblem(job),
     notice: job.notice,
     video: src ? { src, label: MSG.videoLabel(job.prompt) } : null,
     poster,
@@ -91,10 +96,38 @@ export function chargeLabel(
   return job.chargeLabel ?? MSG.estimate(formatUsd(job.estimatedUsd));
 }
 
+/** Request ids that may go into a `%seedance cancel` line: nothing IPython would expand. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** The kernel code that cancels `requestId` with the kernel's own key and service. */
+export function kernelCancelCode(requestId: string): string | null {
+  return SAFE_REQUEST_ID.test(requestId)
+    ? `%seedance cancel ${requestId}`
+    : null;
+}
+
+/**
+ * What the card says after a Cancel that did not go through: nothing only when
+ * the job is over now (it finished meanwhile, and its state says how); else why,
+ * and how to cancel it from the notebook. Never a silent no-op.
+ */
+export function cancelFailure(
+  error: unknown,
+  now: Pick<IJobSummary, 'status'> | null,
+  requestId: string
+): string | null {
+  if (now && isFinal(now.status)) {
+    return null;
+  }
+  const why = error instanceof Error ? error.message : String(error);
+  return `${MSG.cancelFailed(why)} ${MSG.cancelInKernel(requestId)}`;
+}
+
 /** Fields that are only ever filled in: a later snapshot without them must not erase them. */
 const STICKY = [
   'requestId',
   'creditsCharged',
+  'chargedUsd',
   'finishedAt',
   'localPath',
   'outputUrl',

@@ -2,20 +2,28 @@
  * The MIME renderer's widget: one live job card. It starts from the output's
  * saved JobSummary, asks the server for the current state, then follows the
  * event stream, so a reopened notebook shows the job as it is now. Cancel is a
- * REST call to the server, so it works while the kernel is busy or gone.
+ * REST call to the server, so it works while the kernel is busy or gone; when
+ * the server cannot (another service's job), the notebook's kernel is asked, and
+ * when that cannot either, the card says so and how to cancel.
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { ApiError } from './client';
-import { cardView, mergeJob, sameJob, type ICardView } from './card-model';
+import {
+  cancelFailure,
+  cardView,
+  mergeJob,
+  sameJob,
+  type ICardView
+} from './card-model';
 import { copyWithFeedback } from './copy';
 import { el, setText, setVisible } from './dom';
 import type { ConnectionState, EventStream } from './events';
 import { MSG } from './messages';
 import { reason, type ISeedanceServices } from './services';
-import { JOB_MIME_TYPE, type IJobSummary } from './types';
+import { isFinal, JOB_MIME_TYPE, type IJobSummary } from './types';
 
 function isJobSummary(value: unknown): value is IJobSummary {
   const v = value as Partial<IJobSummary> | null;
@@ -149,15 +157,32 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     try {
       this._update(await this._services.client.cancelJob(id));
     } catch (error) {
-      // 409: it finished meanwhile; the fresh state says how.
-      if (!(error instanceof ApiError && error.httpStatus === 409)) {
-        setText(this._cancelError, MSG.cancelFailed(reason(error)));
-      }
+      // Silent only when it finished meanwhile: the fresh state says how.
       await this._refresh();
+      if (!(await this._cancelledInKernel(id))) {
+        setText(this._cancelError, cancelFailure(error, this._job, id) ?? '');
+      }
     } finally {
       this._cancel.disabled = false;
       setText(this._cancel, MSG.cancel);
     }
+  }
+
+  /** The server could not cancel: the notebook's kernel may (it has the job's service's key). */
+  private async _cancelledInKernel(id: string): Promise<boolean> {
+    const cancel = this._services.kernelCancel;
+    if (!cancel || !this._job || isFinal(this._job.status)) {
+      return false;
+    }
+    try {
+      if (!(await cancel(this.node, id))) {
+        return false;
+      }
+    } catch {
+      return false;
+    }
+    await this._refresh();
+    return isFinal(this._job.status) || this._job.status === 'cancelling';
   }
 
   private _update(job: IJobSummary): void {

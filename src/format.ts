@@ -53,3 +53,19 @@ export function formatParams(
   }
   return parts.join(' · ');
 }
+
+/**
+ * What went wrong with a job, in one line: the service's error, or why its paid
+ * video could not be saved (the last chance before its link expires); else null.
+ */
+export function formatProblem(
+  job: Pick<IJobSummary, 'error' | 'status' | 'localPath' | 'saveError'>
+): string | null {
+  if (job.error) {
+    return `${job.error.message} (${job.error.code})`;
+  }
+  if (job.status === 'succeeded' && !job.localPath && job.saveError) {
+    return job.saveError;
+  }
+  return null;
+}

@@ -21,6 +21,7 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { addCommands, CommandIds } from './commands';
 import { createServices } from './connection';
 import { JobsFeed } from './feed';
+import { kernelCanceller } from './kernel-cancel';
 import { JobsModel } from './panel-model';
 import { SeedancePanel } from './panel';
 import { promptHighlightPlugin } from './prompt-highlight';
@@ -48,6 +49,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null
   ) => {
     const services = createServices();
+    if (tracker) {
+      services.kernelCancel = kernelCanceller(
+        node =>
+          tracker.find(panel => panel.node.contains(node))?.sessionContext
+            .session?.kernel ?? null
+      );
+    }
     rendermime.addFactory(jobRendererFactory(services), RENDERER_RANK);
 
     const model = new JobsModel(services.baseUrl);

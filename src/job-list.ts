@@ -5,7 +5,7 @@
 import { button, el, KeyedChildren, setText, setVisible } from './dom';
 import { chargeLabel } from './card-model';
 import { copyWithFeedback } from './copy';
-import { formatAge, formatParams } from './format';
+import { formatAge, formatParams, formatProblem } from './format';
 import { videoSource } from './media';
 import { MSG } from './messages';
 import type { IJobActions } from './actions';
@@ -72,11 +72,9 @@ class JobItem {
       this._meta,
       `${chargeLabel(job)} · ${formatAge(nowMs / 1000 - job.createdAt)}`
     );
-    setText(
-      this._error,
-      job.error ? `${job.error.message} (${job.error.code})` : ''
-    );
-    setVisible(this._error, job.error !== null);
+    const problem = formatProblem(job);
+    setText(this._error, problem ?? '');
+    setVisible(this._error, problem !== null);
 
     const origin =
       job.notebook === null

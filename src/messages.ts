@@ -3,6 +3,8 @@ export const MSG = {
   cancel: 'Cancel',
   cancelJob: (id: string) => `Cancel job ${id}`,
   cancelFailed: (reason: string) => `Cancel failed: ${reason}`,
+  cancelInKernel: (id: string) =>
+    `It is still running: cancel it with %seedance cancel ${id} in a kernel that uses its service (as the notebook's kernel did).`,
   cancelling: 'Cancelling…',
   progress: 'Generating the video',
   estimate: (usd: string) => `est. ${usd}`,

@@ -97,6 +97,8 @@ export interface IJobSummary {
    * Absent in outputs saved by versions before it existed.
    */
   chargeLabel?: string;
+  /** The charge in USD at the server's credits-per-USD rate; absent in older saves. */
+  chargedUsd?: number | null;
   backend: string;
   isEmulator: boolean;
   /** The notebook (or folder) the job came from, relative to the server root. */
@@ -115,6 +117,11 @@ export interface IJobSummary {
   posterDataUri: string | null;
   error: IJobError | null;
   notice: string | null;
+  /**
+   * Why a succeeded job's video is not saved yet (its link expired, the answer was
+   * not a video...); null once it is saved. Optional: older servers do not send it.
+   */
+  saveError?: string | null;
 }
 
 export interface IJobPage {

@@ -68,3 +68,4 @@ class Settings:
     max_poll_interval: float = 30.0
     poll_latency: float = 2.0
     reuse_across_notebooks: bool = False
+    credits_per_usd: float = 80.0

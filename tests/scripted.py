@@ -55,6 +55,12 @@ def accepted(request_id: str = "req_1", **extra: Any) -> Answer:
                         "creditsCharged": 40, **extra})
 
 
+def succeeded(request_id: str, output_url: str) -> Answer:
+    """The contract's status answer of a finished job whose video is at ``output_url``."""
+    return Answer(body={"success": True, "requestId": request_id, "status": "succeeded",
+                        "creditsCharged": 40, "output": {"url": output_url}})
+
+
 class ScriptedServer:
     """``create``/``status``/``models`` scripts answer each request; all are recorded."""
 

@@ -371,6 +371,23 @@ def test_the_request_id_is_small_and_selected_whole_by_one_click() -> None:
     [code] = re.findall(r'<code class="seedance-request-id"[^>]*>req_77</code>', out)
     assert "user-select:all" in code and "font-size:85%" in code
     assert "%seedance status req_77" in code
+def test_the_card_says_plainly_when_the_charge_differed_from_the_estimate() -> None:
+    summary = summary_of(make_job("queued", credits_charged=64), credits_per_usd=80.0)
+    says = "charged $0.80, 60 % more than the $0.50 estimated"
+    assert says in html.unescape(re.sub(r"<[^>]+>", "", status_html(summary)))
+    assert says in render_text(summary)
+
+
+def test_the_lab_card_and_panel_get_the_same_difference_line_on_the_wire() -> None:
+    summary = summary_of(make_job("succeeded", credits_charged=64), credits_per_usd=80.0)
+    assert summary.to_json()["chargeLabel"] == (
+        "64 credits charged · charged $0.80, 60 % more than the $0.50 estimated"
+    )
+
+
+def test_a_charge_like_the_estimate_gets_no_difference_line() -> None:
+    summary = summary_of(make_job("queued", credits_charged=40), credits_per_usd=80.0)
+    assert "estimated" not in render_text(summary)
 
 
 def test_long_prompt_is_truncated_with_full_text_in_title() -> None:
@@ -695,3 +712,30 @@ def test_a_terminal_card_prints_one_line_per_change_and_the_video_path(
     assert said[0].startswith("Seedance job req_ab12: processing")
     assert said[1].endswith("video: seedance_outputs/req_ab12.mp4")
     assert published.updates() == []
+
+
+def test_a_video_that_could_not_be_saved_is_said_once_on_the_card() -> None:
+    lost = "The video could not be saved (the answer is not a video); %seedance resume retries."
+    unsaved = summary_of(make_job("succeeded"), save_error=lost)
+    assert html.escape(lost) in render_html(unsaved)
+    assert render_text(unsaved).count(lost) == 1
+    told = replace(unsaved, notice=lost)  # the live notice already says it
+    assert render_html(told).count(html.escape(lost)) == 1
+    assert render_text(told).count(lost) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("../videos/req_1.mp4", "../videos/req_1.mp4"),
+        ("../../shared%20videos/req_1.mp4", "../../shared%20videos/req_1.mp4"),
+        ("videos/../../x.mp4", None),
+        ("../a/%2e%2e/x.mp4", None),
+        ("/videos/req_1.mp4", None),
+    ],
+)
+def test_a_video_src_may_climb_out_of_the_notebook_folder_only_at_its_start(
+    url: str, expected: str | None
+) -> None:
+    assert safe_url(url, parents=True) == expected
+    assert safe_url(url) is None

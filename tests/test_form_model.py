@@ -210,6 +210,16 @@ def test_the_cost_is_price_per_second_times_duration(draft: RequestDraft) -> Non
     assert draft.cost == f"Estimated cost: $0.20/s {TIMES} 12 s = $2.40"
 
 
+def test_the_cost_of_a_job_with_reference_media_carries_the_surcharge(
+    draft: RequestDraft,
+) -> None:
+    draft.media_urls = [PNG]
+
+    assert draft.cost == (
+        f"Estimated cost: $0.10/s {TIMES} 5 s {TIMES} 1.6 (reference media) = $0.80"
+    )
+
+
 def test_each_change_of_the_cost_is_observable(draft: RequestDraft) -> None:
     seen: list[str] = []
     draft.observe(lambda change: seen.append(change["new"]), "cost")

@@ -181,6 +181,15 @@ def test_jobs_and_spend_tables_list_the_ledger(shell: InteractiveShell) -> None:
     assert "seedance-2.0" in repr(spend)
 
 
+def test_spend_counts_what_the_service_charged_at_credits_per_usd(
+    shell: InteractiveShell,
+) -> None:
+    shell.run_line_magic("config", "SeedanceMagics.credits_per_usd = 20")
+    shell.run_cell_magic("seedance", "-d 4 -r 480p", "charged, not estimated")
+    spend = repr(shell.run_line_magic("seedance", "spend"))
+    assert "$0.80" in spend  # the emulator charges 16 credits for this $0.20 job
+
+
 def test_models_table_shows_prices(shell: InteractiveShell) -> None:
     table = shell.run_line_magic("seedance", "models")
     assert "720p $0.1/s" in repr(table)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,8 +14,10 @@ import pytest
 from seedance_jupyter.emulator.render import render_video
 from seedance_jupyter.jobs.poster import poster_data_uri
 from seedance_jupyter.jobs.summary import JobSummary
+from seedance_jupyter.kernel.card_render import render_html
 from seedance_jupyter.kernel.frontend import detect
 from seedance_jupyter.kernel.video import choose_video, resolve_mode
+from seedance_jupyter.paths import server_root
 
 HTTPS = "https://cdn.example.com/out/v.mp4?sig=abc"
 LOOPBACK = "http://127.0.0.1:8000/files/v.mp4"
@@ -161,3 +164,73 @@ def test_without_pyav_there_is_no_poster_and_no_error(
 ) -> None:
     monkeypatch.setitem(__import__("sys").modules, "av", None)
     assert poster_data_uri(clip) is None
+
+
+# -- videos saved outside the notebook's folder --------------------------------
+@pytest.fixture
+def served(tmp_path: Path) -> tuple[Path, Path]:
+    """A server root holding a notebook folder ``nb`` and a sibling ``shared videos``."""
+    root = tmp_path / "root"
+    (root / "nb").mkdir(parents=True)
+    (root / "shared videos").mkdir()
+    (root / "shared videos" / "req_1.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom")
+    return root, root / "nb"
+
+
+def test_a_video_in_a_sibling_folder_plays_by_a_relative_dotdot_src(
+    served: tuple[Path, Path],
+) -> None:
+    root, notebook = served
+    source = choose_video(finished("../shared videos/req_1.mp4"), "path", data_max_mb=20,
+                          folder=notebook, root=root)
+    assert source is not None
+    assert source.src == "../shared%20videos/req_1.mp4"
+    assert source.note is None
+
+
+def test_an_absolute_download_dir_inside_the_root_plays_relative_to_the_notebook(
+    served: tuple[Path, Path],
+) -> None:
+    root, notebook = served
+    absolute = str(root / "shared videos" / "req_1.mp4")
+    source = choose_video(finished(absolute), "path", data_max_mb=20, folder=notebook,
+                          root=root)
+    assert source is not None
+    assert source.src == "../shared%20videos/req_1.mp4"
+
+
+def test_a_video_outside_the_served_root_has_no_src_and_says_so_once(
+    served: tuple[Path, Path],
+) -> None:
+    root, notebook = served
+    inner = root / "nb"
+    source = choose_video(finished("../shared videos/req_1.mp4"), "path", data_max_mb=20,
+                          folder=notebook, root=inner)
+    assert source is not None
+    assert source.src is None and not source.missing
+    assert source.note is not None and "outside the folder Jupyter serves" in source.note
+    card = render_html(finished("../shared videos/req_1.mp4"), source)
+    assert "<video" not in card
+    assert card.count("outside the folder Jupyter serves") == 1
+
+
+def test_with_the_root_unknown_a_sibling_folder_is_still_linked_relatively(
+    served: tuple[Path, Path],
+) -> None:
+    _root, notebook = served
+    source = choose_video(finished("../shared videos/req_1.mp4"), "path", data_max_mb=20,
+                          folder=notebook)
+    assert source is not None and source.src == "../shared%20videos/req_1.mp4"
+
+
+def test_the_server_root_is_read_from_the_server_that_started_the_kernel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    (runtime / "jpserver-4242.json").write_text(json.dumps({"root_dir": str(tmp_path)}))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("JPY_PARENT_PID", "4242")
+    assert server_root() == tmp_path
+    monkeypatch.setenv("JPY_PARENT_PID", "4243")
+    assert server_root() is None

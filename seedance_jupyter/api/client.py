@@ -44,9 +44,13 @@ class APIClient:
     def set_api_key(self, api_key: str) -> None:
         self.transport.set_api_key(api_key)
 
-    def estimate_cost(self, model: str, duration: int, resolution: str) -> float:
-        """USD for one job, from the catalogue's ``usdPerSecond``."""
-        return self.models.catalog().estimate_cost(model, duration, resolution)
+    def estimate_cost(
+        self, model: str, duration: int, resolution: str, *, with_media: bool = False
+    ) -> float:
+        """USD for one job, from the catalogue's ``usdPerSecond`` (and the media surcharge)."""
+        return self.models.catalog().estimate_cost(
+            model, duration, resolution, with_media=with_media
+        )
 
     def prepare(self, prompt: str, **fields: Unpack[RequestFields]) -> GenerationRequest:
         """Build and validate a request; raises :class:`ValidationError` before any POST."""

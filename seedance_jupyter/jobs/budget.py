@@ -21,19 +21,30 @@ def local_midnight(now: float | None = None) -> float:
 class Budget:
     """Money this process has committed, checked against limits read at each call.
 
-    ``session_limit`` and ``daily_limit`` are callables so a ``%config`` change
-    applies to the very next submission.
+    ``session_limit``, ``daily_limit`` and ``credits_per_usd`` are callables so a
+    ``%config`` change applies to the very next submission. A job counts at its
+    estimate until the service says what it charged, then at that charge.
     """
 
     def __init__(
         self,
         session_limit: Callable[[], float | None],
         daily_limit: Callable[[], float | None],
+        credits_per_usd: Callable[[], float],
     ) -> None:
         self._session_limit = session_limit
         self._daily_limit = daily_limit
+        #: The rate a charge in credits is counted at (the ``credits_per_usd`` setting).
+        self.credits_per_usd = credits_per_usd
         self.spent_usd = 0.0
         self.lock = threading.Lock()
+
+    def charged(self, estimated_usd: float, credits: int | None) -> None:
+        """The service answered a create: count what it charged instead of the estimate."""
+        if credits is None:
+            return
+        with self.lock:
+            self.spent_usd += credits / self.credits_per_usd() - estimated_usd
 
     def check_session(self, usd: float) -> None:
         """Refuse a job that would pass this session's budget (hold :attr:`lock`)."""

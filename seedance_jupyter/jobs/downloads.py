@@ -3,7 +3,9 @@
 Output URLs expire, so results are saved locally. The bytes go to
 ``<dest>.part`` and are renamed onto ``dest`` only once complete and synced: a
 truncated file is never presented as the video, and an interrupted download
-resumes from the ``.part`` with a Range request.
+resumes from the ``.part`` with a Range request. What is saved must be a video
+by its content (an ``ftyp`` box first, or WebM's EBML header), whatever the
+declared type: a body of zeros labelled ``video/mp4`` is not the paid video.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import hashlib
 import itertools
 import os
 import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,7 +25,10 @@ import requests
 
 from ..errors import DownloadError, OutputExpiredError
 
-__all__ = ["DEFAULT_MAX_BYTES", "VIDEO_TYPES", "download", "output_filename"]
+__all__ = [
+    "DEFAULT_MAX_BYTES", "DownloadStopped", "Stop", "discard_part", "download",
+    "looks_like_video", "output_filename",
+]
 
 _EXPIRED_STATUSES = frozenset({403, 404, 410})
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
@@ -29,11 +37,22 @@ _OUTPUT_EXPIRED = (
     "The video at {url} is no longer available; fetch the job again for a fresh URL."
 )
 _DOWNLOAD_FAILED = "Could not download {url} to {dest} ({detail})."
-_NOT_A_VIDEO = "the answer is not a video ({kind}); nothing was saved"
+_NOT_A_VIDEO = (
+    "the answer is not a video (declared {kind}, but it starts with neither an MP4/MOV "
+    "ftyp box nor a WebM header); nothing was saved"
+)
 _TOO_LARGE = "the video is larger than the {limit} byte download cap"
-#: Content types the service may declare for a video that does not start with ``ftyp``.
-VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/x-m4v"})
+_STOPPED = "stopped before the end; the part saved so far is kept to resume from"
+#: WebM (Matroska) files start with the EBML magic number.
+_EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+_HEAD_BYTES = 12
 DEFAULT_MAX_BYTES = 2 << 30
+#: Bytes read at a time: small enough that a stop is seen within a fraction of a second.
+_CHUNK = 64 << 10
+
+
+class DownloadStopped(DownloadError):
+    """The download was stopped (the process is shutting down); its ``.part`` is kept."""
 
 
 def output_filename(request_id: str) -> str:
@@ -54,9 +73,11 @@ def download(
     dest: str | os.PathLike[str],
     *,
     session: requests.Session | None = None,
-    chunk_size: int = 1 << 20,
+    chunk_size: int = _CHUNK,
     timeout: tuple[float, float] = (5.0, 60.0),
     max_bytes: int = DEFAULT_MAX_BYTES,
+    stop: Stop | None = None,
+    progress: Callable[[], None] | None = None,
 ) -> Path:
     """Save ``url`` at ``dest`` and return ``dest``; resumes an earlier ``.part``.
 
@@ -64,19 +85,25 @@ def download(
     on anything else that goes wrong; either way nothing new appears at ``dest``.
     A body that is not a video, or larger than ``max_bytes``, is refused and its
     ``.part`` removed (as after a disk error); a cut connection keeps the ``.part``
-    so the next call resumes it.
+    so the next call resumes it, and so does ``stop`` (:class:`DownloadStopped`).
+    ``progress()`` is called after each chunk written (a lease renews itself there).
     """
     target = Path(dest)
     part = target.with_name(target.name + ".part")
     http = requests.Session() if session is None else session
+    reading = _Reading(stop or Stop(), progress)
+    stop = reading.stop
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         # A first call that had to discard the .part asks for one fresh start.
-        if not _fetch(http, url, part, chunk_size, timeout, max_bytes):
-            _fetch(http, url, part, chunk_size, timeout, max_bytes)
+        if not _fetch(http, url, part, chunk_size, timeout, max_bytes, reading):
+            _fetch(http, url, part, chunk_size, timeout, max_bytes, reading)
         os.replace(part, target)
         _fsync_dir(target.parent)
     except (_IncompleteError, requests.RequestException, OSError) as exc:
+        if stop.is_set():
+            raise DownloadStopped(_DOWNLOAD_FAILED.format(
+                url=_without_query(url), dest=target, detail=_STOPPED)) from None
         if not isinstance(exc, (_IncompleteError, requests.RequestException)) or (
             isinstance(exc, _IncompleteError) and exc.discard
         ):
@@ -96,6 +123,63 @@ def download(
     return target
 
 
+def discard_part(dest: str | os.PathLike[str]) -> None:
+    """Remove what a download given up on left behind (its ``.part``)."""
+    target = Path(dest)
+    with contextlib.suppress(OSError):
+        target.with_name(target.name + ".part").unlink()
+
+
+class Stop:
+    """Stops the downloads it is given, from any thread, within a fraction of a second.
+
+    Setting it cuts the connection of the body being read (a read blocked on a
+    slow server returns at once) and every later chunk check sees it.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._open: set[requests.Response] = set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def set(self) -> None:
+        self._event.set()
+        with self._lock:
+            open_now = list(self._open)
+        for resp in open_now:
+            _cut(resp)
+
+    @contextlib.contextmanager
+    def watching(self, resp: requests.Response) -> Iterator[None]:
+        """While the body of ``resp`` is read, :meth:`set` cuts its connection."""
+        with self._lock:
+            self._open.add(resp)
+        try:
+            if self._event.is_set():
+                _cut(resp)
+            yield
+        finally:
+            with self._lock:
+                self._open.discard(resp)
+
+
+def _cut(resp: requests.Response) -> None:
+    """Shut the answer's socket down, which wakes a read blocked on it in another thread."""
+    with contextlib.suppress(Exception):  # already closed, or a transport without a socket
+        resp.raw.shutdown()
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What a download checks as it reads: whether to stop, and whom to tell of progress."""
+
+    stop: Stop
+    progress: Callable[[], None] | None
+
+
 class _IncompleteError(Exception):
     """The answer was not the whole video; the .part is kept for a later resume,
     unless ``discard`` (the bytes are not a video, or too many)."""
@@ -113,6 +197,7 @@ def _fetch(
     chunk_size: int,
     timeout: tuple[float, float],
     max_bytes: int,
+    reading: _Reading,
 ) -> bool:
     """Fill ``part`` with the whole body, resuming from its current size when possible.
 
@@ -123,28 +208,39 @@ def _fetch(
     headers: dict[str, str | None] = {"Accept-Encoding": "identity", "Authorization": None}
     if offset:
         headers["Range"] = f"bytes={offset}-"
-    with http.get(url, headers=headers, stream=True, timeout=timeout) as resp:
-        status = resp.status_code
-        if status in _EXPIRED_STATUSES:
-            raise OutputExpiredError(
-                _OUTPUT_EXPIRED.format(url=_without_query(url)), status=status
-            )
-        if offset and (status == 416 or (status == 206 and not _continues_at(resp, offset))):
-            part.unlink()
-            return False
-        if status not in (200, 206):
-            raise _IncompleteError(f"the server answered {resp.reason or 'an error'}", status)
-        resumed = status == 206
-        expected = _expected_length(resp)
-        if (expected or 0) + (offset if resumed else 0) > max_bytes:
-            raise _IncompleteError(_TOO_LARGE.format(limit=max_bytes), discard=True)
-        written = _write_body(
-            resp, part, append=resumed, chunk_size=chunk_size,
-            room=max_bytes - (offset if resumed else 0),
-            video_type=resp.headers.get("Content-Type", "").split(";")[0].strip().lower(),
+    if reading.stop.is_set():
+        raise _IncompleteError(_STOPPED)
+    with (
+        http.get(url, headers=headers, stream=True, timeout=timeout) as resp,
+        reading.stop.watching(resp),
+    ):
+        return _save(resp, part, offset, chunk_size, max_bytes, reading)
+
+
+def _save(
+    resp: requests.Response, part: Path, offset: int, chunk_size: int, max_bytes: int,
+    reading: _Reading,
+) -> bool:
+    """The answer to a (ranged) GET into ``part``; False when it cannot continue the part."""
+    status = resp.status_code
+    if status in _EXPIRED_STATUSES:
+        raise OutputExpiredError(
+            _OUTPUT_EXPIRED.format(url=_without_query(resp.url)), status=status
         )
+    if offset and (status == 416 or (status == 206 and not _continues_at(resp, offset))):
+        part.unlink()
+        return False
+    if status not in (200, 206):
+        raise _IncompleteError(f"the server answered {resp.reason or 'an error'}", status)
+    resumed = status == 206
+    start = offset if resumed else 0
+    expected = _expected_length(resp)
+    if (expected or 0) + start > max_bytes:
+        raise _IncompleteError(_TOO_LARGE.format(limit=max_bytes), discard=True)
+    written = _write_body(
+        resp, part, append=resumed, chunk_size=chunk_size, room=max_bytes - start, reading=reading,
+    )
     if expected is not None and written != expected:
-        start = offset if resumed else 0
         raise _IncompleteError(f"received {start + written} of {start + expected} bytes")
     return True
 
@@ -156,13 +252,13 @@ def _write_body(
     append: bool,
     chunk_size: int,
     room: int,
-    video_type: str,
+    reading: _Reading,
 ) -> int:
     """Stream the body into ``part`` (created 0600) and fsync it; returns the bytes written.
 
-    A fresh body must look like a video before a byte is written: an HTML "access
-    denied" page or a JSON error saved as the video would hide the loss of the real
-    one once its URL expires.
+    A fresh body must be a video by its first bytes before one is written: an HTML
+    "access denied" page, a JSON error or zeros saved as the video would hide the
+    loss of the real one once its URL expires.
     """
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
     chunks = resp.iter_content(chunk_size)
@@ -170,10 +266,11 @@ def _write_body(
     if not append:
         for chunk in chunks:
             head += chunk
-            if len(head) >= 12:
+            if len(head) >= _HEAD_BYTES:
                 break
-        if not _looks_like_video(head, video_type):
-            raise _IncompleteError(_NOT_A_VIDEO.format(kind=video_type or "no type"),
+        if not looks_like_video(head):
+            declared = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            raise _IncompleteError(_NOT_A_VIDEO.format(kind=declared or "no type"),
                                    discard=True)
     fd = os.open(part, flags, 0o600)
     written = 0
@@ -181,20 +278,27 @@ def _write_body(
         if os.fstat(fd).st_mode & 0o077:
             os.fchmod(fd, 0o600)
         for chunk in itertools.chain([head] if head else [], chunks):
+            if reading.stop.is_set():
+                raise _IncompleteError(_STOPPED)
             written += len(chunk)
             if written > room:
                 raise _IncompleteError(_TOO_LARGE.format(limit=room), discard=True)
             out.write(chunk)
+            if reading.progress is not None:
+                reading.progress()
+        if reading.stop.is_set():  # a cut connection can read as a short, complete body
+            raise _IncompleteError(_STOPPED)
         out.flush()
         os.fsync(fd)
     return written
 
 
-def _looks_like_video(head: bytes, content_type: str) -> bool:
-    """An ISO media file (mp4/mov: an ``ftyp`` box first), or a declared video type."""
-    if head[4:8] == b"ftyp":
+def looks_like_video(head: bytes) -> bool:
+    """An ISO media file (MP4/MOV: an ``ftyp`` box first) or WebM (its EBML header),
+    by the first bytes alone: a declared type proves nothing."""
+    if head.startswith(_EBML_MAGIC):
         return True
-    return bool(head) and content_type in VIDEO_TYPES
+    return head[4:8] == b"ftyp" and int.from_bytes(head[:4], "big") >= 8
 
 
 def _continues_at(resp: requests.Response, offset: int) -> bool:

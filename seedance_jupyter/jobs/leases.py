@@ -19,13 +19,13 @@ from .handle import Job
 from .ledger import Ledger, state_of
 from .settings import ServiceSettings
 
-__all__ = ["LEASE_MIN_SECONDS", "Leases", "holder_gone"]
+__all__ = ["LEASE_MIN_SECONDS", "Leases", "holder_gone", "owner_name"]
 
 #: Shortest lease on a job's polling; a lease also outlasts two of the longest poll pauses.
 LEASE_MIN_SECONDS = 20.0
 
 
-def _owner_name() -> str:
+def owner_name() -> str:
     """``host/pid/nonce``: unique per process and service, and checkable on its host."""
     return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
 
@@ -54,7 +54,7 @@ class Leases:
         self.backend = backend
         self.settings = settings
         #: This process's name on its leases (unique per process and service).
-        self.owner = _owner_name()
+        self.owner = owner_name()
         self.closed = False
 
     def seconds(self) -> float:
@@ -96,6 +96,8 @@ class Leases:
             self.ledger.release(job.request_id, self.owner, backend=self.backend)
 
     def close(self) -> None:
-        """Give up every lease, so the server finishes the jobs at once."""
-        self.ledger.release(None, self.owner)
+        """Give up every lease, so the server finishes the jobs at once; a locked ledger
+        keeps them until this process is gone (a dead holder's leases are taken over)."""
         self.closed = True
+        with contextlib.suppress(sqlite3.Error):
+            self.ledger.release(None, self.owner)

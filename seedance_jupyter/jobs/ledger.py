@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import messages
 from ..api.types import JobError, JobState
 from ..catalog import GenerationRequest
-from ..errors import SeedanceError
+from ..errors import LedgerUnavailableError, SeedanceError
 from ..paths import seedance_home
 from ..status import API_STATUSES, FINAL, LOCAL_STATUSES, RANK
 
@@ -40,6 +41,9 @@ _NEWER_SCHEMA = (
     "The ledger {path} was written by a newer seedance_jupyter (schema {found}, this "
     "version knows {known}); upgrade seedance_jupyter to use it."
 )
+_SHARED_ID_NOTE = (
+    "another row of this ledger also had this request id, so it was kept there: "
+)
 _NO_SUCH_ROW = "no ledger row has client token {token!r}"
 _NOT_A_SERVICE_STATUS = "{status!r} is a status only the ledger itself sets"
 
@@ -54,7 +58,23 @@ def _in_sql(statuses: frozenset[str]) -> str:
 
 _TERMINAL_SQL = _in_sql(FINAL)
 _NOT_REUSABLE_SQL = _in_sql(FINAL - {"succeeded"})
+#: What a row costs: what the service charged, converted at ``:rate`` credits per USD,
+#: else (no charge known yet, or no rate given) its estimate.
+_COST_SQL = (
+    "(CASE WHEN credits_charged IS NOT NULL AND :rate IS NOT NULL "
+    "THEN credits_charged * 1.0 / :rate ELSE estimated_usd END)"
+)
+#: ``:request_id`` is this row's to take: no other row of its backend has it.
+_ID_FREE = (
+    "NOT EXISTS (SELECT 1 FROM jobs AS other WHERE other.request_id = :request_id "
+    "AND other.backend = jobs.backend AND other.client_token != jobs.client_token)"
+)
 _MOVES_FORWARD = f"(status = :status OR {_rank_sql(':status')} > {_rank_sql('status')})"
+#: A paid video still to be saved: the job succeeded, no file is recorded, one is wanted.
+_UNSAVED_SQL = (
+    "(status = 'succeeded' AND local_path IS NULL AND no_download = 0 "
+    "AND output_url IS NOT NULL)"
+)
 
 _MIGRATIONS: tuple[str, ...] = (
     """
@@ -97,6 +117,31 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
     ALTER TABLE jobs ADD COLUMN lease_until REAL;
     CREATE INDEX jobs_updated_at ON jobs (updated_at);
+    """,
+    # A request id belongs to one row per backend: a replayed webhook or a lookup can
+    # never give a paid job's id to a second row (the database refuses, not only a check).
+    # Ledgers written before could hold such a pair; the row that recorded a charge
+    # (else the older) keeps the id, and each other goes back to submission_uncertain
+    # with a note naming the id, so nothing is lost and `%seedance reconcile` can settle it.
+    f"""
+    UPDATE jobs SET status = 'submission_uncertain',
+        error_message = '{_SHARED_ID_NOTE}' || request_id, request_id = NULL
+    WHERE request_id IS NOT NULL AND rowid != (
+        SELECT keep.rowid FROM jobs AS keep
+        WHERE keep.backend = jobs.backend AND keep.request_id = jobs.request_id
+        ORDER BY keep.credits_charged IS NULL, keep.rowid LIMIT 1);
+    DROP INDEX jobs_request_id;
+    CREATE UNIQUE INDEX jobs_backend_request_id ON jobs (backend, request_id);
+    """,  # noqa: S608
+    # Which process claimed a pending row (host/pid/nonce, as leases name theirs): an
+    # identical re-run settles at once when that process is gone.
+    "ALTER TABLE jobs ADD COLUMN claimed_by TEXT;",
+    # A succeeded job without its file is unfinished work: save_error says why the
+    # last try failed (shown on cards and in the panel), no_download that the cell
+    # asked for none (--no-download), so no process fetches it later.
+    """
+    ALTER TABLE jobs ADD COLUMN save_error TEXT;
+    ALTER TABLE jobs ADD COLUMN no_download INTEGER NOT NULL DEFAULT 0;
     """,
     # Notebooks (or folders) renamed since their jobs were made: a kernel keeps the
     # path it was started with, so its later jobs follow the rename through here.
@@ -144,6 +189,9 @@ class JobRecord:
     last_running_at: float | None = None
     lease_owner: str | None = None
     lease_until: float | None = None
+    claimed_by: str | None = None
+    save_error: str | None = None
+    no_download: bool = False
 
     @property
     def is_terminal(self) -> bool:
@@ -164,6 +212,7 @@ class JobRecord:
         values["media_urls"] = tuple(json.loads(values["media_urls"]))
         if values["metadata"] is not None:
             values["metadata"] = json.loads(values["metadata"])
+        values["no_download"] = bool(values["no_download"])
         return cls(**values)
 
 
@@ -195,9 +244,11 @@ class SpendRow:
     """Spend of one local day, backend and model.
 
     ``jobs``/``credits``/``usd`` count jobs the service accepted (they have a
-    request id); ``uncertain_*`` count jobs whose POST may have been charged
-    without an answer (pending or submission_uncertain), so possible charges
-    stay visible. Rejected jobs cost nothing and appear nowhere.
+    request id), ``usd`` at what each was charged when the service said (converted
+    at the rate the caller gave) and at its estimate until then; ``uncertain_*``
+    count jobs whose POST may have been charged without an answer (pending or
+    submission_uncertain), so possible charges stay visible. Rejected jobs cost
+    nothing and appear nowhere.
     """
 
     day: str
@@ -263,13 +314,19 @@ class Ledger:
         self.moved_aside: Path | None = None
         self._conn: sqlite3.Connection | None = None
         try:
-            self._open()
-        except sqlite3.DatabaseError as exc:
-            if not _is_corrupt(exc):
+            try:
+                self._open()
+            except sqlite3.DatabaseError as exc:
+                if not _is_corrupt(exc):
+                    raise
+                self.close()
+                self.moved_aside = self._move_aside()
+                self._open()
+        except (OSError, sqlite3.OperationalError) as exc:
+            if _is_locked(exc):
                 raise
-            self.close()
-            self.moved_aside = self._move_aside()
-            self._open()
+            raise LedgerUnavailableError(messages.LEDGER_UNUSABLE.format(
+                folder=self.path.parent, detail=_detail(exc))) from None
         self.merge_journal()
 
     def _open(self) -> None:
@@ -355,6 +412,18 @@ class Ledger:
                 self._conn.close()
                 self._conn = None
 
+    @contextmanager
+    def busy_timeout(self, seconds: float) -> Iterator[None]:
+        """Within the block, this process's writes wait at most ``seconds`` for another's
+        lock (a background retry that must stop promptly when its service closes)."""
+        with self._lock:
+            conn = self._connection()
+            conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+            try:
+                yield
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
+
     # Writes -----------------------------------------------------------------
 
     def claim(
@@ -370,14 +439,18 @@ class Ledger:
         reuse_from: str | None = None,
         check_budget: Callable[[float], None] | None = None,
         day_start: float | None = None,
+        credits_per_usd: float | None = None,
+        claimed_by: str | None = None,
     ) -> Claim:
         """Reuse an identical job, or check the daily budget and write a pending row.
 
         All in one ``BEGIN IMMEDIATE`` transaction, so of N identical submissions
         racing from any number of kernels and threads exactly one claims a row
         (and may POST), and racing submissions can never overrun a budget: the
-        estimate is reserved by the pending row itself. ``check_budget(spent)``
-        raises to refuse; it sees every non-rejected row since ``day_start``.
+        estimate is reserved by the pending row itself, which names the process
+        that claimed it (``claimed_by``, host/pid/nonce). ``check_budget(spent)``
+        raises to refuse; it sees every non-rejected row since ``day_start``, each at
+        what it was charged (at ``credits_per_usd``) or, until the service said, its estimate.
         """
         with self._write() as conn:
             notebook = self._current_origin(conn, notebook)
@@ -394,15 +467,16 @@ class Ledger:
                     return Claim(JobRecord._from_row(row), reused=True)
             if check_budget is not None and day_start is not None:
                 (spent,) = conn.execute(
-                    "SELECT COALESCE(SUM(estimated_usd), 0.0) "
+                    f"SELECT COALESCE(SUM({_COST_SQL}), 0.0) "  # noqa: S608
                     "FROM jobs WHERE status != 'rejected' AND created_at >= :since "
                     "AND backend = :backend",
-                    {"since": day_start, "backend": backend},
+                    {"since": day_start, "backend": backend, "rate": credits_per_usd},
                 ).fetchone()
                 check_budget(float(spent))
             self._insert_pending(
                 conn, client_token=client_token, backend=backend, request=request,
                 fingerprint=fingerprint, estimated_usd=estimated_usd, notebook=notebook,
+                claimed_by=claimed_by,
             )
             row = conn.execute(
                 "SELECT * FROM jobs WHERE client_token = ?", (client_token,)
@@ -470,6 +544,7 @@ class Ledger:
         fingerprint: str,
         estimated_usd: float,
         notebook: str | None,
+        claimed_by: str | None,
     ) -> None:
         now = self._clock()
         metadata = dict(request.metadata) if request.metadata is not None else None
@@ -482,6 +557,7 @@ class Ledger:
             "metadata": json.dumps(metadata) if metadata is not None else None,
             "fingerprint": fingerprint, "estimated_usd": float(estimated_usd),
             "notebook": notebook, "created_at": now, "updated_at": now,
+            "claimed_by": claimed_by,
         }
         columns = ", ".join(row)
         placeholders = ", ".join(f":{name}" for name in row)
@@ -507,6 +583,16 @@ class Ledger:
             "error_message = :detail, submitted_at = COALESCE(submitted_at, :now)",
         ))
 
+    def record_abandoned(self, client_token: str, *, claimed_by: str, detail: str) -> JobRecord:
+        """A pending row whose claiming process died mid-create: its POST may have been
+        charged, so it becomes uncertain (never resent). Only while ``claimed_by`` holds it."""
+        return self._require(client_token, self._advance(
+            "client_token = :token AND claimed_by = :owner",
+            {"token": client_token, "owner": claimed_by, "detail": detail},
+            "submission_uncertain",
+            "error_message = :detail, submitted_at = COALESCE(submitted_at, :now)",
+        ))
+
     def record_rejected(self, client_token: str, *, code: str | None, message: str) -> JobRecord:
         """The service definitely refused the POST (400/401/402...): nothing was charged."""
         return self._require(client_token, self._advance(
@@ -517,9 +603,13 @@ class Ledger:
         ))
 
     def reconcile(self, client_token: str, *, request_id: str, status: str) -> JobRecord | None:
-        """A job whose POST answer was lost learns its request id (webhook or lookup)."""
+        """A job whose POST answer was lost learns its request id (webhook or lookup).
+
+        None, and nothing written, when the row has another id or another row has this one.
+        """
         return self._advance(
-            "client_token = :token AND (request_id IS NULL OR request_id = :request_id)",
+            "client_token = :token AND (request_id IS NULL OR request_id = :request_id) "
+            f"AND {_ID_FREE}",
             {"token": client_token, "request_id": request_id},
             _service_status(status),
             "request_id = :request_id, error_message = NULL, "
@@ -564,12 +654,36 @@ class Ledger:
         """
         with self._write() as conn:
             conn.execute(
-                "UPDATE jobs SET local_path = :path, updated_at = :now, "  # noqa: S608
+                "UPDATE jobs SET local_path = :path, updated_at = :now, save_error = NULL, "  # noqa: S608
                 "lease_until = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_until END, "
                 "lease_owner = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_owner END "
                 f"WHERE {_newest_with_request_id(backend)}",
                 {"path": local_path, "now": self._clock(), "request_id": request_id,
                  "backend": backend, "owner": releasing},
+            )
+
+    def record_save_failed(
+        self, request_id: str, detail: str, *, backend: str | None = None,
+        releasing: str | None = None,
+    ) -> None:
+        """Remember why the video could not be saved (the job stays to be saved), and
+        give up ``releasing``'s lease so another process may try."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE jobs SET save_error = :detail, updated_at = :now, "  # noqa: S608
+                "lease_until = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_until END, "
+                "lease_owner = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_owner END "
+                f"WHERE {_newest_with_request_id(backend)} AND local_path IS NULL",
+                {"detail": detail, "now": self._clock(), "request_id": request_id,
+                 "backend": backend, "owner": releasing},
+            )
+
+    def record_no_download(self, request_id: str, *, backend: str | None = None) -> None:
+        """The cell asked for no download (``--no-download``): no process saves this video."""
+        with self._write() as conn:
+            conn.execute(
+                f"UPDATE jobs SET no_download = 1 WHERE {_newest_with_request_id(backend)}",  # noqa: S608
+                {"request_id": request_id, "backend": backend},
             )
 
     def record_delivery(
@@ -584,9 +698,10 @@ class Ledger:
     ) -> JobRecord | None:
         """Store a webhook's final answer on the row of ``client_token``.
 
-        An uncertain submission learns its request id here. A row that is already
-        final is left exactly as it is (a replayed delivery changes nothing), and
-        so is a row with another request id. None if no row has the token.
+        An uncertain submission learns its request id here, unless another row has
+        it (a genuine webhook of another job replayed to this one's URL). A row that
+        is already final is left exactly as it is (a replayed delivery changes
+        nothing), and so is a row with another request id. None if no row has the token.
         """
         values = {
             "token": client_token, "request_id": request_id, "status": _service_status(status),
@@ -606,7 +721,7 @@ class Ledger:
                 "WHEN status = 'submission_uncertain' THEN NULL ELSE error_message END "
                 "WHERE client_token = :token AND "
                 "(request_id IS NULL OR request_id = :request_id) AND "
-                f"status NOT IN {_TERMINAL_SQL} AND {_MOVES_FORWARD}",
+                f"{_ID_FREE} AND status NOT IN {_TERMINAL_SQL} AND {_MOVES_FORWARD}",
                 values,
             )
             row = conn.execute(
@@ -691,6 +806,15 @@ class Ledger:
             {"backend": backend},
         )
 
+    def unsaved(self, backend: str | None = None) -> list[JobRecord]:
+        """Succeeded jobs whose video is still to be saved, oldest first: a cut or failed
+        download is unfinished work until the file is there."""
+        return self._select(
+            f"{_UNSAVED_SQL} AND (:backend IS NULL OR backend = :backend) "
+            "ORDER BY created_at, rowid",
+            {"backend": backend},
+        )
+
     def jobs(self, *, limit: int = 50, backend: str | None = None) -> list[JobRecord]:
         """The newest ``limit`` jobs, newest first."""
         return self._select(
@@ -736,10 +860,11 @@ class Ledger:
     def unleased_unfinished(
         self, backend: str, *, gone: Callable[[str], bool] | None = None
     ) -> list[JobRecord]:
-        """Jobs of ``backend`` the service accepted, not final, that no live process polls:
-        unleased, their lease run out, or (``gone(owner)``) held by a process that is gone."""
+        """Jobs of ``backend`` the service accepted, not final or succeeded with their video
+        still to save, that no live process polls or downloads: unleased, their lease run
+        out, or (``gone(owner)``) held by a process that is gone."""
         records = self._select(
-            f"status NOT IN {_TERMINAL_SQL} AND request_id IS NOT NULL "
+            f"(status NOT IN {_TERMINAL_SQL} OR {_UNSAVED_SQL}) AND request_id IS NOT NULL "
             "AND backend = :backend ORDER BY created_at, rowid",
             {"backend": backend},
         )
@@ -750,17 +875,24 @@ class Ledger:
             or (gone is not None and gone(r.lease_owner))
         ]
 
-    def spend(self, *, since: float | None = None, backend: str | None = None) -> list[SpendRow]:
-        """Spend per local day, backend and model, oldest day first."""
+    def spend(
+        self, *, since: float | None = None, backend: str | None = None,
+        credits_per_usd: float | None = None,
+    ) -> list[SpendRow]:
+        """Spend per local day, backend and model, oldest day first.
+
+        A job counts at what it was charged, converted at ``credits_per_usd``
+        (at its estimate until the service said, or when no rate is given).
+        """
         with self._lock:
             rows = self._connection().execute(
-                """
+                f"""
                 SELECT date(created_at, 'unixepoch', 'localtime') AS day, backend, model,
                     SUM(request_id IS NOT NULL) AS jobs,
                     COALESCE(SUM(CASE WHEN request_id IS NOT NULL
                                  THEN credits_charged END), 0) AS credits,
                     COALESCE(SUM(CASE WHEN request_id IS NOT NULL
-                                 THEN estimated_usd END), 0.0) AS usd,
+                                 THEN {_COST_SQL} END), 0.0) AS usd,
                     SUM(request_id IS NULL) AS uncertain_jobs,
                     COALESCE(SUM(CASE WHEN request_id IS NULL
                                  THEN estimated_usd END), 0.0) AS uncertain_usd
@@ -770,21 +902,25 @@ class Ledger:
                     AND (:backend IS NULL OR backend = :backend)
                 GROUP BY day, backend, model
                 ORDER BY day, backend, model
-                """,
-                {"since": since, "backend": backend},
+                """,  # noqa: S608
+                {"since": since, "backend": backend, "rate": credits_per_usd},
             ).fetchall()
         return [SpendRow(**dict(zip(row.keys(), row, strict=True))) for row in rows]
 
-    def spent_usd_since(self, since: float, *, backend: str | None = None) -> float:
-        """Estimated USD of jobs submitted, or possibly submitted, since ``since``.
+    def spent_usd_since(
+        self, since: float, *, backend: str | None = None, credits_per_usd: float | None = None
+    ) -> float:
+        """USD of jobs submitted, or possibly submitted, since ``since``: what each was
+        charged (at ``credits_per_usd``), its estimate until the service said.
 
         Pending rows count: another kernel's POST may be in flight right now.
         """
         with self._lock:
             (total,) = self._connection().execute(
-                "SELECT COALESCE(SUM(estimated_usd), 0.0) FROM jobs WHERE status != 'rejected' "
+                f"SELECT COALESCE(SUM({_COST_SQL}), 0.0) FROM jobs "  # noqa: S608
+                "WHERE status != 'rejected' "
                 "AND created_at >= :since AND (:backend IS NULL OR backend = :backend)",
-                {"since": since, "backend": backend},
+                {"since": since, "backend": backend, "rate": credits_per_usd},
             ).fetchone()
         return float(total)
 
@@ -913,6 +1049,18 @@ def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
     """An unreadable file (not a lock or a full disk, which pass)."""
     text = str(exc).lower()
     return "not a database" in text or "malformed" in text
+
+
+def _is_locked(exc: OSError | sqlite3.OperationalError) -> bool:
+    """Another process holds the database (it passes): not a folder this one cannot use."""
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower()
+
+
+def _detail(exc: OSError | sqlite3.OperationalError) -> str:
+    """What went wrong, without the path the message already names."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
 
 
 def _create_private_file(path: Path) -> None:

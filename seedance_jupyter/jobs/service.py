@@ -27,7 +27,7 @@ from ..paths import notebook_dir, notebook_file
 from .backend import Backend, resolve_backend
 from .budget import Budget, local_midnight
 from .handle import Job
-from .leases import Leases
+from .leases import Leases, owner_name
 from .ledger import JobRecord, Ledger, RuntimeWindow, state_of
 from .poller import UNREADABLE_LIMIT, Poller, Schedule
 from .reconciler import Reconciler
@@ -75,9 +75,11 @@ class JobService:
         #: Where this service's jobs come from, as the ledger records it: the notebook's
         #: path when Jupyter names one, else the folder. Re-use is scoped to it.
         self.origin = os.path.realpath(origin or notebook_file() or self.folder)
-        self.budget = Budget(lambda: settings.budget_usd, lambda: settings.daily_budget_usd)
+        self.budget = Budget(lambda: settings.budget_usd, lambda: settings.daily_budget_usd,
+                             lambda: settings.credits_per_usd)
         self.leases = Leases(self.ledger, self.backend.key, settings) if lease else None
-        self.submitter = Submitter(self.ledger, self.backend, self.budget)
+        self.submitter = Submitter(self.ledger, self.backend, self.budget,
+                                   self.leases.owner if self.leases else owner_name())
         self.saver = Saver(
             settings, self.ledger, self.backend.key,
             folder_of=self.job_folder, notice=self._notice, leases=self.leases,
@@ -116,7 +118,7 @@ class JobService:
 
     @property
     def spent_usd(self) -> float:
-        """Estimated USD this service instance has committed."""
+        """USD this service instance has committed: charges, estimates until known."""
         return self.budget.spent_usd
 
     # -- requests ------------------------------------------------------------------
@@ -132,10 +134,12 @@ class JobService:
         return self.backend.client.prepare(prompt, **values)  # type: ignore[arg-type]
 
     def estimate(self, request: GenerationRequest) -> float:
+        """USD the request is estimated to cost (reference media add the surcharge)."""
         assert request.duration is not None
         assert request.resolution is not None
         return self.backend.client.estimate_cost(
-            request.model, request.duration, request.resolution
+            request.model, request.duration, request.resolution,
+            with_media=bool(request.media_urls),
         )
 
     def check_budget(self, usd: float) -> None:
@@ -143,7 +147,10 @@ class JobService:
         self.budget.check_session(usd)
         daily = self.budget.daily_check(usd)
         if daily is not None:
-            daily(self.ledger.spent_usd_since(local_midnight(), backend=self.backend.key))
+            daily(self.ledger.spent_usd_since(
+                local_midnight(), backend=self.backend.key,
+                credits_per_usd=self.settings.credits_per_usd,
+            ))
 
     def submit(
         self,
@@ -229,13 +236,15 @@ class JobService:
         """
         record = self.ledger.get(job.request_id)
         if record is not None:
-            base = JobSummary.from_record(record, is_emulator=self.backend.is_emulator)
+            base = JobSummary.from_record(record, is_emulator=self.backend.is_emulator,
+                                          credits_per_usd=self.settings.credits_per_usd)
         else:
             base = self._unrecorded_summary(job)
         return replace(
             base.with_state(job.state),
             local_path=job.local_path or base.local_path,
             poster_data_uri=job.poster_data_uri or base.poster_data_uri,
+            save_error=None if job.local_path else base.save_error,
         )
 
     def _unrecorded_summary(self, job: Job) -> JobSummary:
@@ -247,7 +256,9 @@ class JobService:
         estimate = self._estimates.get(job.request_id)
         if estimate is None and duration is not None and resolution is not None:
             try:
-                estimate = self.backend.client.estimate_cost(model, duration, resolution)
+                estimate = self.backend.client.estimate_cost(
+                    model, duration, resolution, with_media=bool(request and request.media_urls)
+                )
             except SeedanceError:
                 estimate = None
         return JobSummary(
@@ -260,6 +271,7 @@ class JobService:
             backend=self.backend.key, is_emulator=self.backend.is_emulator, notebook=None,
             created_at=started or state.received_at, submitted_at=started, finished_at=None,
             local_path=job.local_path, output_url=job.output_url, error=job.error,
+            credits_per_usd=self.settings.credits_per_usd,
         )
 
     def started_at(self, job: Job) -> float | None:
@@ -283,14 +295,19 @@ class JobService:
         return job
 
     def resume(self) -> list[Job]:
-        """Re-attach every unfinished job of this backend (after a kernel restart)."""
+        """Re-attach every unfinished job of this backend (after a kernel restart): those
+        still running, and succeeded ones whose video is not saved yet (a download cut
+        by a killed kernel resumes from its ``.part``; one that failed is tried again)."""
         jobs = []
-        for record in self.ledger.unfinished(self.backend.key):
+        records = self.ledger.unfinished(self.backend.key) + self.ledger.unsaved(self.backend.key)
+        for record in records:
             if record.request_id is None:
                 continue
             job = self.job_from_record(record)
             if not job.done:
                 job.refresh()
+            elif job.local_path is None:
+                self.saver.on_done(job)  # a try that failed in this process runs again
             jobs.append(job)
         return jobs
 

@@ -7,12 +7,14 @@ runs its watcher on them. Traitlets needs no IPython, so the jobs layer may hold
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
-from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
+from traitlets import Bool, Bunch, CaselessStrEnum, Float, Int, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
-from ..catalog import ASPECT_RATIOS, RESOLUTIONS
+from ..catalog import ASPECT_RATIOS, CREDITS_PER_USD, RESOLUTIONS
+from ..messages import CREDITS_PER_USD_INVALID
 
 __all__ = ["JobSettings", "ServiceSettings"]
 
@@ -58,6 +60,9 @@ class ServiceSettings(Protocol):
 
     @property
     def reuse_across_notebooks(self) -> bool: ...
+
+    @property
+    def credits_per_usd(self) -> float: ...
 
 
 class JobSettings(Configurable):
@@ -123,3 +128,19 @@ class JobSettings(Configurable):
         "re-uses an identical job made from any notebook on this machine (the card says "
         "which).",
     ).tag(config=True)
+    credits_per_usd = Float(
+        CREDITS_PER_USD,
+        help="Credits the service charges per USD of its published price: spend and budgets "
+        "count what a job was charged (its creditsCharged) converted at this rate, and the "
+        "estimate only until the service answers. The contract does not state the rate; "
+        "80 is what the service's own examples imply (40 credits for a 5 s 720p job, priced "
+        "0.10 USD/s x 5 s = 0.50 USD). Set it if your account's rate differs.",
+    ).tag(config=True)
+
+    @validate("credits_per_usd")
+    def _positive_rate(self, proposal: Bunch) -> float:
+        """A rate that can convert a charge: 0, negative or infinite would hide it."""
+        value = float(proposal["value"])
+        if not 0 < value < math.inf:
+            raise TraitError(CREDITS_PER_USD_INVALID.format(value=value))
+        return value

@@ -14,6 +14,7 @@ import dataclasses
 import json
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from ..paths import seedance_home
 from ..retry import Backoff
 from .backend import Backend
 from .budget import Budget, local_midnight
+from .leases import holder_gone
 from .ledger import JobRecord, Ledger
 
 __all__ = ["WEBHOOK_TOKEN_FIELD", "Sent", "Submitter"]
@@ -39,6 +41,8 @@ _LEDGER_RETRIES = 8
 #: How long a re-run waits for an identical create POST in flight elsewhere.
 _IN_FLIGHT_WAIT_S = 60.0
 _LEDGER_BACKOFF = Backoff(base=1.0, cap=30.0)
+#: How long one background retry waits for a locked ledger: short, so closing stops it fast.
+_RETRY_BUSY_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -53,12 +57,15 @@ class Sent:
 class Submitter:
     """Claims, posts and records the new jobs of one backend and ledger."""
 
-    def __init__(self, ledger: Ledger, backend: Backend, budget: Budget) -> None:
+    def __init__(self, ledger: Ledger, backend: Backend, budget: Budget, owner: str) -> None:
+        """``owner``: this process's name (host/pid/nonce) on the pending rows it claims."""
         self.ledger = ledger
         self.backend = backend
         self.budget = budget
+        self.owner = owner
         # Its own pool: a ledger retry never waits behind downloads or cancels.
         self._retries = concurrent.futures.ThreadPoolExecutor(1, "seedance-ledger")
+        self._closing = threading.Event()
 
     def send(
         self,
@@ -80,12 +87,13 @@ class Submitter:
                 client_token=token, backend=self.backend.key, request=request,
                 fingerprint=request.fingerprint(), estimated_usd=usd, notebook=notebook,
                 reuse=reuse, reuse_from=reuse_from, check_budget=self._budget_checks(usd),
-                day_start=local_midnight(),
+                day_start=local_midnight(), credits_per_usd=self.budget.credits_per_usd(),
+                claimed_by=self.owner,
             )
             if not claim.reused:
                 self.budget.spent_usd += usd
         if claim.reused:
-            return self._settled(claim.record)
+            return self._settled(claim.record, announce)
         if announce is not None:
             announce(messages.SUBMITTING.format(
                 model=request.model, duration=request.duration, resolution=request.resolution,
@@ -106,6 +114,7 @@ class Submitter:
                 self.budget.spent_usd -= usd
             self.ledger.record_rejected(token, code=exc.code, message=exc.message)
             raise
+        self.budget.charged(usd, state.credits_charged)
         notices = [messages.CREATE_ANSWER_UNREAD.format(detail=state.unread)] if (
             state.unread) else []
         if not self._record_submitted(token, state):
@@ -114,8 +123,10 @@ class Submitter:
         return Sent(token, state, " ".join(notices) or None)
 
     def close(self) -> None:
-        """Drop the ledger retries not yet started (the journal still holds them)."""
-        self._retries.shutdown(wait=False, cancel_futures=True)
+        """Stop the ledger retries within a fraction of a second; the journal beside the
+        ledger still holds their request ids, and the next ledger to open merges them."""
+        self._closing.set()
+        self._retries.shutdown(wait=True, cancel_futures=True)
 
     def _record_submitted(self, token: str, state: JobState) -> bool:
         """Store a paid job's request id; if the database refuses, journal it and retry.
@@ -132,6 +143,12 @@ class Submitter:
 
         try:
             write()
+        except sqlite3.IntegrityError:
+            # Off-contract: another row already has this id. The job is paid all the
+            # same: its row stays counted, as uncertain, and names the id it was given.
+            self.ledger.record_uncertain(token, detail=messages.REQUEST_ID_TAKEN.format(
+                request_id=state.request_id))
+            return True
         except sqlite3.Error as exc:
             _log.warning("ledger write failed for paid job %s: %s", state.request_id, exc)
         else:
@@ -144,9 +161,11 @@ class Submitter:
 
         def retry() -> None:
             for attempt in range(_LEDGER_RETRIES):
-                time.sleep(_LEDGER_BACKOFF.delay(attempt, jitter=False))
+                if self._closing.wait(_LEDGER_BACKOFF.delay(attempt, jitter=False)):
+                    return
                 try:
-                    write()
+                    with self.ledger.busy_timeout(_RETRY_BUSY_S):
+                        write()
                 except sqlite3.Error:
                     continue
                 return
@@ -165,13 +184,39 @@ class Submitter:
 
         return check
 
-    def _settled(self, record: JobRecord) -> JobRecord:
-        """An identical POST in flight (this or another process): wait for its outcome."""
+    def _settled(
+        self, record: JobRecord, announce: Callable[[str], None] | None
+    ) -> JobRecord:
+        """An identical POST in flight (this or another process): wait for its outcome.
+
+        If the process that claimed it is gone (a kernel killed mid-create), its
+        POST may have been charged: the row is settled at once as uncertain, never
+        resent. While it must wait, it says for what.
+        """
         deadline = time.monotonic() + _IN_FLIGHT_WAIT_S
+        told = False
         while record.status == "pending" and time.monotonic() < deadline:
+            owner = record.claimed_by
+            if owner is not None and holder_gone(owner):
+                return self.ledger.record_abandoned(
+                    record.client_token, claimed_by=owner,
+                    detail=messages.CLAIMER_GONE.format(owner=_who(owner)),
+                )
+            if announce is not None and not told:
+                announce(messages.WAITING_FOR_IDENTICAL.format(
+                    owner=_who(owner), seconds=_IN_FLIGHT_WAIT_S))
+                told = True
             time.sleep(0.05)
             record = self.ledger.by_token(record.client_token) or record
         return record
+
+
+def _who(owner: str | None) -> str:
+    """A pending row's claimer as a person reads it: ``process 123 on host``."""
+    if owner is None:
+        return messages.CLAIMER_UNNAMED
+    host, _, rest = owner.partition("/")
+    return messages.CLAIMER.format(pid=rest.partition("/")[0], host=host)
 
 
 def _with_webhook(request: GenerationRequest, token: str) -> GenerationRequest:

@@ -16,6 +16,7 @@ from ..messages import (
     CARD_CANCELLED_CHARGED,
     CARD_CANCELLED_FREE,
     CARD_CANCELLED_UNKNOWN,
+    CARD_CHARGE_DIFFERED,
     CARD_CREDITS,
     CARD_ESTIMATE,
     CARD_NOT_CHARGED,
@@ -24,7 +25,11 @@ from ..status import FINAL, label
 from .backend import EMBEDDED_KEY
 from .ledger import JobRecord
 
-__all__ = ["JobSummary"]
+__all__ = ["CHARGE_TOLERANCE", "JobSummary"]
+
+#: A charge further than this fraction from its estimate is pointed out on every card
+#: and in the panel (:attr:`JobSummary.charge_label`).
+CHARGE_TOLERANCE = 0.10
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,11 @@ class JobSummary:
     poster_data_uri: str | None = None
     #: False when the server finds no notebook at ``notebook`` any more; None: not looked.
     notebook_exists: bool | None = None
+    #: The rate a charge in credits converts to USD at (None: not known here).
+    credits_per_usd: float | None = None
+    #: Why the succeeded job's video is not saved yet (expired URL, not a video, ...);
+    #: None once it is saved, or while nothing failed.
+    save_error: str | None = None
 
     @property
     def status_label(self) -> str:
@@ -82,12 +92,35 @@ class JobSummary:
                     else CARD_CANCELLED_FREE]
         if credits is not None:
             parts.append(CARD_CREDITS.format(credits=credits))
+        charged = self.charged_usd
+        if self.charge_differs and charged is not None:
+            parts.append(CARD_CHARGE_DIFFERED.format(
+                usd=charged, estimate=self.estimated_usd,
+                percent=abs(charged / self.estimated_usd - 1) * 100,
+                direction="more" if charged > self.estimated_usd else "less",
+            ))
         return parts
 
     @property
     def charge_label(self) -> str:
         """:attr:`charge_parts` on one line."""
         return " · ".join(self.charge_parts)
+
+    @property
+    def charged_usd(self) -> float | None:
+        """What the service charged, in USD at ``credits_per_usd``; None until it said."""
+        if self.credits_charged is None or not self.credits_per_usd:
+            return None
+        return self.credits_charged / self.credits_per_usd
+
+    @property
+    def charge_differs(self) -> bool:
+        """The charge is more than :data:`CHARGE_TOLERANCE` off the estimate (a cancel's
+        refund is not a difference: the card says that separately)."""
+        charged = self.charged_usd
+        if charged is None or self.status == "cancelled" or self.estimated_usd <= 0:
+            return False
+        return abs(charged - self.estimated_usd) > CHARGE_TOLERANCE * self.estimated_usd
 
     @property
     def run_seconds(self) -> float | None:
@@ -97,7 +130,10 @@ class JobSummary:
         return max(0.0, self.finished_at - self.submitted_at)
 
     @classmethod
-    def from_record(cls, record: JobRecord, *, is_emulator: bool | None = None) -> JobSummary:
+    def from_record(
+        cls, record: JobRecord, *, is_emulator: bool | None = None,
+        credits_per_usd: float | None = None,
+    ) -> JobSummary:
         """The summary of a ledger row; ``is_emulator`` defaults to what the backend key says."""
         error = None
         if record.error_code is not None or (
@@ -129,6 +165,8 @@ class JobSummary:
             local_path=record.local_path,
             output_url=record.output_url,
             error=error,
+            credits_per_usd=credits_per_usd,
+            save_error=None if record.local_path else record.save_error,
         )
 
     def with_state(self, state: JobState) -> JobSummary:
@@ -164,6 +202,7 @@ class JobSummary:
             "estimatedUsd": self.estimated_usd,
             "creditsCharged": self.credits_charged,
             "chargeLabel": self.charge_label,
+            "chargedUsd": self.charged_usd,
             "backend": self.backend,
             "isEmulator": self.is_emulator,
             "notebook": self.notebook,
@@ -176,4 +215,5 @@ class JobSummary:
             "posterDataUri": self.poster_data_uri,
             "error": self.error.to_json() if self.error else None,
             "notice": self.notice,
+            "saveError": self.save_error,
         }

@@ -102,13 +102,15 @@ CARD_CSS = """
 """
 
 
-def safe_url(url: str | None) -> str | None:
+def safe_url(url: str | None, *, parents: bool = False) -> str | None:
     """``url`` if it may become an ``href``/``src``, else None.
 
     Only http(s) URLs with a host and plain relative paths pass. Anything with
     whitespace or control characters fails too, because browsers drop those
     inside a scheme (``java\\tscript:``), and ``..`` is judged after percent
-    decoding, because browsers treat ``%2e%2e`` as ``..``.
+    decoding, because browsers treat ``%2e%2e`` as ``..``. ``parents``: leading
+    ``..`` segments may climb out of the notebook's folder (a video the kernel
+    saved beside it, checked to stay inside the served root); never ``..`` later.
     """
     if not url or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         return None
@@ -122,7 +124,11 @@ def safe_url(url: str | None) -> str | None:
         return None
     if url.startswith("/") or "\\" in url or "\\" in unquote(url):
         return None
-    if any(segment == ".." for segment in unquote(parts.path).split("/")):
+    segments = unquote(parts.path).split("/")
+    if parents:
+        while segments[:1] == [".."]:
+            segments = segments[1:]
+    if any(segment == ".." for segment in segments):
         return None
     return url
 
@@ -221,7 +227,17 @@ def detail_html(summary: JobSummary) -> str:
     if summary.error is not None:
         error = CARD_ERROR.format(code=summary.error.code, message=summary.error.message)
         rows.append(f'<div class="seedance-error" style="{_ERROR_STYLE}">{esc(error)}</div>')
+    lost = _save_error(summary)
+    if lost:
+        rows.append(f'<div class="seedance-save-error" style="{_ERROR_STYLE}">{esc(lost)}</div>')
     return root("seedance-detail", "\n".join(rows)) if rows else ""
+
+
+def _save_error(summary: JobSummary) -> str | None:
+    """Why the paid video is not saved, unless the notice already says it."""
+    if summary.save_error and summary.save_error != summary.notice:
+        return summary.save_error
+    return None
 
 
 def progress_html() -> str:
@@ -261,7 +277,8 @@ def _video_html(summary: JobSummary, video: VideoSource) -> str:
         f'<div class="seedance-video-note" style="{_MUTED_STYLE}">{esc(video.note)}</div>'
         if video.note else ""
     )
-    src = safe_url(video.src) if video.src and not video.src.startswith("data:") else video.src
+    src = (safe_url(video.src, parents=True) if video.src and not video.src.startswith("data:")
+           else video.src)
     if src is None:
         where = esc(TEXT_VIDEO.format(location=video.location))
         shown = "" if video.missing else f'<div class="seedance-video-location">{where}</div>'
@@ -316,6 +333,9 @@ def render_text(summary: JobSummary, video: VideoSource | None = None) -> str:
         lines.append(CARD_ERROR.format(code=summary.error.code, message=summary.error.message))
     if summary.notice:
         lines.append(summary.notice)
+    lost = _save_error(summary)
+    if lost:
+        lines.append(lost)
     if video is not None and video.note:
         lines.append(video.note)
     return "\n".join(lines)

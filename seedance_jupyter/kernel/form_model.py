@@ -21,6 +21,7 @@ from typing_extensions import Unpack
 from .. import messages
 from ..catalog import (
     MAX_MEDIA_URLS,
+    MEDIA_SURCHARGE,
     GenerationRequest,
     ModelInfo,
     RequestFields,
@@ -29,7 +30,13 @@ from ..catalog import (
     invalid_field,
 )
 from ..errors import SeedanceError, ValidationError
-from ..messages import ALLOWED_PROMPT, FORM_API_KEY_MISSING, FORM_BUDGET_LEFT, FORM_COST
+from ..messages import (
+    ALLOWED_PROMPT,
+    FORM_API_KEY_MISSING,
+    FORM_BUDGET_LEFT,
+    FORM_COST,
+    FORM_COST_MEDIA,
+)
 
 if TYPE_CHECKING:
     from ..jobs.service import JobService
@@ -225,14 +232,15 @@ class RequestDraft(HasTraits):
             return ""
         probe = GenerationRequest(
             prompt=self.prompt, model=info.id, duration=self.duration,
-            resolution=self.resolution,
+            resolution=self.resolution, media_urls=self.urls,
         )
         try:
             usd = self._session.estimate(probe)
         except ValidationError:
             return ""
-        line = FORM_COST.format(
-            rate=_price(info.usd_per_second[self.resolution]), duration=self.duration, usd=usd
+        line = (FORM_COST_MEDIA if probe.media_urls else FORM_COST).format(
+            rate=_price(info.usd_per_second[self.resolution]), duration=self.duration, usd=usd,
+            surcharge=MEDIA_SURCHARGE,
         )
         budget = self._session.settings.budget_usd
         if budget is not None:

@@ -24,6 +24,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from .. import messages
 from ..catalog import ASPECT_RATIOS, DOCUMENTED_MODELS, RESOLUTIONS
+from ..errors import LedgerUnavailableError
 from ..paths import notebook_dir
 from .config import SeedanceSettings
 from .frontend import detect, shows_widgets
@@ -124,6 +125,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self._session: KernelSession | None = None
+        #: Why nothing can be submitted (the ledger cannot be written), if so.
+        self.unusable: str | None = None
         # Read at load, before a %cd can move it: videos land beside the notebook.
         self._folder = notebook_dir()
         self._shown: dict[int, int] = {}
@@ -142,7 +145,10 @@ class SeedanceMagics(Magics, SeedanceSettings):
 
     @property
     def session(self) -> KernelSession:
-        """The kernel's session, created (and the backend started) on first use."""
+        """The kernel's session, created (and the backend started) on first use; refused,
+        in the one line ``%load_ext`` printed, while the ledger cannot be written."""
+        if self.unusable is not None:
+            raise UsageError(self.unusable)
         if self._session is None:
             from .session import KernelSession
 
@@ -348,7 +354,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
         rows = [
             (row.day, row.model, row.jobs, row.credits, f"${row.usd:.2f}",
              f"${row.uncertain_usd:.2f}" if row.uncertain_usd else "")
-            for row in self.session.ledger.spend(backend=backend.key)
+            for row in self.session.ledger.spend(
+                backend=backend.key, credits_per_usd=self.session.settings.credits_per_usd)
         ]
         return Table.of(f"Seedance spend by day and model ({backend.label})",
                         ("day", "model", "jobs", "credits", "usd", "uncertain"), rows)
@@ -460,7 +467,12 @@ def load(ipython: Any) -> None:
     )
     _extension[id(ipython)] = magics
     atexit.register(magics.at_exit)
-    unfinished, uncertain = _count_unfinished()
+    try:
+        unfinished, uncertain = _count_unfinished()
+    except LedgerUnavailableError as exc:
+        magics.unusable = exc.message
+        print(exc.message, file=sys.stdout)
+        return
     if unfinished:
         print(messages.UNFINISHED_ON_LOAD.format(count=unfinished), file=sys.stdout)
     if uncertain:
@@ -486,14 +498,19 @@ def loaded_magics(ipython: Any) -> SeedanceMagics | None:
 
 
 def _count_unfinished() -> tuple[int, int]:
-    """Unfinished jobs with a request id, and submissions that may have been charged."""
+    """Unfinished jobs with a request id (succeeded ones whose video is not saved count),
+    and submissions that may have been charged; says once if a corrupt ledger was moved."""
     from ..jobs.backend import backend_key_from_env
     from ..jobs.ledger import Ledger
 
     ledger = Ledger()
     try:
-        rows = ledger.unfinished(backend_key_from_env())
+        if ledger.moved_aside is not None:
+            print(messages.LEDGER_MOVED_ASIDE.format(path=ledger.path, aside=ledger.moved_aside))
+        key = backend_key_from_env()
+        rows = ledger.unfinished(key)
+        unsaved = len(ledger.unsaved(key))
     finally:
         ledger.close()
     with_id = sum(1 for r in rows if r.request_id)
-    return with_id, len(rows) - with_id
+    return with_id + unsaved, len(rows) - with_id

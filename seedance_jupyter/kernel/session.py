@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..jobs.service import JobService, Submission
 from ..jobs.settings import ServiceSettings
+from ..paths import server_root
 from .frontend import Frontend
 from .video import VideoSource, choose_video, resolve_mode
 
@@ -41,6 +42,8 @@ class KernelSession(JobService):
     ) -> None:
         super().__init__(settings, **kwargs)
         self.frontend: Frontend = frontend
+        #: The folder the Jupyter server that started this kernel serves, if known.
+        self.server_root = server_root()
         self._cards: list[JobCard] = []
         self.on_notice(self._tell_cards)
 
@@ -62,7 +65,8 @@ class KernelSession(JobService):
         """Where a card's player finds the video, by ``SeedanceMagics.video``."""
         mode = resolve_mode(self.settings.video, self.frontend)
         return choose_video(
-            summary, mode, data_max_mb=self.settings.video_data_max_mb, folder=self.folder
+            summary, mode, data_max_mb=self.settings.video_data_max_mb, folder=self.folder,
+            root=self.server_root,
         )
 
     def _tell_cards(self, job: Job, text: str) -> None:

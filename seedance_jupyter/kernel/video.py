@@ -18,10 +18,17 @@ from urllib.parse import quote, urlsplit
 
 from ..catalog import is_loopback_url
 from ..jobs.summary import JobSummary
-from ..messages import CARD_VIDEO_EXPIRES, CARD_VIDEO_MISSING, CARD_VIDEO_TOO_BIG
+from ..messages import (
+    CARD_VIDEO_EXPIRES,
+    CARD_VIDEO_MISSING,
+    CARD_VIDEO_NOT_SERVED,
+    CARD_VIDEO_TOO_BIG,
+)
 from .frontend import Frontend
 
-__all__ = ["VideoMode", "VideoSource", "choose_video", "relative_src", "resolve_mode"]
+__all__ = [
+    "VideoMode", "VideoSource", "choose_video", "relative_src", "resolve_mode", "served_src",
+]
 
 #: How the player finds the video; ``text`` shows where it is and no player.
 VideoMode = Literal["path", "data", "url", "text"]
@@ -57,12 +64,14 @@ def resolve_mode(setting: str, frontend: Frontend) -> VideoMode:
 
 
 def choose_video(
-    summary: JobSummary, mode: VideoMode, *, data_max_mb: float, folder: Path | None = None
+    summary: JobSummary, mode: VideoMode, *, data_max_mb: float, folder: Path | None = None,
+    root: Path | None = None,
 ) -> VideoSource | None:
     """The source for a succeeded job's player; None before there is a video to name.
 
     ``folder`` is where relative paths are resolved (the kernel's working
-    directory, which is the notebook's folder).
+    directory, which is the notebook's folder); ``root``, the folder the Jupyter
+    server serves, when known: a file outside it cannot play from a saved card.
     """
     if summary.status != "succeeded":
         return None
@@ -87,8 +96,11 @@ def choose_video(
         if size <= data_max_mb * _MB:
             return VideoSource(_data_uri(str(path.resolve()), path.stat().st_mtime_ns), local)
         note = CARD_VIDEO_TOO_BIG.format(mb=size / _MB, cap=data_max_mb)
-        return VideoSource(relative_src(local), local, note)
-    return VideoSource(relative_src(local), local)
+        return VideoSource(served_src(path, folder or Path.cwd(), root), local, note)
+    src = served_src(path, folder or Path.cwd(), root)
+    if src is None:
+        return VideoSource(None, local, CARD_VIDEO_NOT_SERVED.format(path=path, root=root))
+    return VideoSource(src, local)
 
 
 def _https(url: str | None) -> str | None:
@@ -109,6 +121,18 @@ def relative_src(local: str) -> str | None:
     if any(segment in ("", ".", "..") for segment in segments):
         return None
     return "/".join(quote(segment, safe="") for segment in segments)
+
+
+def served_src(path: Path, folder: Path, root: Path | None) -> str | None:
+    """``path`` as a percent-encoded URL relative to the notebook's ``folder``, which the
+    server resolves the way a saved notebook's ``<video src>`` is: ``..`` is allowed while
+    the file stays inside the served ``root``. None when it would leave it (the server
+    would refuse it); with ``root`` unknown the relative path is the best guess."""
+    target = Path(os.path.realpath(path))
+    relative = os.path.relpath(target, os.path.realpath(folder))
+    if root is not None and not target.is_relative_to(os.path.realpath(root)):
+        return None
+    return "/".join(quote(segment, safe="") for segment in Path(relative).parts)
 
 
 @functools.lru_cache(maxsize=4)

@@ -30,6 +30,7 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
 from traitlets import Bool, Float, Unicode, default
 
+from ..catalog import CREDITS_PER_USD
 from ..paths import seedance_home
 from .events import ChangeFeed, EventsHandler
 from .handlers import CancelHandler, JobHandler, JobsHandler, NotFoundHandler, SpendHandler
@@ -74,6 +75,12 @@ class SeedanceServerApp(ExtensionApp):
     daily_budget_usd = Float(
         None, allow_none=True,
         help="A daily budget in USD to show beside today's spend. None: no budget.",
+    ).tag(config=True)
+    credits_per_usd = Float(
+        CREDITS_PER_USD,
+        help="Credits the service charges per USD of its published price: the spend totals "
+        "count what each job was charged at this rate (keep it equal to the kernels' "
+        "SeedanceMagics.credits_per_usd; 80 is what the service's own examples imply).",
     ).tag(config=True)
     download_dir = Unicode(
         "seedance_outputs",

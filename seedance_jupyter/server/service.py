@@ -16,6 +16,7 @@ import base64
 import binascii
 import functools
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -40,8 +41,12 @@ from ..paths import folder_of
 from ..status import RANK
 from ..webhooks import verify_webhook_signature
 
-__all__ = ["MAX_PAGE", "Refusal", "ServerConfig", "ServerJobs"]
+__all__ = ["MAX_PAGE", "OTHER_SERVICE", "Refusal", "ServerConfig", "ServerJobs"]
 
+#: The error code of a cancel this server cannot carry out: the job is another service's.
+OTHER_SERVICE = "other_service"
+
+_log = logging.getLogger("seedance_jupyter")
 #: The largest page ``GET /seedance/api/jobs`` hands out.
 MAX_PAGE = 200
 _DEFAULT_PAGE = 50
@@ -80,15 +85,19 @@ class ServerConfig(Protocol):
     @property
     def requests_per_minute(self) -> float: ...
 
+    @property
+    def credits_per_usd(self) -> float: ...
+
 
 def _watcher_settings(config: ServerConfig) -> JobSettings:
     """The server's jobs settings: it polls and downloads, it never submits.
 
-    The jobs defaults (no budget), with the folder and request rate of the
-    server's own settings, kept in step with them (``config`` is the extension app).
+    The jobs defaults (no budget), with the folder, request rate and credit rate
+    of the server's own settings, kept in step with them (``config`` is the
+    extension app; the jobs settings validate them).
     """
     settings = JobSettings()
-    for name in ("download_dir", "requests_per_minute"):
+    for name in ("download_dir", "requests_per_minute", "credits_per_usd"):
         dlink((config, name), (settings, name))
     return settings
 
@@ -121,6 +130,10 @@ class ServerJobs:
         self.config = config
         self.root_dir = Path(os.path.realpath(root_dir))
         self.ledger = ledger or Ledger()
+        self.settings = _watcher_settings(config)
+        if self.ledger.moved_aside is not None:
+            _log.warning(messages.LEDGER_MOVED_ASIDE.format(
+                path=self.ledger.path, aside=self.ledger.moved_aside))
         self._make_backend = backend
         self._service: JobService | None = None
         self._lock = threading.Lock()
@@ -131,7 +144,7 @@ class ServerJobs:
         with self._lock:
             if self._service is None:
                 self._service = _ServerJobService(
-                    _watcher_settings(self.config), self.root_dir,
+                    self.settings, self.root_dir,
                     backend=self._make_backend(), ledger=Ledger(self.ledger.path),
                 )
             return self._service
@@ -171,13 +184,15 @@ class ServerJobs:
         return self.wire(self._record(request_id))
 
     def cancel(self, request_id: str) -> dict[str, Any]:
-        """Cancel through the service; 409 when the job is final or of another backend."""
+        """Cancel through the service; 409 when the job is final, or ``other_service``
+        when it belongs to another service than this server's (the kernel that made it
+        has that service's key: ``%seedance cancel ID`` there cancels it)."""
         record = self._record(request_id)
         if record.is_terminal:
             raise _already_final(request_id, record.status)
         service = self.service
         if record.backend != service.backend.key:
-            raise Refusal(409, "conflict", messages.SERVER_OTHER_BACKEND.format(
+            raise Refusal(409, OTHER_SERVICE, messages.SERVER_OTHER_BACKEND.format(
                 request_id=request_id, backend=record.backend, ours=service.backend.key))
         job = service.job_from_record(record)
         try:
@@ -195,9 +210,11 @@ class ServerJobs:
         return self.wire(self._record(request_id, backend=record.backend))
 
     def spend(self) -> dict[str, Any]:
-        """Today's and this month's estimated USD (possible charges included), by model."""
+        """Today's and this month's USD (charged, else estimated; possible charges
+        included), by model."""
         month_start = datetime.combine(date.today().replace(day=1), datetime.min.time())
-        rows = self.ledger.spend(since=month_start.timestamp(), backend=backend_key_from_env())
+        rows = self.ledger.spend(since=month_start.timestamp(), backend=backend_key_from_env(),
+                                 credits_per_usd=self.settings.credits_per_usd)
         today = date.today().isoformat()
         by_model: dict[str, dict[str, Any]] = {}
         for row in rows:
@@ -235,6 +252,10 @@ class ServerJobs:
             error_code=state.error.code if state.error else None,
             error_message=state.error.message if state.error else None,
         ) or record
+        if updated.request_id != state.request_id:
+            # Another row has this id: a genuine webhook of another job, replayed here.
+            raise Refusal(409, "conflict", messages.SERVER_WEBHOOK_TAKEN.format(
+                sent=state.request_id))
         if updated.status == "succeeded" and not updated.local_path:
             self._adopt(updated)
         return self.wire(updated)
@@ -268,7 +289,7 @@ class ServerJobs:
     def wire(self, record: JobRecord) -> dict[str, Any]:
         """The JobSummary JSON of a row, its notebook and video relative to the server root."""
         folder = folder_of(record.notebook) if record.notebook else self.root_dir
-        summary = JobSummary.from_record(record)
+        summary = JobSummary.from_record(record, credits_per_usd=self.settings.credits_per_usd)
         video = folder / record.local_path if record.local_path else None
         return replace(
             summary,

@@ -1,4 +1,12 @@
-import { cardView, elapsedSeconds, mergeJob, sameJob } from '../card-model';
+import {
+  cancelFailure,
+  cardView,
+  elapsedSeconds,
+  kernelCancelCode,
+  mergeJob,
+  sameJob
+} from '../card-model';
+import { ApiError } from '../client';
 import { formatAge, formatElapsed, formatParams, formatUsd } from '../format';
 import { STATUSES, type Status } from '../types';
 import { job } from './fixtures';
@@ -134,6 +142,19 @@ describe('what the card shows per status', () => {
     ).toBeNull();
   });
 
+  it('says when a succeeded video could not be saved, until it is', () => {
+    const lost = 'The video could not be saved (not a video)';
+    const unsaved = job({
+      status: 'succeeded',
+      localPath: null,
+      saveError: lost
+    });
+    expect(cardView(unsaved, at(1), BASE).error).toBe(lost);
+    expect(
+      cardView({ ...unsaved, localPath: 'v/req.mp4' }, at(1), BASE).error
+    ).toBeNull();
+  });
+
   it('falls back to the status word when the label is empty', () => {
     expect(
       cardView(
@@ -242,5 +263,43 @@ describe('merging snapshots', () => {
     expect(
       sameJob(job({ requestId: 'req_1' }), job({ requestId: 'req_2' }))
     ).toBe(false);
+  });
+});
+
+describe('a cancel that did not go through', () => {
+  const otherService = new ApiError(
+    'other_service',
+    'Job req_1 belongs to https://elsewhere.example, not to the service this server talks to (emulator:embedded), so this server cannot cancel it.',
+    409
+  );
+
+  it('says why, and how to cancel from the notebook, while the job still runs', () => {
+    const text = cancelFailure(
+      otherService,
+      job({ status: 'processing' }),
+      'req_1'
+    );
+    expect(text).toContain('so this server cannot cancel it');
+    expect(text).toContain('%seedance cancel req_1');
+  });
+
+  it('says so too when the server did not answer at all', () => {
+    const text = cancelFailure(new TypeError('Failed to fetch'), null, 'req_1');
+    expect(text).toContain('Failed to fetch');
+    expect(text).toContain('%seedance cancel req_1');
+  });
+
+  it('says nothing when the job finished meanwhile (its state says how)', () => {
+    const finished = new ApiError('conflict', 'already succeeded', 409);
+    expect(
+      cancelFailure(finished, job({ status: 'succeeded' }), 'req_1')
+    ).toBeNull();
+  });
+
+  it('puts only plain request ids into kernel code', () => {
+    expect(kernelCancelCode('req_1a-2.b')).toBe('%seedance cancel req_1a-2.b');
+    for (const id of ['req_1\nimport os', 'req_{x}', '$HOME', 'a b', '']) {
+      expect(kernelCancelCode(id)).toBeNull();
+    }
   });
 });

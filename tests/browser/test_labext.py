@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import DARK, LIGHT, Lab
+from seedance_jupyter.emulator import start
+
+from .conftest import API_KEY, DARK, LIGHT, Lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.labext]
 
@@ -233,6 +236,39 @@ def test_cancel_on_the_card_cancels_the_job_within_two_seconds(lab: Lab) -> None
 
     assert took < CANCEL_WITHIN_MS / 1000, took
     assert lab.server.cancel_posts(job["requestId"]) == 1
+
+
+def test_cancel_on_the_card_reaches_a_service_the_notebook_chose_itself(
+    lab: Lab, tmp_path: Path
+) -> None:
+    """The README's Colab recipe: the notebook sets SEEDANCE_BASE_URL before %load_ext,
+    so its jobs belong to another service than the server's; the server cannot cancel
+    them (409), the notebook's kernel can."""
+    chosen = start(api_key=API_KEY, speed=1.0, output_dir=tmp_path / "chosen")
+    prompt = "A ferry leaving a harbour, cancelled through its own kernel"
+    try:
+        lab.open([f"import os\nos.environ['SEEDANCE_BASE_URL'] = '{chosen.url}'\n{LOAD}",
+                  f"%%seedance -d 15 -r 480p\n{prompt}"])
+        lab.run_all()
+        cell = lab.cell(1)
+        lab.wait_for(
+            "(root) => { const b = root.querySelector('.seedance-lab-card .seedance-cancel');"
+            " return !!b && !b.disabled && b.offsetParent !== null; }",
+            cell.element_handle(), timeout=JOB_MS, what="the card's Cancel button",
+        )
+        job = server_job(lab, prompt)
+        assert job is not None and job["backend"] == chosen.url, job
+
+        cell.locator(".seedance-lab-card .seedance-cancel").click()
+        wait_for_card(lab, cell.element_handle(), "(c) => /\\bcancelled\\b/.test(c.status)",
+                      timeout=30_000, what="the card saying cancelled")
+
+        cancels = [r for r in chosen.requests if r.method == "POST"
+                   and r.path == f"/api/open/v1/video/generations/{job['requestId']}/cancel"]
+        assert len(cancels) == 1
+        assert lab.server.cancel_posts(job["requestId"]) == 0
+    finally:
+        chosen.stop()
 
 
 def test_card_finishes_and_plays_after_its_kernel_is_shut_down_mid_job(lab: Lab) -> None:

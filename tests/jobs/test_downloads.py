@@ -18,7 +18,10 @@ import pytest
 import requests
 
 from seedance_jupyter.errors import DownloadError, OutputExpiredError
-from seedance_jupyter.jobs.downloads import download, output_filename
+from seedance_jupyter.jobs.downloads import DownloadStopped, Stop, download, output_filename
+
+from ..helpers import eventually
+from ..slowfiles import SlowFile, SlowFileServer
 
 MB = 1 << 20
 
@@ -314,12 +317,62 @@ def test_an_answer_that_is_not_a_video_is_refused_and_nothing_is_kept(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_declared_video_type_is_accepted_without_an_ftyp_box(
+def test_zeros_declared_as_mp4_are_refused_and_nothing_is_kept(
+    server: FileServer, tmp_path: Path
+) -> None:
+    server.routes["/v.mp4"] = Route(bytes(MB), repeat=256, content_type="video/mp4")
+    with pytest.raises(DownloadError, match="not a video"):
+        download(server.url("/v.mp4"), tmp_path / "v.mp4")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_declared_video_type_without_an_ftyp_box_is_refused(
     server: FileServer, tmp_path: Path
 ) -> None:
     body = b"\x00\x00\x00\x08free" + os.urandom(1000)
     server.routes["/v.mp4"] = Route(body, content_type="video/mp4")
-    assert download(server.url("/v.mp4"), tmp_path / "v.mp4").read_bytes() == body
+    with pytest.raises(DownloadError, match="ftyp"):
+        download(server.url("/v.mp4"), tmp_path / "v.mp4")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_webm_is_saved_whatever_type_it_declares(server: FileServer, tmp_path: Path) -> None:
+    body = b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01" + os.urandom(5000)
+    server.routes["/v.webm"] = Route(body, content_type="application/octet-stream")
+    assert download(server.url("/v.webm"), tmp_path / "v.webm").read_bytes() == body
+
+
+def test_a_stopped_download_ends_while_the_body_is_still_coming_and_keeps_its_part(
+    tmp_path: Path,
+) -> None:
+    storage = SlowFileServer()
+    storage.files["/v.mp4"] = SlowFile(VIDEO, piece=4096, pause=0.2)  # about 15 s in all
+    stop = Stop()
+    dest = tmp_path / "v.mp4"
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            download(storage.url + "/v.mp4", dest, stop=stop)
+        except DownloadError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    try:
+        assert eventually(lambda: (tmp_path / "v.mp4.part").exists()
+                          and (tmp_path / "v.mp4.part").stat().st_size > 0)
+        stop.set()
+        worker.join(timeout=5)
+        assert not worker.is_alive()
+        [served] = storage.served
+        assert not served.complete
+        assert isinstance(outcome[0], DownloadStopped)
+        assert not dest.exists()
+        assert 0 < (tmp_path / "v.mp4.part").stat().st_size < len(VIDEO)
+    finally:
+        stop.set()
+        storage.close()
 
 
 def test_a_body_over_the_cap_is_refused_and_its_part_removed(

@@ -478,10 +478,57 @@ def test_a_version_1_ledger_is_migrated_in_place(tmp_path: Path) -> None:
 def test_database_uses_wal_and_a_schema_version(ledger: Ledger) -> None:
     with sqlite3.connect(ledger.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert conn.execute("PRAGMA user_version").fetchone() == (4,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (7,)
         indexes = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master")}
-    assert any("(request_id)" in (sql or "") for sql in indexes)
+    assert any("UNIQUE INDEX" in (sql or "") and "(backend, request_id)" in (sql or "")
+               for sql in indexes)
     assert any("(backend, fingerprint)" in (sql or "") for sql in indexes)
+
+
+def test_the_database_refuses_a_second_row_with_a_paid_request_id(ledger: Ledger) -> None:
+    submitted(ledger, "tok_paid", "req_paid")
+    pending(ledger, "tok_other")
+    with sqlite3.connect(ledger.path) as conn, pytest.raises(sqlite3.IntegrityError):
+        conn.execute("UPDATE jobs SET request_id = 'req_paid' WHERE client_token = 'tok_other'")
+
+
+def test_a_lookup_cannot_give_a_paid_request_id_to_an_uncertain_row(ledger: Ledger) -> None:
+    submitted(ledger, "tok_paid", "req_paid")
+    pending(ledger, "tok_lost")
+    ledger.record_uncertain("tok_lost", detail="lost")
+    assert ledger.reconcile("tok_lost", request_id="req_paid", status="queued") is None
+    lost = ledger.by_token("tok_lost")
+    assert lost is not None and (lost.request_id, lost.status) == (None, "submission_uncertain")
+
+
+def test_the_same_request_id_may_be_on_two_backends(ledger: Ledger) -> None:
+    submitted(ledger, "tok_live", "req_1", backend="live")
+    submitted(ledger, "tok_emulator", "req_1", backend="emulator")
+    assert ledger.get("req_1", backend="live").client_token == "tok_live"  # type: ignore[union-attr]
+
+
+def test_a_ledger_whose_rows_share_a_request_id_keeps_it_on_the_charged_row(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:  # a version-3 ledger, before ids were unique
+        for script in ledger_module._MIGRATIONS[:3]:
+            conn.executescript(script)
+        conn.execute("PRAGMA user_version = 3")
+        # The old bug: uncertain row C took A's id from a replayed webhook.
+        for token, credits in (("tok_c", None), ("tok_a", 40)):
+            conn.execute(
+                "INSERT INTO jobs (client_token, request_id, backend, status, model, prompt, "
+                "fingerprint, estimated_usd, credits_charged, created_at, updated_at) "
+                "VALUES (?, 'req_a', 'live', 'succeeded', 'seedance-2.0', 'p', 'f', 0.5, ?, "
+                "1, 1)", (token, credits))
+    with Ledger(path) as migrated:
+        owner = migrated.get("req_a")
+        moved = migrated.by_token("tok_c")
+    assert owner is not None and owner.client_token == "tok_a"
+    assert moved is not None
+    assert (moved.request_id, moved.status) == (None, "submission_uncertain")
+    assert moved.error_message is not None and "req_a" in moved.error_message
 
 
 def test_reopening_keeps_the_rows(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import _thread
 import json
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,14 +18,17 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from traitlets import TraitError
 
 from seedance_jupyter.api.transport import Transport
+from seedance_jupyter.catalog import MEDIA_SURCHARGE
 from seedance_jupyter.errors import AmbiguousSubmitError, InvalidRequestError, SeedanceError
 from seedance_jupyter.jobs import ledger as ledger_module
 from seedance_jupyter.jobs.backend import Backend
 from seedance_jupyter.jobs.client import Client
 from seedance_jupyter.jobs.ledger import Ledger
 from seedance_jupyter.jobs.service import JobService
+from seedance_jupyter.jobs.settings import JobSettings
 from seedance_jupyter.retry import Backoff
 
 from ..helpers import Settings, eventually
@@ -473,3 +478,130 @@ def test_unreadable_status_answers_are_shown_on_the_card_after_a_few(
     assert job.status == "queued"
     status_checks = [s for s in server.seen if s.method == "GET" and "req_1" in s.path]
     assert len(status_checks) >= 3
+
+
+def test_an_image_to_video_job_is_estimated_with_the_media_surcharge(make) -> None:
+    _server, service = make()
+    text = service.estimate(service.prepare("a kite"))
+    image = service.estimate(service.prepare("a kite", media_urls=["https://x.test/a.png"]))
+    assert text == pytest.approx(0.5)
+    assert image == pytest.approx(0.5 * MEDIA_SURCHARGE)
+
+
+def charging(credits: int) -> object:
+    """A create script that charges ``credits`` for every job, under a new request id."""
+    counter = iter(range(1000))
+    return lambda seen: accepted(f"req_{next(counter)}", creditsCharged=credits)
+
+
+def test_the_daily_budget_counts_what_the_service_charged(make) -> None:
+    # $0.50 estimated, 80 credits ($1.00 at 80/USD) charged: a second job would pass $1.20.
+    server, service = make(create=charging(80), settings={"daily_budget_usd": 1.2})
+    service.submit(service.prepare("take 1"))
+    with pytest.raises(SeedanceError, match="budget"):
+        service.submit(service.prepare("take 2"))
+    assert server.posts == 1
+
+
+def test_the_session_budget_counts_what_the_service_charged(make) -> None:
+    server, service = make(create=charging(80), settings={"budget_usd": 1.2})
+    service.submit(service.prepare("take 1"))
+    assert service.spent_usd == pytest.approx(1.0)
+    with pytest.raises(SeedanceError, match="budget"):
+        service.submit(service.prepare("take 2"))
+    assert server.posts == 1
+
+
+def test_spend_counts_what_the_service_charged_at_the_configured_rate(make) -> None:
+    _server, service = make(create=charging(64), settings={"credits_per_usd": 100.0})
+    service.submit(service.prepare("a kite"))
+    [row] = service.ledger.spend(credits_per_usd=service.settings.credits_per_usd)
+    assert row.credits == 64
+    assert row.usd == pytest.approx(0.64)
+
+
+def test_the_summary_says_when_the_charge_differs_from_the_estimate(make) -> None:
+    _server, service = make(create=charging(64))
+    job = service.submit(service.prepare("a kite")).job
+    summary = service.summary(job)
+    assert summary.charged_usd == pytest.approx(0.8)
+    assert summary.charge_differs
+
+
+def test_a_charge_within_ten_percent_of_the_estimate_is_not_pointed_out(make) -> None:
+    _server, service = make(create=charging(42))
+    summary = service.summary(service.submit(service.prepare("a kite")).job)
+    assert not summary.charge_differs
+
+
+class HeldCreate:
+    """A create script that holds each POST open until released (the answer is on the wire)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def __call__(self, seen: Seen) -> Answer:
+        self.release.wait(120)
+        return accepted("req_held")
+
+
+@pytest.fixture
+def held_kernel(make, tmp_path: Path) -> Iterator[tuple[ScriptedServer, JobService, object]]:
+    """A real process whose create POST hangs, and a second service on the same ledger."""
+    held = HeldCreate()
+    server, service = make(create=held, settings={"reuse_across_notebooks": True})
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tests.submit_worker", server.url,
+         str(tmp_path / "ledger.sqlite3"), "a kite"],
+        stdout=subprocess.PIPE, cwd=Path(__file__).parents[2], text=True,
+    )
+    try:
+        assert eventually(lambda: server.posts == 1, timeout=60)
+        yield server, service, worker
+    finally:
+        held.release.set()
+        worker.kill()
+        worker.communicate(timeout=60)
+
+
+def test_a_rerun_after_a_kernel_died_mid_create_settles_uncertain_at_once(held_kernel) -> None:
+    server, service, worker = held_kernel
+    worker.kill()
+    worker.wait(timeout=60)
+    with pytest.raises(AmbiguousSubmitError):
+        service.submit(service.prepare("a kite"))
+    [row] = service.ledger.jobs()
+    assert row.status == "submission_uncertain"
+    assert f"process {worker.pid} " in (row.error_message or "")
+    assert server.posts == 1
+
+
+def test_a_rerun_says_which_live_process_it_waits_for(held_kernel) -> None:
+    server, service, worker = held_kernel
+    said: list[str] = []
+    outcome: list[str] = []
+    rerun = threading.Thread(target=lambda: outcome.append(
+        service.submit(service.prepare("a kite"), announce=said.append).job.request_id))
+    rerun.start()
+    assert eventually(lambda: any(f"process {worker.pid} " in line for line in said), timeout=30)
+    server.create.release.set()  # type: ignore[attr-defined]
+    rerun.join(timeout=60)
+    assert outcome == ["req_held"]
+    assert server.posts == 1
+
+
+@pytest.mark.parametrize("rate", [0.0, -80.0, float("inf"), float("nan")])
+def test_a_credit_rate_that_cannot_convert_a_charge_is_refused_naming_it(rate: float) -> None:
+    with pytest.raises(TraitError, match=r"credits_per_usd: .* use a number above 0"):
+        JobSettings(credits_per_usd=rate)
+
+
+def test_a_request_id_the_service_gives_twice_leaves_the_second_job_uncertain(make) -> None:
+    server, service = make(create=lambda seen: accepted("req_same"))
+    service.submit(service.prepare("first"))
+    service.submit(service.prepare("second"))
+    second = next(r for r in service.ledger.jobs() if r.prompt == "second")
+    assert (second.request_id, second.status) == (None, "submission_uncertain")
+    assert "req_same" in (second.error_message or "")
+    assert not service.ledger.journal_path.exists()
+    assert server.posts == 2

@@ -209,6 +209,19 @@ async def test_cancelling_a_final_job_is_a_409_envelope(
     assert not [r for r in emulator.requests if r.path.endswith("/cancel")]
 
 
+async def test_cancelling_another_services_job_says_this_server_cannot(
+    jp_fetch: Any, ledger: Ledger, notebook_dir: Path
+) -> None:
+    pending(ledger, "elsewhere", notebook_dir, "req_elsewhere", "processing")
+    code, answer = await refused(jp_fetch, *JOBS, "req_elsewhere", "cancel",
+                                 method="POST", body=b"")
+    assert code == 409
+    assert answer["error"]["code"] == "other_service"
+    assert "http://127.0.0.1:1" in answer["error"]["message"]
+    row = ledger.get("req_elsewhere")
+    assert row is not None and row.status == "processing"
+
+
 async def test_a_saved_video_comes_with_its_first_frame_as_poster_and_a_missing_one_without(
     jp_fetch: Any, ledger: Ledger, notebook_dir: Path
 ) -> None:
@@ -244,3 +257,13 @@ async def test_spend_totals_come_from_the_ledger_with_the_configured_budgets(
          "credits": spend["byModel"][0]["credits"]},
     ]
     assert spend["byModel"][0]["credits"] > 0
+
+
+async def test_spend_counts_what_the_service_charged_at_the_configured_rate(
+    jp_fetch: Any, submitter: Submitter, extension: Any
+) -> None:
+    extension.credits_per_usd = 40.0  # the emulator charges 20 credits for a $0.25 job
+    submitter.submit("one")
+    spend = body(await jp_fetch("seedance", "api", "spend"))
+    assert spend["todayUsd"] == pytest.approx(0.5)
+    assert spend["byModel"][0]["credits"] == 20

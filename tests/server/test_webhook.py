@@ -142,6 +142,29 @@ async def test_a_webhook_reconciles_an_uncertain_submission(
         "req_learnt_by_webhook", "succeeded", None)
 
 
+async def test_a_replayed_webhook_of_another_job_cannot_take_over_an_uncertain_submission(
+    jp_fetch: Any, submitter: Submitter, ledger: Ledger, emulator: Emulator,
+    jp_http_port: int, jp_base_url: str,
+) -> None:
+    token = "tok_job_a"
+    url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}seedance/webhook/{token}"
+    job_a = submitter.submit(webhook_url=url, client_token=token)
+    assert await until(lambda: any(a.ok for a in emulator.webhooks))
+    genuine = next(a for a in emulator.webhooks if a.ok)  # signed by the service itself
+    uncertain = "tok_lost_answer"
+    ledger.claim(client_token=uncertain, backend=job_a.backend, request=job_a.request,
+                 reuse=False, fingerprint="lost", estimated_usd=0.25)
+    ledger.record_uncertain(uncertain, detail="the answer was lost")
+    before = ledger.by_token(uncertain)
+
+    code = await refused(jp_fetch, uncertain, genuine.body, genuine.signature)
+
+    assert code == 409
+    assert ledger.by_token(uncertain) == before
+    owner = ledger.get(genuine.request_id)
+    assert owner is not None and owner.client_token == token
+
+
 async def test_a_webhook_naming_another_job_is_a_409(
     jp_fetch: Any, submitter: Submitter, ledger: Ledger
 ) -> None:
