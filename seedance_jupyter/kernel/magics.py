@@ -293,7 +293,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
         now = time.time()
         rows = []
         for r in self.session.ledger.jobs(limit=50):
-            summary = JobSummary.from_record(r)
+            summary = JobSummary.from_record(
+                r, credits_per_usd=self.session.settings.credits_per_usd)
             prompt = " ".join(r.prompt.split())
             created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at))
             rows.append((
