@@ -145,6 +145,10 @@ class Stop:
     def is_set(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, seconds: float) -> bool:
+        """Pause up to ``seconds`` (between tries); True, at once, when stopped."""
+        return self._event.wait(seconds)
+
     def set(self) -> None:
         self._event.set()
         with self._lock:

@@ -176,7 +176,8 @@ class Saver:
                     raise _Unrefreshable(refresh_failure.message) from None
             except DownloadError as exc:
                 failure = exc
-                time.sleep(_DOWNLOAD_BACKOFF.delay(attempt, jitter=False))
+                if self._stop.wait(_DOWNLOAD_BACKOFF.delay(attempt, jitter=False)):
+                    raise DownloadStopped(exc.message) from None
         raise failure
 
     def _give_up(self, job: Job, dest: Path, failure: SeedanceError) -> None:

@@ -177,8 +177,8 @@ class JobService:
             return self._reattach(sent, hint)
         job = Job(self.backend.client.generations, sent.state, request=request,
                   client_token=sent.token)
-        if not download:
-            self.saver.skip(job.request_id)
+        if not download or not self.settings.download:
+            self.saver.skip(job.request_id)  # recorded: no process downloads it later
         self._adopt(job, usd, time.time())
         return Submission(job, notice=sent.notice)
 

@@ -55,11 +55,11 @@ def service(api: ScriptedServer, tmp_path: Path) -> Iterator[JobService]:
         made.close()
 
 
-def service_for(api: ScriptedServer, tmp_path: Path) -> JobService:
+def service_for(api: ScriptedServer, tmp_path: Path, *, download: bool = True) -> JobService:
     client = Client(api_key="sd2_test", base_url=api.url, backoff=Backoff(base=0.01),
                     max_retries=2)
     return JobService(
-        Settings(download=True, first_poll_delay=0.1, max_poll_interval=0.5),  # type: ignore[arg-type]
+        Settings(download=download, first_poll_delay=0.1, max_poll_interval=0.5),  # type: ignore[arg-type]
         backend=Backend(client, api.url, "scripted", False),
         ledger=Ledger(tmp_path / "home" / "ledger.sqlite3"), folder=tmp_path / "nb",
     )
@@ -152,16 +152,21 @@ def test_closing_stops_a_running_download_and_keeps_its_part_for_a_resume(
     assert not part.exists()
 
 
+@pytest.mark.parametrize("how", ["--no-download", "download = False"])
 def test_a_job_submitted_without_download_is_not_unsaved_work(
-    service: JobService, storage: SlowFileServer
+    api: ScriptedServer, storage: SlowFileServer, tmp_path: Path, how: str
 ) -> None:
     storage.files["/req_v.mp4"] = SlowFile(VIDEO, pause=0.0)
-    job = service.submit(service.prepare("a kite"), download=False).job
-    assert eventually(lambda: job.status == "succeeded")
+    service = service_for(api, tmp_path, download=how != "download = False")
+    try:
+        job = service.submit(service.prepare("a kite"), download=how != "--no-download").job
+        assert eventually(lambda: job.status == "succeeded")
 
-    assert service.ledger.unsaved() == []
-    assert service.ledger.unleased_unfinished("scripted") == []
-    assert storage.served == []
+        assert service.ledger.unsaved() == []
+        assert service.ledger.unleased_unfinished("scripted") == []
+        assert storage.served == []
+    finally:
+        service.close()
 
 
 def test_closing_while_a_whole_video_is_being_recorded_leaves_it_named_in_the_ledger(
