@@ -57,13 +57,22 @@ def current_session() -> KernelSession:
 
 
 def form(**defaults: Any) -> Any:
-    """The submission form of the loaded extension's session; it displays as the widget.
+    """The submission form of this kernel's session; it displays as the widget.
 
-    ``defaults`` preset the controls: prompt, model, duration, aspect_ratio,
-    resolution, media_urls, webhook_url, metadata.
+    It loads the extension first if no ``%load_ext`` did (a Voilà app's one
+    cell may be ``seedance_jupyter.form()``). ``defaults`` preset the controls:
+    prompt, model, duration, aspect_ratio, resolution, media_urls, webhook_url,
+    metadata.
     """
-    from .kernel.form import SeedanceForm
+    from IPython import get_ipython
 
+    from .kernel.form import SeedanceForm
+    from .kernel.magics import loaded_magics
+
+    shell = get_ipython()
+    if shell is not None and loaded_magics(shell) is None:
+        # As %load_ext does it, so a later %load_ext or %unload_ext knows of it.
+        shell.extension_manager.load_extension(__name__)
     return SeedanceForm(current_session(), **defaults)
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "ASPECT_RATIOS",
     "CREDITS_PER_USD",
     "DOCUMENTED_MODELS",
+    "MAX_MEDIA_URLS",
     "MEDIA_EXTENSIONS",
     "MEDIA_SURCHARGE",
     "RESOLUTIONS",
@@ -187,6 +188,9 @@ class GenerationRequest:
     resolution: str | None = None
     webhook_url: str | None = None
     metadata: Mapping[str, Any] | None = field(default=None, hash=False)
+    #: Per reference, what the ledger keeps about it: ``name``, ``kind``, ``sha256``
+    #: (None for a URL the user gave) and ``where`` it was published. Never sent.
+    media_refs: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
 
     def to_body(self) -> dict[str, Any]:
         """The JSON body of ``POST /video/generations`` (absent fields left out)."""
@@ -218,9 +222,18 @@ class GenerationRequest:
         return replace(self, metadata={**(self.metadata or {}), **extra})
 
     def fingerprint(self, ignore_metadata_keys: Iterable[str] = ()) -> str:
-        """A stable hash of the normalised request, for re-run detection."""
+        """A stable hash of the normalised request, for re-run detection.
+
+        Published media counts by its content hash, not its URL: a presigned URL
+        differs on every publish, and the same URL may serve changed bytes.
+        """
         body = self.to_body()
         body["prompt"] = " ".join(self.prompt.split())
+        if self.media_refs:
+            body["mediaUrls"] = [
+                f"sha256:{ref['sha256']}" if ref.get("sha256") else url
+                for url, ref in zip(self.media_urls, self.media_refs, strict=True)
+            ]
         if "metadata" in body:
             skip = set(ignore_metadata_keys)
             body["metadata"] = {k: v for k, v in body["metadata"].items() if k not in skip}
@@ -305,8 +318,9 @@ def check_media_urls(urls: object, *, allow_loopback_http: bool = False) -> None
         raise invalid_field("media_urls", urls, messages.ALLOWED_MEDIA_COUNT.format(
             maximum=MAX_MEDIA_URLS))
     if len(urls) > MAX_MEDIA_URLS:
-        raise invalid_field("media_urls", list(urls), messages.ALLOWED_MEDIA_COUNT.format(
-            maximum=MAX_MEDIA_URLS))
+        allowed = messages.ALLOWED_MEDIA_COUNT.format(maximum=MAX_MEDIA_URLS)
+        raise ValidationError("media_urls", list(urls), allowed, messages.TOO_MANY_MEDIA.format(
+            count=len(urls), allowed=allowed))
     for url in urls:
         check_media_url(url, allow_loopback_http=allow_loopback_http)
 
@@ -324,7 +338,13 @@ def check_media_url(url: object, *, allow_loopback_http: bool = False) -> MediaK
         allow_loopback_http and parts.scheme == "http" and is_loopback_url(url)
     )
     kind = media_kind(url)
-    if not scheme_ok or not parts.hostname or kind is None:
+    if not scheme_ok or not parts.hostname:
+        raise invalid_field("media_urls", url, allowed)
+    if kind is None:
+        # The service tells a reference's kind by its path's extension (the contract),
+        # so a CDN address without one is refused there too, whatever it serves.
+        if "." not in parts.path.rsplit("/", 1)[-1]:
+            allowed = messages.MEDIA_NO_EXTENSION.format(extensions=" ".join(MEDIA_EXTENSIONS))
         raise invalid_field("media_urls", url, allowed)
     return kind
 

@@ -64,6 +64,14 @@ class SeedanceError(Exception):
         return [f"{type(self).__name__}: {self.message}"]
 
 
+class LedgerUnavailableError(SeedanceError):
+    """The ledger cannot be written (a read-only folder) or its database server cannot be
+    reached: nothing may be paid for, since a paid job could not be recorded."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="ledger_unavailable")
+
+
 class ValidationError(SeedanceError, ValueError):
     """Bad input, caught before anything was sent or paid for."""
 
@@ -127,11 +135,6 @@ class WaitTimeoutError(SeedanceError, TimeoutError):
 
 class DownloadError(SeedanceError):
     """The video could not be downloaded; no partial file was presented as the video."""
-
-
-class LedgerUnavailableError(SeedanceError):
-    """The ledger cannot be opened for writing (a read-only folder): nothing may be paid for,
-    since a paid job could not be recorded."""
 
 
 class OutputExpiredError(DownloadError):

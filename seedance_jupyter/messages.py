@@ -16,12 +16,19 @@ ALLOWED_PROMPT_TEXT = (
     "text that can be sent as UTF-8 (it holds a lone surrogate, e.g. half of an emoji)"
 )
 ALLOWED_MEDIA_COUNT = "give between 1 and {maximum} media URLs, or none for text-to-video"
+#: Said with a count, not the list: six long URLs in one line are unreadable.
+TOO_MANY_MEDIA = "media_urls: you gave {count}; {allowed}."
 ALLOWED_MEDIA_URL = (
     "use a public https:// URL ending in a known extension ({extensions})"
 )
 ALLOWED_MEDIA_URL_LOOPBACK = (
     "use a public https:// URL (or, with the emulator, a loopback http:// URL) "
     "ending in a known extension ({extensions})"
+)
+MEDIA_NO_EXTENSION = (
+    "its path has no file extension, and the service tells an image, a video and an "
+    "audio reference apart by it; use the file's own address, ending in one of "
+    "{extensions} (a query such as ?w=800 may follow)"
 )
 ALLOWED_WEBHOOK = "use an http:// or https:// URL"
 ALLOWED_METADATA = "give a JSON object (a dict with string keys and JSON values)"
@@ -96,6 +103,31 @@ LEDGER_WRITE_FAILED = (
     "It is tracked in this kernel, kept in {journal}, and written to the ledger as soon "
     "as it allows; keep this request id."
 )
+LEDGER_ON_NETWORK_FS = (
+    "Warning: the ledger {path} is on a {fs} file system, where SQLite's locks are unsafe "
+    "(a re-run could pay twice, the file could corrupt); set SEEDANCE_DB_URL (or "
+    "JobSettings.db_url) to postgresql://... or move SEEDANCE_HOME to a local disk."
+)
+LEDGER_UNREACHABLE = (
+    "The ledger database {name} is unreachable ({detail}); nothing is sent until it is back."
+)
+LEDGER_COPIED = (
+    "Copied {count} job(s) from {source} to {target}; jobs it already held were kept, "
+    "or moved forward to the later status."
+)
+LEDGER_COPY_SAME = "Not copying {name} into itself: --from and --to name the same ledger."
+LEDGER_BAD_URL = (
+    "db_url {url!r} is not a ledger database: use sqlite:///PATH (the default is "
+    "ledger.sqlite3 in SEEDANCE_HOME) or postgresql://USER@HOST/DATABASE."
+)
+LEDGER_NEEDS_DRIVER = (
+    "db_url {name} needs PostgreSQL's driver: pip install 'seedance-jupyter[postgres]'."
+)
+LEDGER_CLOSED = "The ledger is closed."
+LEDGER_NEWER_SCHEMA = (
+    "The ledger {path} was written by a newer seedance_jupyter (schema {found}, this "
+    "version knows {known}); upgrade seedance_jupyter to use it."
+)
 LEDGER_UNUSABLE = (
     "Seedance is off: its ledger cannot be written in {folder} ({detail}). Make that folder "
     "writable, or set SEEDANCE_HOME to a writable folder, then restart the kernel; nothing "
@@ -134,13 +166,24 @@ BUDGET_SESSION = (
     "${budget:.2f} is left; nothing was sent. Raise %config SeedanceMagics.budget_usd to go on."
 )
 BUDGET_DAILY = (
-    "Daily budget: this job costs about ${usd:.2f}, but only ${left:.2f} of today's "
-    "${budget:.2f} is left; nothing was sent. Raise %config SeedanceMagics.daily_budget_usd."
+    "Daily budget: this job costs about ${usd:.2f}, but only ${left:.2f} of your "
+    "${budget:.2f} for today is left; nothing was sent. Raise "
+    "%config SeedanceMagics.daily_budget_usd."
+)
+BUDGET_TEAM_DAILY = (
+    "Team daily budget: this job costs about ${usd:.2f}, but only ${left:.2f} of the team's "
+    "${budget:.2f} for today is left; nothing was sent. Raise "
+    "%config SeedanceMagics.team_daily_budget_usd."
+)
+BUDGET_TEAM_MONTHLY = (
+    "Team monthly budget: this job costs about ${usd:.2f}, but only ${left:.2f} of the "
+    "team's ${budget:.2f} for this month is left; nothing was sent. Raise "
+    "%config SeedanceMagics.team_monthly_budget_usd."
 )
 UNKNOWN_JOB = "No job {request_id!r} in this ledger or on the service."
 UNKNOWN_SUBCOMMAND = (
     "Unknown subcommand {name!r}; use one of: models, jobs, status ID, cancel ID, show ID, "
-    "resume, wait [--timeout S], reconcile ID, spend, form."
+    "resume, wait [--timeout S], reconcile ID, spend [--team], form."
 )
 MISSING_ID = "%seedance {name} needs a request id, e.g. %seedance {name} req_123."
 UNDEFINED_VARIABLE = (
@@ -212,6 +255,7 @@ CARD_VIDEO_TOO_BIG = (
 )
 CARD_DOWNLOAD = "Download video"
 CARD_MEDIA = "media"
+CARD_MEDIA_ITEM = "[{kind} {name}]"
 CARD_NOT_LINKED = "{url} (not linked: only http(s) URLs and relative paths are)"
 TEXT_SUMMARY = "Seedance job {request_id}: {status}{emulator}"
 TEXT_EMULATOR = " (emulator)"
@@ -242,6 +286,7 @@ FORM_API_KEY_HINT = (
 FORM_API_KEY_SET = "Key set for this kernel session."
 FORM_API_KEY_MISSING = "API key: enter your Seedance API key above."
 FORM_PROMPT_LABEL = "Prompt"
+FORM_DURATION_CLAMPED = "{asked} s is not offered by {model}: set to {duration} s."
 FORM_PROMPT_PLACEHOLDER = "Describe the video: subject, action, camera, style..."
 FORM_MODEL_LABEL = "Model"
 FORM_MODEL_OPTION = "{id} — {best_for}"
@@ -252,6 +297,7 @@ FORM_MEDIA_HEADING = (
     "Reference media: up to {maximum} image, video or audio URLs (none for text-to-video)"
 )
 FORM_MEDIA_LABEL = "Media {number}"
+FORM_MEDIA_PICK = "or a file"
 FORM_MEDIA_PLACEHOLDER = "https://example.com/reference.png"
 FORM_MEDIA_ALT = "Reference image {number}"
 FORM_ADVANCED = "Advanced"
@@ -318,4 +364,45 @@ SERVER_WEBHOOK_TAKEN = (
 )
 SERVER_WEBHOOK_OTHER_JOB = (
     "Webhook refused: it is about job {sent}, but this client token belongs to job {ours}."
+)
+
+# Reference media (``--media``, ``media=``): each refusal is one INVALID_FIELD line
+# whose field is ``media`` and whose value names the reference as the user gave it.
+MEDIA_KINDS_ALLOWED = (
+    "PNG, JPEG, WebP, GIF or BMP images, MP4 or MOV videos, MP3 or WAV audio"
+)
+ALLOWED_MEDIA_INPUT = (
+    "give an https:// URL, a file path, a PIL image, a NumPy HxWx3 or HxWx4 uint8 array, "
+    "bytes, a finished job or last-frame:REQUEST_ID"
+)
+ALLOWED_MEDIA_MISSING = "no such file (paths are relative to the notebook's folder {folder})"
+ALLOWED_MEDIA_CONTENT = "its content is not one of " + MEDIA_KINDS_ALLOWED
+ALLOWED_MEDIA_EMPTY = "it is empty; " + ALLOWED_MEDIA_CONTENT
+ALLOWED_MEDIA_ARRAY = "an array must be HxWx3 (RGB) or HxWx4 (RGBA) uint8 with H, W > 0"
+ALLOWED_MEDIA_TOO_BIG = (
+    "it is {size_mb:.1f} MB; {kind} references may be at most {limit_mb:g} MB "
+    "(the media_max_{kind}_mb setting)"
+)
+ALLOWED_MEDIA_REFERENCES = "give at most {maximum} references (images, videos and audio together)"
+ALLOWED_MEDIA_UNREACHABLE = (
+    "the service cannot fetch it ({why}); give the file itself (its path, or the image) "
+    "and it is published through media_store or the Jupyter server's public_url"
+)
+MEDIA_WHY_LOCAL = "its host is this machine or a private network"
+MEDIA_WHY_JUPYTER = "it is this Jupyter server's own URL, which needs a login"
+ALLOWED_MEDIA_NO_STORE = (
+    "nothing can publish it for the service at {service}: set media_store "
+    "(env SEEDANCE_MEDIA_STORE, e.g. s3://bucket/prefix) with media_store_endpoint "
+    "(env SEEDANCE_MEDIA_ENDPOINT) for R2/MinIO, or the Jupyter server's public_url"
+)
+ALLOWED_MEDIA_JOB_UNFINISHED = (
+    "job {request_id} is {status}; only a succeeded job's video can be used"
+)
+ALLOWED_MEDIA_JOB_NO_VIDEO = "job {request_id}'s video could not be downloaded ({detail})"
+ALLOWED_MEDIA_NO_AV = "reading a frame needs PyAV: pip install 'seedance-jupyter[emulator]'"
+ALLOWED_MEDIA_STORE = "the media store {store} refused it ({detail})"
+MEDIA_S3_MISSING = "media_store {store} needs boto3: pip install 'seedance-jupyter[s3]'"
+ALLOWED_MEDIA_STORE_URI = "media_store must look like s3://bucket/prefix"
+MEDIA_URL_TTL_INVALID = (
+    "media_url_ttl: {value:g} is not allowed; give {low:g} to {high:g} seconds (7 days)"
 )

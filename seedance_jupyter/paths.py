@@ -6,7 +6,14 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["folder_of", "notebook_dir", "notebook_file", "seedance_home", "server_root"]
+__all__ = [
+    "announced_server",
+    "folder_of",
+    "notebook_dir",
+    "notebook_file",
+    "seedance_home",
+    "server_root",
+]
 
 
 def seedance_home() -> Path:
@@ -48,6 +55,18 @@ def folder_of(origin: str) -> Path:
     (a process that knew no notebook records its working directory)."""
     path = Path(origin)
     return path.parent if path.suffix == ".ipynb" else path
+
+
+def announced_server() -> str | None:
+    """The public address a Jupyter server extension announced in ``server.json``:
+    ``publicUrl`` + ``baseUrl``, ending in ``/``; None when no server announced one."""
+    try:
+        announced = json.loads((seedance_home() / "server.json").read_text())
+        public = str(announced["publicUrl"]).rstrip("/")
+        base = "/" + str(announced.get("baseUrl") or "/").strip("/")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return public + base.rstrip("/") + "/"
 
 
 def server_root() -> Path | None:

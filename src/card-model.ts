@@ -41,6 +41,29 @@ export interface ICardView {
   poster: string | null;
   /** Said when a job succeeded but the browser has nothing it may play yet. */
   videoNote: string | null;
+  /** The reference media: a small inline thumbnail for images made here, else kind and name. */
+  references: IReferenceView[];
+}
+
+export interface IReferenceView {
+  label: string;
+  /** A `data:image/jpeg;base64,` thumbnail, never a remote URL. */
+  thumbnail: string | null;
+}
+
+const THUMBNAIL = /^data:image\/jpeg;base64,[A-Za-z0-9+/=]+$/;
+
+/** What the card shows of each reference (the short-lived published URLs are never shown). */
+export function referenceViews(
+  job: Pick<IJobSummary, 'mediaRefs'>
+): IReferenceView[] {
+  return (job.mediaRefs ?? []).map(ref => ({
+    label: ref.kind ? `${ref.kind} ${ref.name}` : ref.name,
+    thumbnail:
+      typeof ref.thumbnail === 'string' && THUMBNAIL.test(ref.thumbnail)
+        ? ref.thumbnail
+        : null
+  }));
 }
 
 const IN_FLIGHT: ReadonlySet<string> = new Set<Status>([
@@ -85,7 +108,8 @@ export function cardView(
     notice: job.notice,
     video: src ? { src, label: MSG.videoLabel(job.prompt) } : null,
     poster,
-    videoNote: job.status === 'succeeded' && !src ? MSG.videoNotHere : null
+    videoNote: job.status === 'succeeded' && !src ? MSG.videoNotHere : null,
+    references: referenceViews(job)
   };
 }
 

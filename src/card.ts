@@ -57,6 +57,7 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     this.node.append(
       el('div', { class: 'seedance-card-header' }, [this._prompt, this._badge]),
       this._params,
+      this._references,
       el('div', { class: 'seedance-card-status' }, [
         this._status,
         this._elapsed,
@@ -226,7 +227,30 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     setText(this._notice, view.notice ?? '');
     setVisible(this._notice, view.notice !== null);
     this._renderMedia(view);
+    this._renderReferences(view);
     this._syncTimer(view.ticking);
+  }
+
+  /** Thumbnails of image references, the kind and name of the others (rebuilt on change only). */
+  private _renderReferences(view: ICardView): void {
+    const key = JSON.stringify(view.references);
+    if (key === this._referencesKey) {
+      return;
+    }
+    this._referencesKey = key;
+    this._references.replaceChildren(
+      ...view.references.map(ref =>
+        ref.thumbnail
+          ? el('img', {
+              class: 'seedance-ref-thumb',
+              src: ref.thumbnail,
+              alt: ref.label,
+              title: ref.label
+            })
+          : el('span', { class: 'seedance-ref' }, [`[${ref.label}]`])
+      )
+    );
+    setVisible(this._references, view.references.length > 0);
   }
 
   /** Replace the media only when its source changes, so playback is not interrupted. */
@@ -286,6 +310,8 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     MSG.emulator
   ]);
   private readonly _params = el('div', { class: 'seedance-params' });
+  private readonly _references = el('div', { class: 'seedance-references' });
+  private _referencesKey = '';
   private readonly _status = el('span', {
     class: 'seedance-status',
     role: 'status',

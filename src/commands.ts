@@ -99,11 +99,7 @@ export function addCommands(
         return;
       }
       await ensureLoaded(panel);
-      await insertBelow(
-        panel,
-        `%%seedance -d 5 -r 720p -a 16:9\n${MSG.placeholderPrompt}`,
-        false
-      );
+      await insertBelow(panel, MSG.newCell, false);
       panel.content.mode = 'edit';
     }
   });

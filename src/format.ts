@@ -1,14 +1,13 @@
 /** How numbers and times read in the card, the panel and the status bar. */
 import type { IJobSummary } from './types';
 
-/** `0:07`, `12:05`, `1:02:03`: a clock, because it ticks. */
+/** `00:07`, `12:05`, `1:02:03`: a clock, because it ticks; as the kernel's card writes it. */
 export function formatElapsed(seconds: number): string {
   const total = Math.max(0, Math.floor(seconds));
   const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  const ss = String(s).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+  const mm = String(Math.floor((total % 3600) / 60)).padStart(2, '0');
+  const ss = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
 /** `just now`, `42 s ago`, `5 min ago`, `3 h ago`, `2 d ago`. */
@@ -37,7 +36,10 @@ export function formatUsd(usd: number): string {
   return `$${usd.toFixed(2)}`;
 }
 
-/** `seedance-2.0 · 5 s · 16:9 · 720p`, skipping what the job left to the defaults. */
+/**
+ * `seedance-2.0 · 5 s · 720p · 16:9` (the kernel's card's order), skipping what the
+ * job left to the defaults.
+ */
 export function formatParams(
   job: Pick<IJobSummary, 'model' | 'duration' | 'aspectRatio' | 'resolution'>
 ): string {
@@ -45,11 +47,11 @@ export function formatParams(
   if (job.duration !== null) {
     parts.push(`${job.duration} s`);
   }
-  if (job.aspectRatio) {
-    parts.push(job.aspectRatio);
-  }
   if (job.resolution) {
     parts.push(job.resolution);
+  }
+  if (job.aspectRatio) {
+    parts.push(job.aspectRatio);
   }
   return parts.join(' · ');
 }

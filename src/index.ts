@@ -25,7 +25,11 @@ import { kernelCanceller } from './kernel-cancel';
 import { JobsModel } from './panel-model';
 import { SeedancePanel } from './panel';
 import { promptHighlightPlugin } from './prompt-highlight';
-import { jobRendererFactory, RENDERER_RANK } from './renderer';
+import {
+  jobListRendererFactory,
+  jobRendererFactory,
+  RENDERER_RANK
+} from './renderer';
 import { SeedanceStatus } from './statusbar';
 
 const CATEGORY = 'Seedance';
@@ -57,6 +61,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       );
     }
     rendermime.addFactory(jobRendererFactory(services), RENDERER_RANK);
+    rendermime.addFactory(jobListRendererFactory(services), RENDERER_RANK);
 
     const model = new JobsModel(services.baseUrl);
     const feed = new JobsFeed(services, model);

@@ -65,8 +65,10 @@ export const MSG = {
       ? `Seedance: ${running} running · ${today} today`
       : `Seedance: ${today} today`,
   statusBarTitle: 'Seedance jobs: click to open the panel',
-  placeholderPrompt:
-    'A paper boat drifting down a rain gutter, macro lens, golden hour',
+  /** "Insert Seedance Cell": flags and a comment, which the magic does not send. */
+  newCell:
+    '%%seedance -d 5 -r 720p -a 16:9\n' +
+    '# Describe the video below (lines starting with # are not sent), then run the cell.\n',
   insertCell: 'Insert Seedance Cell',
   openForm: 'Open Seedance Form',
   openPanel: 'Show Seedance Jobs',

@@ -2,8 +2,9 @@
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 
 import { JobCard } from './card';
+import { JobListCards } from './job-list-card';
 import type { ISeedanceServices } from './services';
-import { JOB_MIME_TYPE } from './types';
+import { JOB_MIME_TYPE, JOBS_MIME_TYPE } from './types';
 
 /**
  * Below ipywidgets' widget view (-10) and text/html (50): in a live session the
@@ -20,5 +21,17 @@ export function jobRendererFactory(
     mimeTypes: [JOB_MIME_TYPE],
     defaultRank: RENDERER_RANK,
     createRenderer: () => new JobCard(services)
+  };
+}
+
+/** The form's job list: the same cards, one per job, at the same rank. */
+export function jobListRendererFactory(
+  services: ISeedanceServices
+): IRenderMime.IRendererFactory {
+  return {
+    safe: true,
+    mimeTypes: [JOBS_MIME_TYPE],
+    defaultRank: RENDERER_RANK,
+    createRenderer: () => new JobListCards(services)
   };
 }

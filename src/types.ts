@@ -6,6 +6,9 @@
 /** The MIME type the kernel puts in a card's display data. */
 export const JOB_MIME_TYPE = 'application/vnd.seedance.job+json';
 
+/** The MIME type of the form's job list: `{ jobs: IJobSummary[] }`, newest first. */
+export const JOBS_MIME_TYPE = 'application/vnd.seedance.jobs+json';
+
 export type Status =
   | 'pending'
   | 'submission_uncertain'
@@ -115,13 +118,30 @@ export interface IJobSummary {
   localPath: string | null;
   outputUrl: string | null;
   posterDataUri: string | null;
+  /** Per reference medium, in the order sent (absent from older servers). */
+  mediaRefs?: IMediaRef[];
   error: IJobError | null;
   notice: string | null;
+  /** Who submitted it (`JUPYTERHUB_USER`, else the OS user); optional beside the contract. */
+  user?: string | null;
   /**
    * Why a succeeded job's video is not saved yet (its link expired, the answer was
    * not a video...); null once it is saved. Optional: older servers do not send it.
    */
   saveError?: string | null;
+}
+
+/** A reference medium as the ledger keeps it (no bytes), mirrors `JobSummary.media_refs`. */
+export interface IMediaRef {
+  /** How the user named it: a path, `PIL image 64x36`, `last-frame:req_...`, a URL. */
+  name: string;
+  kind: 'image' | 'video' | 'audio' | null;
+  /** Content hash of published media; null for a URL the user gave. */
+  sha256: string | null;
+  /** Where it was published: `s3://bucket/prefix/`, the server's media route, `loopback`, `url`. */
+  where: string;
+  /** A small inline JPEG of an image, when made on this machine. */
+  thumbnail: string | null;
 }
 
 export interface IJobPage {
@@ -137,7 +157,16 @@ export interface IModelSpend {
   credits: number;
 }
 
+export interface IUserSpend {
+  user: string;
+  monthUsd: number;
+}
+
 export interface ISpend {
+  /** Whose spend this is (the server's user); optional beside older servers. */
+  user?: string;
+  /** With `?team=1`: each user's spend this month on a shared ledger. */
+  byUser?: IUserSpend[];
   todayUsd: number;
   monthUsd: number;
   budgetUsd: number | null;

@@ -68,4 +68,13 @@ class Settings:
     max_poll_interval: float = 30.0
     poll_latency: float = 2.0
     reuse_across_notebooks: bool = False
+    media_store: str = ""
+    media_store_endpoint: str = ""
+    media_url_ttl: float = 86400.0
+    media_max_image_mb: float = 30.0
+    media_max_video_mb: float = 200.0
+    media_max_audio_mb: float = 50.0
     credits_per_usd: float = 80.0
+    db_url: str = ""
+    team_daily_budget_usd: float | None = None
+    team_monthly_budget_usd: float | None = None

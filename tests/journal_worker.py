@@ -9,10 +9,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from seedance_jupyter.jobs import ledger as ledger_module
 from seedance_jupyter.jobs.backend import Backend
 from seedance_jupyter.jobs.client import Client
 from seedance_jupyter.jobs.ledger import Ledger
+from seedance_jupyter.jobs.ledger import database as ledger_database
 from seedance_jupyter.jobs.service import JobService
 
 from .helpers import Settings
@@ -20,7 +20,7 @@ from .helpers import Settings
 
 def main() -> None:
     url, path = sys.argv[1], Path(sys.argv[2])
-    ledger_module._BUSY_TIMEOUT_S = 1.0  # the first write gives up sooner; retries are ours
+    ledger_database._BUSY_TIMEOUT_S = 1.0  # the first write gives up sooner; retries are ours
     service = JobService(
         Settings(),  # type: ignore[arg-type]
         backend=Backend(Client(api_key="sd2_test", base_url=url), url, "scripted", False),

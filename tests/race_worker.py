@@ -9,7 +9,6 @@ import json
 import sys
 import threading
 import time
-from pathlib import Path
 
 from seedance_jupyter.errors import BudgetExceededError, SeedanceError
 from seedance_jupyter.jobs.backend import Backend
@@ -27,7 +26,7 @@ def main() -> None:
     service = JobService(
         Settings(daily_budget_usd=spec["daily_budget_usd"]),  # type: ignore[arg-type]
         backend=Backend(client, spec["url"], "scripted", False),
-        ledger=Ledger(Path(spec["ledger"])),
+        ledger=Ledger(spec["ledger"]),
     )
     requests = [service.prepare(prompt) for prompt in spec["prompts"]]
     outcomes: list[str] = [""] * len(requests)

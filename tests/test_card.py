@@ -226,6 +226,7 @@ def test_video_tag_has_controls_a_name_and_a_capped_height_and_no_source_tag() -
     label = "Generated video: a red fox running through snow"
     assert attrs(video.group(0), "aria-label") == [label]
     assert "max-height:480px" in video.group(0)
+    assert "width:480px;" in video.group(0)  # not "auto": it would grow on Play
     assert "<source" not in out
     assert "<script" not in out
     assert not re.search(r"\son[a-z]+=", out)

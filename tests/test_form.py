@@ -27,6 +27,8 @@ from seedance_jupyter.messages import FORM_API_KEY_SET
 from .helpers import eventually
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+JOB_MIME = "application/vnd.seedance.job+json"
+JOBS_MIME = "application/vnd.seedance.jobs+json"
 PNG = "https://example.com/fox.png"
 MP4 = "https://example.com/run.mp4"
 MP3 = "https://example.com/theme.mp3"
@@ -240,16 +242,44 @@ def test_a_job_over_budget_disables_submit(form: SeedanceForm, session: KernelSe
 
 
 # -- validation ----------------------------------------------------------------
-def test_empty_prompt_disables_submit_naming_the_prompt(form: SeedanceForm) -> None:
-    assert form.submit_button.disabled
-    assert shown(form.reason_line).startswith("prompt:")
-    assert not is_hidden(form.reason_line)
-    assert form.submit_button.tooltip == shown(form.reason_line)
-
-    form.prompt.value = "a paper boat"
-    assert not form.submit_button.disabled
+def test_a_blank_form_shows_no_error_before_the_first_edit(form: SeedanceForm) -> None:
     assert shown(form.reason_line) == ""
     assert is_hidden(form.reason_line)
+    assert form.submit_button.disabled
+    assert form.submit_button.tooltip.startswith("prompt:")
+    assert not any("is not allowed" in shown(w) for w in tree(form.widget)
+                   if isinstance(w, ipywidgets.HTML))
+
+
+def test_submit_on_a_blank_form_names_the_prompt_and_sends_nothing(
+    form: SeedanceForm, emulator: Emulator
+) -> None:
+    submit(form)
+
+    assert shown(form.reason_line).startswith("prompt:")
+    assert not is_hidden(form.reason_line)
+    assert form.submit_button.disabled
+    assert creates(emulator) == []
+
+
+def test_after_the_first_edit_an_empty_prompt_disables_submit_naming_it(
+    form: SeedanceForm,
+) -> None:
+    form.prompt.value = "a paper boat"
+    assert not form.submit_button.disabled
+    assert is_hidden(form.reason_line)
+
+    form.prompt.value = ""
+    assert form.submit_button.disabled
+    assert shown(form.reason_line).startswith("prompt:")
+    assert form.submit_button.tooltip == shown(form.reason_line)
+
+
+def error_lines(form: SeedanceForm) -> list[str]:
+    """Every error line the form shows, as text: beside the fields, and beside Submit."""
+    beside_fields = [shown(w) for w in tree(form.widget) if isinstance(w, ipywidgets.HTML)
+                     and 'class="seedance-field-error' in w.value]
+    return beside_fields + ([shown(form.reason_line)] if shown(form.reason_line) else [])
 
 
 def test_bad_media_url_disables_submit_naming_media_urls(form: SeedanceForm) -> None:
@@ -257,7 +287,9 @@ def test_bad_media_url_disables_submit_naming_media_urls(form: SeedanceForm) -> 
     form.media[0].value = "http://example.com/boat.png"
 
     assert form.submit_button.disabled
-    assert shown(form.reason_line).startswith("media_urls:")
+    assert form.submit_button.tooltip.startswith("media_urls:")
+    assert error_lines(form) == [shown(form.media_kinds[0])]
+    assert shown(form.media_kinds[0]).startswith("media_urls:")
     form.media[0].value = "https://example.com/boat.png"
     assert not form.submit_button.disabled
 
@@ -267,7 +299,8 @@ def test_bad_metadata_json_disables_submit_naming_metadata(form: SeedanceForm) -
     form.metadata.value = '{"project": '
 
     assert form.submit_button.disabled
-    assert shown(form.reason_line).startswith("metadata:")
+    assert form.submit_button.tooltip.startswith("metadata:")
+    assert error_lines(form) == [shown(form.metadata_check)]
     assert "not valid JSON" in shown(form.metadata_check)
     form.metadata.value = '{"project": "boats"}'
     assert not form.submit_button.disabled
@@ -279,7 +312,7 @@ def test_metadata_that_is_not_an_object_is_refused(form: SeedanceForm) -> None:
     form.metadata.value = "[1, 2]"
 
     assert form.submit_button.disabled
-    assert shown(form.reason_line).startswith("metadata:")
+    assert shown(form.metadata_check).startswith("metadata:")
 
 
 def test_bad_webhook_url_disables_submit_naming_it(form: SeedanceForm) -> None:
@@ -287,7 +320,7 @@ def test_bad_webhook_url_disables_submit_naming_it(form: SeedanceForm) -> None:
     form.webhook_url.value = "ftp://example.com/hook"
 
     assert form.submit_button.disabled
-    assert shown(form.reason_line).startswith("webhook_url:")
+    assert error_lines(form) == [shown(form.webhook_check)]
     assert "webhook_url" in shown(form.webhook_check)
     form.webhook_url.value = "https://example.com/hook"
     assert not form.submit_button.disabled
@@ -297,11 +330,11 @@ def test_first_invalid_field_in_layout_order_is_the_reason(form: SeedanceForm) -
     form.metadata.value = "{"
     form.media[0].value = "nope"
 
-    assert shown(form.reason_line).startswith("prompt:")
+    assert form.submit_button.tooltip.startswith("prompt:")
     form.prompt.value = "a paper boat"
-    assert shown(form.reason_line).startswith("media_urls:")
+    assert form.submit_button.tooltip.startswith("media_urls:")
     form.media[0].value = ""
-    assert shown(form.reason_line).startswith("metadata:")
+    assert form.submit_button.tooltip.startswith("metadata:")
 
 
 def test_advanced_section_is_folded_by_default(form: SeedanceForm) -> None:
@@ -321,6 +354,26 @@ def test_switching_to_15_pro_offers_5_or_10_and_back_offers_4_to_15(
     form.model.value = "seedance-2.0"
     assert tuple(form.duration.options) == tuple(range(4, 16))
     assert form.duration.value == 10
+
+
+def test_a_duration_the_new_model_lacks_is_changed_saying_so_beside_the_field(
+    form: SeedanceForm,
+) -> None:
+    form.duration.value = 12
+    form.model.value = "seedance-1.5-pro"
+
+    assert shown(form.duration_note) == "12 s is not offered by seedance-1.5-pro: set to 10 s."
+    assert not is_hidden(form.duration_note)
+    form.duration.value = 5
+    assert shown(form.duration_note) == ""
+    assert is_hidden(form.duration_note)
+
+
+def test_a_model_switch_that_keeps_the_duration_says_nothing(form: SeedanceForm) -> None:
+    form.duration.value = 10
+    form.model.value = "seedance-1.5-pro"
+
+    assert is_hidden(form.duration_note)
 
 
 def test_switching_model_picks_the_nearest_allowed_duration(form: SeedanceForm) -> None:
@@ -406,16 +459,36 @@ def test_new_card_appears_first_in_the_job_list(form: SeedanceForm) -> None:
     submit(form)
 
     first, second = form.jobs.children
-    assert "second prompt" in result_html(first.children[1])
-    assert "first prompt" in result_html(second.children[1])
-    assert "seedance-card" in first.children[0]._dom_classes
-    assert "seedance-embedded-result" in first.children[1]._dom_classes
+    assert "second prompt" in result_html(first)
+    assert "first prompt" in result_html(second)
     assert "Submitted: job req_" in shown(form.message)
 
 
 def result_html(output: Any) -> str:
     """The HTML an embedded card's Output widget shows."""
     return "".join(o["data"].get("text/html", "") for o in output.outputs)
+
+
+def live_card(form: SeedanceForm, output: Any) -> Any:
+    """The live widget an embedded card's output shows (the magic's card), or None."""
+    [data] = [o["data"] for o in output.outputs]
+    view = data.get(WIDGET_MIME)
+    if view is None:
+        return None
+    [card] = [c for c in form._session._cards if c.widget.model_id == view["model_id"]]
+    return card.widget
+
+
+def test_a_form_job_is_one_output_holding_the_magics_card(form: SeedanceForm) -> None:
+    form.prompt.value = "a paper boat"
+    form.duration.value = 15
+    submit(form)
+
+    [output] = form.jobs.children
+    [item] = output.outputs
+    [card] = form._session._cards
+    assert item["data"] == card._bundle(card.summary(), True)
+    assert set(item["data"]) == {WIDGET_MIME, JOB_MIME, "text/html", "text/plain"}
 
 
 def test_card_in_the_list_has_cancel_and_shows_the_video_when_done(
@@ -426,9 +499,11 @@ def test_card_in_the_list_has_cancel_and_shows_the_video_when_done(
     form.resolution.value = "480p"
     submit(form)
 
-    card, result = form.jobs.children[0].children
+    [output] = form.jobs.children
+    card = live_card(form, output)
     assert any(getattr(w, "description", "") == "Cancel" for w in tree(card))
-    assert eventually(lambda: "<video" in result_html(result))
+    assert eventually(lambda: "<video" in result_html(output))
+    assert live_card(form, output) is None
 
 
 def test_resubmitting_identical_values_moves_the_card_up_without_a_new_job(
@@ -648,6 +723,30 @@ def test_the_job_list_keeps_the_saved_cards_once_every_job_is_over(form: Seedanc
     bundle = form.jobs_bundle()
     assert WIDGET_MIME not in bundle
     assert "a spinning top" in bundle["text/plain"]
+
+
+def test_the_job_list_is_a_widget_before_any_job_so_later_jobs_show_anywhere(
+    form: SeedanceForm,
+) -> None:
+    bundle = form.jobs_bundle()
+
+    assert bundle[WIDGET_MIME]["model_id"] == form.jobs.model_id
+    assert bundle[JOBS_MIME] == {"jobs": []}
+    assert bundle["text/plain"] == ""
+
+
+def test_the_job_list_gives_the_lab_extension_every_jobs_summary_newest_first(
+    form: SeedanceForm,
+) -> None:
+    form.prompt.value = "first prompt"
+    submit(form)
+    form.prompt.value = "second prompt"
+    submit(form)
+
+    jobs = form.jobs_bundle()[JOBS_MIME]["jobs"]
+
+    assert [job["prompt"] for job in jobs] == ["second prompt", "first prompt"]
+    assert all(job["requestId"].startswith("req_") for job in jobs)
 
 
 def test_every_input_has_a_visible_label(form: SeedanceForm) -> None:

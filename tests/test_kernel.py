@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -383,3 +384,36 @@ def test_a_kernel_records_the_notebook_jupyter_named_for_its_jobs(
         kernel.shutdown()
     (record,) = Ledger(Path(env["SEEDANCE_HOME"]) / "ledger.sqlite3").jobs()
     assert record.notebook == os.path.realpath(film)
+
+
+def inserted_cell() -> str:
+    """The text "Insert Seedance Cell" inserts, as the lab extension defines it."""
+    source = (Path(__file__).parents[1] / "src" / "messages.ts").read_text(encoding="utf-8")
+    match = re.search(r"newCell:\s*((?:'[^']*'\s*\+?\s*)+),", source)
+    assert match is not None, "MSG.newCell not found in src/messages.ts"
+    parts = re.findall(r"'([^']*)'", match.group(1))
+    return "".join(parts).replace("\\n", "\n")
+
+
+def test_the_inserted_cell_run_as_is_is_refused_in_one_line_without_paying(
+    kernel: Kernel, service: Emulator
+) -> None:
+    kernel.execute(LOAD)
+    cell = kernel.execute(inserted_cell())
+    assert cell.reply["status"] == "error"
+    [error] = [m["content"] for m in cell.outputs if m["msg_type"] == "error"]
+    assert error["traceback"] == [
+        "ValidationError: prompt: '' is not allowed; the prompt must contain some text."
+    ]
+    assert creates(service) == 0
+
+
+def test_the_form_opens_without_load_ext_and_shows_its_job_list_as_a_widget(
+    kernel: Kernel, service: Emulator
+) -> None:
+    cell = kernel.execute("import seedance_jupyter\nseedance_jupyter.form()")
+    assert cell.reply["status"] == "ok", cell.text()
+    shown = [m["content"]["data"] for m in cell.outputs if m["msg_type"] == "display_data"]
+    assert [WIDGET_MIME in data for data in shown] == [True, True]  # the form, its job list
+    loaded = kernel.execute("%load_ext seedance_jupyter")
+    assert "already loaded" in loaded.stdout() + loaded.text()

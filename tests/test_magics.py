@@ -140,6 +140,35 @@ def test_invalid_flags_value_is_refused_before_any_post(
     assert creates(emulator) == 0
 
 
+def test_six_media_urls_are_refused_in_one_line_that_counts_them(
+    shell: InteractiveShell, emulator: Emulator
+) -> None:
+    urls = " ".join(f"https://cdn.example.com/frame{n}.png" for n in range(6))
+    with pytest.raises(ValidationError) as caught:
+        shell.run_cell_magic("seedance", f"--media {urls}", "a fox")
+    [shown] = caught.value._render_traceback_()
+    assert shown == (
+        "ValidationError: media_urls: you gave 6; give between 1 and 5 media URLs, "
+        "or none for text-to-video."
+    )
+    assert creates(emulator) == 0
+
+
+def test_a_media_url_without_an_extension_is_refused_saying_why(
+    shell: InteractiveShell, emulator: Emulator
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        shell.run_cell_magic("seedance", "--media https://cdn.example.com/photo?w=800", "a fox")
+    [shown] = caught.value._render_traceback_()
+    assert "\n" not in shown
+    assert shown.startswith(
+        "ValidationError: media_urls: 'https://cdn.example.com/photo?w=800' is not allowed; "
+        "its path has no file extension, and the service tells an image, a video and an "
+        "audio reference apart by it;"
+    )
+    assert creates(emulator) == 0
+
+
 def test_budget_refuses_a_job_that_would_pass_it(
     shell: InteractiveShell, emulator: Emulator
 ) -> None:
@@ -181,6 +210,24 @@ def test_jobs_and_spend_tables_list_the_ledger(shell: InteractiveShell) -> None:
     assert "seedance-2.0" in repr(spend)
 
 
+def test_jobs_and_spend_are_the_users_own_unless_the_team_is_asked_for(
+    shell: InteractiveShell,
+) -> None:
+    from seedance_jupyter.catalog import GenerationRequest
+    from seedance_jupyter.jobs.ledger import Ledger
+
+    shell.run_cell_magic("seedance", "-d 4 -r 480p --wait", "my own take")
+    session = magics(shell).session
+    with Ledger(session.ledger.url, user="colleague-ben") as ben:
+        ben.claim(client_token="ben-1", backend=session.backend.key,
+                  request=GenerationRequest("bens take", duration=5, resolution="720p"),
+                  fingerprint="ben", estimated_usd=0.5)
+    assert "bens take" not in repr(shell.run_line_magic("seedance", "jobs"))
+    assert "bens take" in repr(shell.run_line_magic("seedance", "jobs --team"))
+    assert "colleague-ben" not in repr(shell.run_line_magic("seedance", "spend"))
+    assert "colleague-ben" in repr(shell.run_line_magic("seedance", "spend --team"))
+
+
 def test_spend_counts_what_the_service_charged_at_credits_per_usd(
     shell: InteractiveShell,
 ) -> None:
@@ -204,6 +251,13 @@ def test_cancel_subcommand_cancels_a_running_job(shell: InteractiveShell) -> Non
     job = shell.run_cell_magic("seedance", "-d 15 -r 1080p", "a long one")
     cancelled = shell.run_line_magic("seedance", f"cancel {job.request_id}")
     assert cancelled.status == "cancelled"
+
+
+def test_a_line_command_fills_in_a_notebook_variable(shell: InteractiveShell) -> None:
+    job = shell.run_cell_magic("seedance", "-d 15 -r 1080p", "a long one")
+    shell.user_ns["rid"] = job.request_id
+    cancelled = shell.run_line_magic("seedance", "cancel {rid}")
+    assert cancelled.request_id == job.request_id
 
 
 def test_status_of_an_unknown_job_is_one_clear_error(shell: InteractiveShell) -> None:
@@ -279,6 +333,18 @@ def test_help_gives_each_flag_its_default_and_allowed_values(shell: InteractiveS
     assert "16:9, 9:16, 1:1. Default: SeedanceMagics.default_aspect_ratio (16:9)" in doc
     assert "Default: SeedanceMagics.default_duration (5)" in doc
     assert "--cancel-on-interrupt" in doc
+
+
+def test_every_flags_help_renders_as_its_plain_text(shell: InteractiveShell) -> None:
+    parser = magics(shell).seedance.parser
+    doc = magics(shell).seedance.__doc__
+    assert "option_strings" not in doc and "argparse" not in doc
+    # argparse wraps lines, also at hyphens: compare without any whitespace.
+    flat = "".join(doc.split())
+    for action in parser._actions:
+        if action.help:
+            assert "".join(action.help.replace("%%", "%").split()) in flat, action.dest
+    assert "(%seedancemodelsliststheliveones)" in flat
 
 
 def test_jobs_table_shortens_prompts_links_files_and_gives_relative_ages(

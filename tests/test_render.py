@@ -16,7 +16,7 @@ from seedance_jupyter.emulator.samples import SAMPLE_NAMES, sample_png
 
 
 def _render(path: Path, prompt: str = "A river at dawn", *, duration: int = 1,
-            size: tuple[int, int] = (854, 480), reference: bytes | str | None = None) -> Path:
+            size: tuple[int, int] = (854, 480), reference: bytes | None = None) -> Path:
     width, height = size
     render_video(path, prompt=prompt, duration=duration, width=width, height=height,
                  reference=reference)
@@ -101,13 +101,9 @@ def test_image_to_video_starts_from_the_sample_image_and_pans(tmp_path: Path) ->
     assert _difference(frames[0], frames[-1]) > 3
 
 
-def test_unfetched_https_reference_draws_a_placeholder(tmp_path: Path) -> None:
-    plain = _frames(_render(tmp_path / "plain.mp4"))[0]
-    placeholder = _frames(
-        _render(tmp_path / "placeholder.mp4", reference="https://example.com/cat.png")
-    )[0]
-    band = slice(480 // 6 - 10, 480 // 6 + 40)
-    assert _difference(plain[band], placeholder[band]) > 10
+def test_an_undecodable_reference_is_never_rendered(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="could not be decoded"):
+        _render(tmp_path / "broken.mp4", reference=b"\x89PNG\r\n\x1a\n but no picture")
 
 
 def test_cancel_callback_stops_the_render(tmp_path: Path) -> None:

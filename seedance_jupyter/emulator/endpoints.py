@@ -15,9 +15,10 @@ from typing import Any
 from ..status import CANCELLABLE
 from . import outputs, pricing
 from .bodies import cancel_body, create_body, generation_failed
+from .references import fetch_all
 from .replies import Reply, error_reply, json_reply
 from .service import Service
-from .state import Account, EmulatedJob, key_hash
+from .state import Account, EmulatedJob, key_hash, write_private
 from .validation import InvalidRequest, check_create
 
 __all__ = ["Call", "cancel", "create", "models", "output", "sample", "status"]
@@ -50,6 +51,7 @@ def create(service: Service, call: Call, argument: str) -> Reply:
         return error_reply(400, str(exc))
     digest = key_hash(call.key)
     model = request.model
+    fetched = fetch_all(list(request.media_urls))
     job = EmulatedJob(
         request_id=f"req_{secrets.token_hex(12)}",
         key_hash=digest,
@@ -69,14 +71,18 @@ def create(service: Service, call: Call, argument: str) -> Reply:
         processing_seconds=service.runtimes.processing_seconds(
             model.id, request.duration, request.resolution
         ),
-        error=generation_failed("The emulator failed this job on purpose (fail_rate).")
-        if service.plan.job_fails() else None,
+        error=fetched.error or (
+            generation_failed("The emulator failed this job on purpose (fail_rate).")
+            if service.plan.job_fails() else None
+        ),
     )
     if not service.store.charge_and_add(call.account, job):
         return error_reply(
             402, f"This job costs {job.credits} credits; the balance is {call.account.credits}."
         )
     if job.error is None:
+        if fetched.picture is not None:
+            write_private(service.reference_path(job.request_id), fetched.picture)
         service.render_queue.put(job.request_id)
     return json_reply(200, create_body(job))
 

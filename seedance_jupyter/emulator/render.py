@@ -28,7 +28,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from .font import GLYPH_HEIGHT, normalise, text_mask
+from .font import GLYPH_HEIGHT, text_mask
 
 __all__ = ["RenderCancelled", "frame_size", "render_video"]
 
@@ -64,13 +64,13 @@ def render_video(
     width: int,
     height: int,
     fps: int = 24,
-    reference: bytes | str | None = None,
+    reference: bytes | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> None:
     """Write a ``duration`` s H.264/yuv420p mp4 of ``width`` x ``height`` to ``path``.
 
-    ``reference`` is the first reference image (or video) as bytes to animate, or
-    a URL (``str``) that was not fetched, drawn as a placeholder naming it.
+    ``reference`` is the first reference image (or video) as bytes to animate;
+    one that cannot be decoded raises ValueError (never a video without it).
     ``cancelled`` is polled once per frame; when it returns true the render stops
     with :class:`RenderCancelled` and the file at ``path`` is incomplete.
     """
@@ -96,7 +96,7 @@ class _Scene:
 
     def __init__(
         self, prompt: str, size: tuple[int, int], frames: int, fps: int,
-        reference: bytes | str | None,
+        reference: bytes | None,
     ) -> None:
         digest = hashlib.sha256(prompt.encode()).digest()
         rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
@@ -114,36 +114,28 @@ class _Scene:
         self.orbit = rng.uniform(0.5, 1.5, 2), rng.uniform(0, 2 * np.pi, 2)
         self.plane = np.empty((height, width), dtype=np.float32)
         self.pan = self._reference_source(reference)
-        self.overlays = self._overlays(prompt, reference)
+        self.overlays = self._overlays(prompt)
 
-    def _reference_source(self, reference: bytes | str | None) -> _PanZoom | None:
-        if not isinstance(reference, bytes):
+    def _reference_source(self, reference: bytes | None) -> _PanZoom | None:
+        if reference is None:
             return None
         image = _decode_image(reference)
-        return None if image is None else _PanZoom(image, self.width, self.height)
+        if image is None:
+            raise ValueError("the reference image could not be decoded")
+        return _PanZoom(image, self.width, self.height)
 
-    def _overlays(self, prompt: str, reference: bytes | str | None) -> list[_Text]:
+    def _overlays(self, prompt: str) -> list[_Text]:
         size = width, height = self.width, self.height
         mark = "EMULATOR"
         # The mark spans at most 80 % of the width and a sixth of the height.
         mark_scale = max(1, min(int(0.8 * width / _width(mark)), height // (6 * GLYPH_HEIGHT)))
         text_scale = max(1, min(int(0.9 * width / _width("M" * _PROMPT_CHARS)), height // 40))
         caption = " ".join(prompt.split())[:_PROMPT_CHARS]
-        overlays = [
+        return [
             _Text(mark, mark_scale, size, y=(height - GLYPH_HEIGHT * mark_scale) // 2,
                   style="mark"),
             _Text(caption, text_scale, size, y=height - 12 * text_scale, style="band"),
         ]
-        if reference is not None and self.pan is None:
-            if isinstance(reference, str):
-                lines = ["REFERENCE NOT FETCHED:", *_wrap(reference, _PROMPT_CHARS, 3)]
-            else:
-                lines = ["REFERENCE IMAGE UNREADABLE"]
-            overlays += [
-                _Text(line, text_scale, size, y=height // 6 + 10 * text_scale * row, style="band")
-                for row, line in enumerate(lines)
-            ]
-        return overlays
 
     def frame(self, index: int) -> Image:
         """The RGB picture of frame ``index``."""
@@ -263,11 +255,6 @@ def _resize(image: Image, width: int, height: int) -> Image:
 def _width(text: str) -> int:
     """Width of ``text`` in font pixels (scale 1)."""
     return int(text_mask(text, 1).shape[1])
-
-
-def _wrap(text: str, width: int, lines: int) -> list[str]:
-    flat = normalise(text)
-    return [flat[i : i + width] for i in range(0, min(len(flat), width * lines), width)]
 
 
 def _even(value: float) -> int:

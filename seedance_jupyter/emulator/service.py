@@ -50,6 +50,10 @@ class Service:
     def output_path(self, request_id: str) -> Path:
         return self.output_dir / f"{request_id}.mp4"
 
+    def reference_path(self, request_id: str) -> Path:
+        """The picture a job animates, as read from its references at create."""
+        return self.output_dir / f"{request_id}.reference"
+
     def status_answer(self, job: EmulatedJob, now: float) -> dict[str, Any]:
         """The status answer at ``now``, with a freshly signed output URL."""
         status = job.status(now)

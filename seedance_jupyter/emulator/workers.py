@@ -7,24 +7,20 @@ even when nobody polls.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import threading
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from .bodies import generation_failed, webhook_body
-from .contract import media_kind
 from .service import Service
 from .state import write_private
-from .webhooks import DIRECT_OPENER, WebhookAttempt, WebhookSender
+from .webhooks import WebhookAttempt, WebhookSender
 
 __all__ = ["RENDER_WORKERS", "TICK", "Workers"]
 
 RENDER_WORKERS = 2
 TICK = 0.1
-_MAX_REFERENCE = 64 << 20
 
 
 class Workers:
@@ -78,6 +74,13 @@ class Workers:
         while (request_id := self._service.render_queue.get()) is not None:
             self._render(request_id)
 
+    def _reference(self, request_id: str) -> bytes | None:
+        """The picture read at create (None for text-to-video)."""
+        try:
+            return self._service.reference_path(request_id).read_bytes()
+        except FileNotFoundError:
+            return None
+
     def _render(self, request_id: str) -> None:
         """Render one job's mp4 to a 0600 ``.part`` file, renamed when complete."""
         store = self._service.store
@@ -104,7 +107,7 @@ class Workers:
             write_private(partial, b"")
             render_video(
                 partial, prompt=job.prompt, duration=job.duration, width=width, height=height,
-                reference=_reference(job.media_urls), cancelled=cancelled,
+                reference=self._reference(request_id), cancelled=cancelled,
             )
         except RenderCancelled:
             partial.unlink(missing_ok=True)
@@ -116,26 +119,3 @@ class Workers:
             return
         os.replace(partial, target)
         store.update(request_id, rendered=True)
-
-
-def _reference(urls: list[str]) -> bytes | str | None:
-    """The first image or video reference: its bytes if on loopback, else its URL."""
-    url = next((u for u in urls if media_kind(u) in ("image", "video")), None)
-    if url is None or not _is_loopback(url):
-        return url
-    try:
-        with DIRECT_OPENER.open(url, timeout=10) as response:
-            data: bytes = response.read(_MAX_REFERENCE + 1)
-    except (OSError, ValueError):
-        return url
-    return url if len(data) > _MAX_REFERENCE else data
-
-
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

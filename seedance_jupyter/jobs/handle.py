@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .. import messages
 from ..api.types import JobError, JobState
 from ..errors import RateLimitedError, SeedanceError, WaitTimeoutError
+from ..media.refs import JobMedia
 from ..retry import Backoff
 from ..status import CANCELLABLE
 
@@ -144,6 +145,11 @@ class Job:
                 _log.exception("job listener %r failed", listener)
 
     # -- actions -------------------------------------------------------------
+    def last_frame(self) -> JobMedia:
+        """The last frame of this job's video as a reference (``media=[job.last_frame()]``),
+        to continue a shot where this take ended; read when the next job is prepared."""
+        return JobMedia(self.request_id, last_frame=True)
+
     def refresh(self) -> Job:
         """Fetch the current state from the service."""
         self.update(self.source.get(self.request_id))

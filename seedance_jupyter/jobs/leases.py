@@ -13,10 +13,9 @@ import contextlib
 import os
 import secrets
 import socket
-import sqlite3
 
 from .handle import Job
-from .ledger import Ledger, state_of
+from .ledger import LEDGER_ERRORS, Ledger, state_of
 from .settings import ServiceSettings
 
 __all__ = ["LEASE_MIN_SECONDS", "Leases", "holder_gone", "owner_name"]
@@ -74,7 +73,7 @@ class Leases:
     def claim(self, job: Job) -> None:
         """Take a new job's lease before a watcher sees it unpolled; a locked ledger
         only defers that to the first status check."""
-        with contextlib.suppress(sqlite3.OperationalError):
+        with contextlib.suppress(*LEDGER_ERRORS):
             self.take(job)
 
     def before_poll(self, job: Job) -> bool:
@@ -99,5 +98,5 @@ class Leases:
         """Give up every lease, so the server finishes the jobs at once; a locked ledger
         keeps them until this process is gone (a dead holder's leases are taken over)."""
         self.closed = True
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(*LEDGER_ERRORS):
             self.ledger.release(None, self.owner)

@@ -93,7 +93,7 @@ class Reconciler:
     def _only_alike(self, state: JobState) -> JobRecord | None:
         """The single uncertain submission of this backend that ``state`` describes."""
         alike = [
-            r for r in self.ledger.unfinished(self.backend.key)
+            r for r in self.ledger.unfinished(self.backend.key, user=self.ledger.user)
             if r.request_id is None and r.prompt == state.prompt and r.model == state.model
             and state.duration in (None, r.duration)
             and state.aspect_ratio in (None, r.aspect_ratio)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from ..retry import Backoff
 from .downloads import DownloadStopped, Stop, discard_part, download, output_filename
 from .handle import Job
 from .leases import Leases
-from .ledger import JobRecord, Ledger
+from .ledger import LEDGER_ERRORS, JobRecord, Ledger
 from .settings import ServiceSettings
 
 __all__ = ["Saver"]
@@ -68,7 +67,7 @@ class Saver:
     def skip(self, request_id: str) -> None:
         """Never download this job's video (``--no-download``), here or in another process."""
         self._skipped.add(request_id)
-        with contextlib.suppress(sqlite3.Error):  # a locked ledger: this process skips it
+        with contextlib.suppress(*LEDGER_ERRORS):  # a locked ledger: this process skips it
             self.ledger.record_no_download(request_id, backend=self.backend)
 
     def saved(self, record: JobRecord | None) -> bool:
@@ -187,7 +186,7 @@ class Saver:
             text = messages.OUTPUT_NOT_REFRESHED.format(detail=failure.message)
         else:
             text = messages.DOWNLOAD_FAILED.format(detail=failure.message)
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(*LEDGER_ERRORS):
             self.ledger.record_save_failed(
                 job.request_id, text, backend=self.backend,
                 releasing=None if self.leases is None else self.leases.owner,
@@ -206,7 +205,7 @@ class Saver:
             nonlocal last
             if time.monotonic() - last >= _RENEW_EVERY_S:
                 last = time.monotonic()
-                with contextlib.suppress(sqlite3.Error):
+                with contextlib.suppress(*LEDGER_ERRORS):
                     leases.take(job)
 
         return renew

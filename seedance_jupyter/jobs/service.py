@@ -16,21 +16,23 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import messages
 from ..catalog import GenerationRequest
 from ..errors import AmbiguousSubmitError, SeedanceError, WaitTimeoutError
+from ..media.refs import refuse
 from ..paths import notebook_dir, notebook_file
 from .backend import Backend, resolve_backend
-from .budget import Budget, local_midnight
+from .budget import Budget, local_midnight, month_start
 from .handle import Job
 from .leases import Leases, owner_name
-from .ledger import JobRecord, Ledger, RuntimeWindow, state_of
+from .ledger import LEDGER_ERRORS, JobRecord, Ledger, RuntimeWindow, state_of
 from .poller import UNREADABLE_LIMIT, Poller, Schedule
 from .reconciler import Reconciler
+from .references import References, video_of
 from .saver import Saver
 from .settings import ServiceSettings
 from .submitter import Submitter
@@ -69,14 +71,13 @@ class JobService:
         kernels and the server exactly one process polls (and downloads) each job."""
         self.settings = settings
         self.backend = backend or resolve_backend()
-        self.ledger = ledger or Ledger()
+        self.ledger = ledger or Ledger(settings.db_url or None)
         #: The notebook's folder: downloads land here and paths in cards are relative to it.
         self.folder = folder or notebook_dir()
         #: Where this service's jobs come from, as the ledger records it: the notebook's
         #: path when Jupyter names one, else the folder. Re-use is scoped to it.
         self.origin = os.path.realpath(origin or notebook_file() or self.folder)
-        self.budget = Budget(lambda: settings.budget_usd, lambda: settings.daily_budget_usd,
-                             lambda: settings.credits_per_usd)
+        self.budget = Budget(settings)
         self.leases = Leases(self.ledger, self.backend.key, settings) if lease else None
         self.submitter = Submitter(self.ledger, self.backend, self.budget,
                                    self.leases.owner if self.leases else owner_name())
@@ -98,6 +99,10 @@ class JobService:
                 job, messages.STATUS_UNREADABLE.format(count=UNREADABLE_LIMIT, detail=detail)
             ),
             should_poll=None if self.leases is None else self.leases.before_poll,
+        )
+        self.references = References(
+            settings, service_on_loopback=self.backend.client.is_loopback,
+            service_label=self.backend.label, folder=lambda: self.folder, video=self._video,
         )
         self._jobs: dict[str, Job] = {}
         self._started: dict[str, float] = {}
@@ -122,8 +127,16 @@ class JobService:
         return self.budget.spent_usd
 
     # -- requests ------------------------------------------------------------------
-    def prepare(self, prompt: str, **fields: object) -> GenerationRequest:
-        """Fill the settings' defaults in, then validate (raises before any POST)."""
+    def prepare(
+        self, prompt: str, *, media: Iterable[object] = (), **fields: object
+    ) -> GenerationRequest:
+        """Fill the settings' defaults in, validate, then publish the media (raises
+        before any upload or POST).
+
+        ``media``: references besides ``media_urls``: https URLs, paths relative to
+        the notebook's folder, PIL images, NumPy arrays, bytes, finished jobs and
+        ``last-frame:REQUEST_ID`` (or ``job.last_frame()``).
+        """
         values: dict[str, object] = {
             "model": self.settings.default_model,
             "duration": self.settings.default_duration,
@@ -131,7 +144,28 @@ class JobService:
             "aspect_ratio": self.settings.default_aspect_ratio,
         }
         values.update({k: v for k, v in fields.items() if v is not None})
-        return self.backend.client.prepare(prompt, **values)  # type: ignore[arg-type]
+        # ``media_urls`` are URLs, checked as the catalogue checks them; ``media`` is anything.
+        request = self.backend.client.prepare(prompt, **values)  # type: ignore[arg-type]
+        items = [*request.media_urls, *media]
+        values.pop("media_urls", None)
+        if not items:
+            return request
+        urls, refs = self.references.resolve(items)
+        request = self.backend.client.prepare(
+            prompt, media_urls=urls, **values  # type: ignore[arg-type]
+        )
+        return replace(request, media_refs=refs)
+
+    def _video(self, request_id: str, scratch: Path) -> Path:
+        """A finished job's video file for use as a reference (downloaded if need be)."""
+        try:
+            job = self.get_job(request_id)
+        except SeedanceError as exc:
+            raise refuse(request_id, exc.message) from None
+        future = self.saver.ensure(job)
+        if future is not None:
+            future.result()
+        return video_of(job, self.job_folder(request_id), scratch)
 
     def estimate(self, request: GenerationRequest) -> float:
         """USD the request is estimated to cost (reference media add the surcharge)."""
@@ -145,10 +179,11 @@ class JobService:
     def check_budget(self, usd: float) -> None:
         """Refuse a job that would pass the session or daily budget (a preview for forms)."""
         self.budget.check_session(usd)
-        daily = self.budget.daily_check(usd)
-        if daily is not None:
-            daily(self.ledger.spent_usd_since(
-                local_midnight(), backend=self.backend.key,
+        check = self.budget.ledger_check(usd)
+        if check is not None:
+            check(self.ledger.spent(
+                self.backend.key, day_start=local_midnight(),
+                month_start=month_start() if self.budget.needs_month else None,
                 credits_per_usd=self.settings.credits_per_usd,
             ))
 
@@ -295,11 +330,13 @@ class JobService:
         return job
 
     def resume(self) -> list[Job]:
-        """Re-attach every unfinished job of this backend (after a kernel restart): those
-        still running, and succeeded ones whose video is not saved yet (a download cut
-        by a killed kernel resumes from its ``.part``; one that failed is tried again)."""
+        """Re-attach this user's unfinished jobs of this backend (after a kernel restart):
+        those still running, and succeeded ones whose video is not saved yet (a download
+        cut by a killed kernel resumes from its ``.part``; one that failed is tried again)."""
         jobs = []
-        records = self.ledger.unfinished(self.backend.key) + self.ledger.unsaved(self.backend.key)
+        mine = self.ledger.user
+        records = [r for r in self.ledger.unfinished(self.backend.key, user=mine)
+                   + self.ledger.unsaved(self.backend.key) if r.user_name == mine]
         for record in records:
             if record.request_id is None:
                 continue
@@ -407,10 +444,15 @@ class JobService:
         self.ledger.close()
 
     def _runtime_window(self, job: Job) -> RuntimeWindow | None:
+        """What alike jobs taught; nothing while the ledger cannot be read (a paid job
+        is still tracked, on the schedule for jobs nothing is known about)."""
         request = job.request
         if request is None:
             return None
-        return self.ledger.runtime_window(
-            backend=self.backend.key, model=request.model, resolution=request.resolution,
-            duration=request.duration, media=bool(request.media_urls),
-        )
+        try:
+            return self.ledger.runtime_window(
+                backend=self.backend.key, model=request.model, resolution=request.resolution,
+                duration=request.duration, media=bool(request.media_urls),
+            )
+        except LEDGER_ERRORS:
+            return None

@@ -8,15 +8,31 @@ runs its watcher on them. Traitlets needs no IPython, so the jobs layer may hold
 from __future__ import annotations
 
 import math
-from typing import Protocol
+import os
+from typing import Any, Protocol
 
-from traitlets import Bool, Bunch, CaselessStrEnum, Float, Int, TraitError, Unicode, validate
+from traitlets import (
+    Bool,
+    Bunch,
+    CaselessStrEnum,
+    Float,
+    Int,
+    TraitError,
+    Unicode,
+    default,
+    validate,
+)
 from traitlets.config import Configurable
 
 from ..catalog import ASPECT_RATIOS, CREDITS_PER_USD, RESOLUTIONS
-from ..messages import CREDITS_PER_USD_INVALID
+from ..messages import CREDITS_PER_USD_INVALID, MEDIA_URL_TTL_INVALID
 
-__all__ = ["JobSettings", "ServiceSettings"]
+__all__ = ["MEDIA_TTL_MAX", "JobSettings", "ServiceSettings"]
+
+MEDIA_TTL_DEFAULT = 24 * 3600.0
+MEDIA_TTL_MIN = 60.0
+#: Presigned URLs on S3 and R2 live at most 7 days.
+MEDIA_TTL_MAX = 7 * 24 * 3600.0
 
 
 class ServiceSettings(Protocol):
@@ -64,6 +80,33 @@ class ServiceSettings(Protocol):
     @property
     def credits_per_usd(self) -> float: ...
 
+    @property
+    def media_store(self) -> str: ...
+
+    @property
+    def media_store_endpoint(self) -> str: ...
+
+    @property
+    def media_url_ttl(self) -> float: ...
+
+    @property
+    def media_max_image_mb(self) -> float: ...
+
+    @property
+    def media_max_video_mb(self) -> float: ...
+
+    @property
+    def media_max_audio_mb(self) -> float: ...
+
+    @property
+    def db_url(self) -> str: ...
+
+    @property
+    def team_daily_budget_usd(self) -> float | None: ...
+
+    @property
+    def team_monthly_budget_usd(self) -> float | None: ...
+
 
 class JobSettings(Configurable):
     """Defaults for new jobs, budgets, polling and downloads (a :class:`ServiceSettings`)."""
@@ -99,7 +142,8 @@ class JobSettings(Configurable):
     daily_budget_usd = Float(
         None,
         allow_none=True,
-        help="Most USD per calendar day across all kernels, from the ledger. None: no limit.",
+        help="Most USD per calendar day for this user across all their kernels, from the "
+        "ledger. None: no limit.",
     ).tag(config=True)
     requests_per_minute = Float(
         240.0,
@@ -121,6 +165,24 @@ class JobSettings(Configurable):
         "past the window, the pause grows with the job's age (up to max_poll_interval). "
         "A job with a --webhook is checked only every 60 s once webhooks arrive.",
     ).tag(config=True)
+    db_url = Unicode(
+        "",
+        help="The ledger's database: sqlite:///PATH (one person; the default is "
+        "ledger.sqlite3 in SEEDANCE_HOME) or postgresql://USER@HOST/DB (a team's shared "
+        "ledger: one budget, who spent what, jobs any server can finish; needs the "
+        "[postgres] extra). Empty: the SEEDANCE_DB_URL environment variable, else the default.",
+    ).tag(config=True)
+    team_daily_budget_usd = Float(
+        None,
+        allow_none=True,
+        help="Most USD per calendar day for the whole team sharing the ledger (every user, "
+        "every kernel), beside daily_budget_usd, which is this user's. None: no limit.",
+    ).tag(config=True)
+    team_monthly_budget_usd = Float(
+        None,
+        allow_none=True,
+        help="Most USD per calendar month for the whole team sharing the ledger. None: no limit.",
+    ).tag(config=True)
     reuse_across_notebooks = Bool(
         False,
         help="Re-running an identical cell re-attaches to the job it already made instead of "
@@ -128,6 +190,55 @@ class JobSettings(Configurable):
         "re-uses an identical job made from any notebook on this machine (the card says "
         "which).",
     ).tag(config=True)
+
+    media_store = Unicode(
+        help="Where local reference media (paths, images, arrays, earlier takes) is published "
+        "for a service that is not on this machine: s3://bucket/prefix of an S3-compatible "
+        "bucket (AWS S3, Cloudflare R2, MinIO, GCS interoperability), credentials from "
+        "boto3's standard chain (AWS_* variables, profiles). Empty: the Jupyter server's "
+        "media route when its public_url is set; with neither, such media is refused before "
+        "anything is paid. Env: SEEDANCE_MEDIA_STORE.",
+    ).tag(config=True)
+    media_store_endpoint = Unicode(
+        help="The S3 API endpoint of a bucket that is not on AWS, e.g. "
+        "https://<account>.r2.cloudflarestorage.com for R2. Env: SEEDANCE_MEDIA_ENDPOINT.",
+    ).tag(config=True)
+    media_url_ttl = Float(
+        MEDIA_TTL_DEFAULT,
+        help="Seconds a published reference's URL stays readable (a presigned GET, or the "
+        "server route's token): default 24 h, at most 7 days (flex-tier queues can be long; "
+        "S3 and R2 presign at most 7 days).",
+    ).tag(config=True)
+    media_max_image_mb = Float(
+        30.0,
+        help="Largest image reference in MB, refused before upload. The service publishes "
+        "no limit of its own; this is this project's guess.",
+    ).tag(config=True)
+    media_max_video_mb = Float(
+        200.0,
+        help="Largest video reference in MB (the service's own limit is not published).",
+    ).tag(config=True)
+    media_max_audio_mb = Float(
+        50.0,
+        help="Largest audio reference in MB (the service's own limit is not published).",
+    ).tag(config=True)
+
+    @default("media_store")
+    def _media_store_default(self) -> str:
+        return os.environ.get("SEEDANCE_MEDIA_STORE", "")
+
+    @default("media_store_endpoint")
+    def _media_store_endpoint_default(self) -> str:
+        return os.environ.get("SEEDANCE_MEDIA_ENDPOINT", "")
+
+    @validate("media_url_ttl")
+    def _check_media_url_ttl(self, proposal: Any) -> float:
+        value = float(proposal["value"])
+        if not MEDIA_TTL_MIN <= value <= MEDIA_TTL_MAX:
+            raise TraitError(MEDIA_URL_TTL_INVALID.format(
+                value=value, low=MEDIA_TTL_MIN, high=MEDIA_TTL_MAX))
+        return value
+
     credits_per_usd = Float(
         CREDITS_PER_USD,
         help="Credits the service charges per USD of its published price: spend and budgets "

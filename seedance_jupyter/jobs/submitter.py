@@ -11,25 +11,25 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
-import json
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
 
 from .. import messages
 from ..api.transport import new_client_token
 from ..api.types import JobState
 from ..catalog import GenerationRequest
 from ..errors import AmbiguousSubmitError, SeedanceError
-from ..paths import seedance_home
+from ..paths import announced_server
 from ..retry import Backoff
 from .backend import Backend
-from .budget import Budget, local_midnight
+from .budget import Budget, local_midnight, month_start
 from .leases import holder_gone
-from .ledger import JobRecord, Ledger
+from .ledger import LEDGER_ERRORS, JobRecord, Ledger, Spent
 
 __all__ = ["WEBHOOK_TOKEN_FIELD", "Sent", "Submitter"]
 
@@ -87,8 +87,9 @@ class Submitter:
                 client_token=token, backend=self.backend.key, request=request,
                 fingerprint=request.fingerprint(), estimated_usd=usd, notebook=notebook,
                 reuse=reuse, reuse_from=reuse_from, check_budget=self._budget_checks(usd),
-                day_start=local_midnight(), credits_per_usd=self.budget.credits_per_usd(),
-                claimed_by=self.owner,
+                day_start=local_midnight(),
+                month_start=month_start() if self.budget.needs_month else None,
+                credits_per_usd=self.budget.credits_per_usd(), claimed_by=self.owner,
             )
             if not claim.reused:
                 self.budget.spent_usd += usd
@@ -143,13 +144,13 @@ class Submitter:
 
         try:
             write()
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             # Off-contract: another row already has this id. The job is paid all the
             # same: its row stays counted, as uncertain, and names the id it was given.
             self.ledger.record_uncertain(token, detail=messages.REQUEST_ID_TAKEN.format(
                 request_id=state.request_id))
             return True
-        except sqlite3.Error as exc:
+        except LEDGER_ERRORS as exc:
             _log.warning("ledger write failed for paid job %s: %s", state.request_id, exc)
         else:
             return True
@@ -166,21 +167,21 @@ class Submitter:
                 try:
                     with self.ledger.busy_timeout(_RETRY_BUSY_S):
                         write()
-                except sqlite3.Error:
+                except LEDGER_ERRORS:
                     continue
                 return
 
         self._retries.submit(retry)
         return False
 
-    def _budget_checks(self, usd: float) -> Callable[[float], None]:
+    def _budget_checks(self, usd: float) -> Callable[[Spent], None]:
         """The budget checks a new claim runs inside its transaction (a reuse runs none)."""
-        daily = self.budget.daily_check(usd)
+        ledger_check = self.budget.ledger_check(usd)
 
-        def check(spent_today: float) -> None:
+        def check(spent: Spent) -> None:
             self.budget.check_session(usd)
-            if daily is not None:
-                daily(spent_today)
+            if ledger_check is not None:
+                ledger_check(spent)
 
         return check
 
@@ -234,11 +235,7 @@ def _with_webhook(request: GenerationRequest, token: str) -> GenerationRequest:
         return dataclasses.replace(
             request, webhook_url=request.webhook_url.replace(WEBHOOK_TOKEN_FIELD, token)
         )
-    try:
-        announced = json.loads((seedance_home() / "server.json").read_text())
-        public = str(announced["publicUrl"]).rstrip("/")
-        base = "/" + str(announced.get("baseUrl") or "/").strip("/")
-    except (OSError, ValueError, KeyError, TypeError):
+    announced = announced_server()
+    if announced is None:
         return request
-    path = f"{base.rstrip('/')}/seedance/webhook/{token}"
-    return dataclasses.replace(request, webhook_url=public + path)
+    return dataclasses.replace(request, webhook_url=f"{announced}seedance/webhook/{token}")

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..api.types import JobError, JobState
 from ..catalog import is_loopback_url
+from ..media.thumbs import thumbnail
 from ..messages import (
     CARD_CANCELLED_CHARGED,
     CARD_CANCELLED_FREE,
@@ -60,11 +61,16 @@ class JobSummary:
     poster_data_uri: str | None = None
     #: False when the server finds no notebook at ``notebook`` any more; None: not looked.
     notebook_exists: bool | None = None
+    #: Per reference: ``name``, ``kind``, ``sha256``, ``where`` (from the ledger) and
+    #: ``thumbnail``, a small ``data:`` JPEG of an image made on this machine, or None.
+    media_refs: tuple[dict[str, Any], ...] = ()
     #: The rate a charge in credits converts to USD at (None: not known here).
     credits_per_usd: float | None = None
     #: Why the succeeded job's video is not saved yet (expired URL, not a video, ...);
     #: None once it is saved, or while nothing failed.
     save_error: str | None = None
+    #: Who submitted it (on a team's shared ledger, the panel shows whose job it is).
+    user: str | None = None
 
     @property
     def status_label(self) -> str:
@@ -165,8 +171,12 @@ class JobSummary:
             local_path=record.local_path,
             output_url=record.output_url,
             error=error,
+            media_refs=tuple(
+                {**ref, "thumbnail": thumbnail(ref.get("sha256"))} for ref in record.media_refs
+            ),
             credits_per_usd=credits_per_usd,
             save_error=None if record.local_path else record.save_error,
+            user=record.user_name,
         )
 
     def with_state(self, state: JobState) -> JobSummary:
@@ -213,7 +223,9 @@ class JobSummary:
             "localPath": self.local_path,
             "outputUrl": self.output_url,
             "posterDataUri": self.poster_data_uri,
+            "mediaRefs": [dict(ref) for ref in self.media_refs],
             "error": self.error.to_json() if self.error else None,
             "notice": self.notice,
             "saveError": self.save_error,
+            "user": self.user,
         }

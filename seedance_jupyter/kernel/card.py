@@ -107,7 +107,7 @@ class JobCard:
         self._said: str | None = None
         self._status_class: str | None = None
         self._embedded: Any = None
-        self._embedded_result: Any = None
+        self._embedded_live = False
         self._widget: Any = None
         self._status_steady: str | None = None
         self._unsubscribe: Callable[[], None] | None = job.on_change(self._job_changed)
@@ -144,7 +144,7 @@ class JobCard:
         with self._lock:
             summary = self.summary()
             self._live = live and shows_widgets(self._frontend) and summary.status not in FINAL
-            bundle = self._bundle(summary)
+            bundle = self._bundle(summary, self._live)
             display(bundle, raw=True, display_id=self.display_id)  # type: ignore[no-untyped-call]
             self._sent = bundle
             self._said = self._line(summary)
@@ -159,44 +159,52 @@ class JobCard:
     def embedded(self) -> Any:
         """The card for a widget container, such as the form's job list.
 
-        A ``display_id`` output cannot live inside a widget, so the saved card is
-        mirrored in an ``Output`` widget's ``outputs``: the front end renders it
-        like any cell output, so relative video paths are served through
-        ``/files/``. :meth:`render` keeps it current through trait changes only.
+        A ``display_id`` output cannot live inside a widget, so the card's one
+        output (the same bundle :meth:`show` displays) is an ``Output`` widget's
+        ``outputs``: the front end renders it like any cell output, so the lab
+        extension's card takes it where it runs, the live widget elsewhere, and
+        relative video paths are served through ``/files/``. :meth:`render`
+        keeps it current through trait changes only.
         """
         with self._lock:
             if self._embedded is None:
-                self._embedded_result = ipywidgets.Output()
-                self._embedded_result.outputs = _as_outputs(self.saved_bundle())
-                self._embedded_result.add_class("seedance-embedded-result")
-                self._embedded = ipywidgets.VBox([self.widget, self._embedded_result])
+                summary = self.summary()
+                self._embedded_live = (
+                    shows_widgets(self._frontend) and summary.status not in FINAL
+                )
+                self._embedded = ipywidgets.Output()
                 self._embedded.add_class("seedance-embedded-card")
+                self._embedded.outputs = _as_outputs(self._bundle(summary, self._embedded_live))
             return self._embedded
 
     def render(self) -> None:
-        """Bring the widget and the output up to date; skip an unchanged output."""
+        """Bring the widget and the outputs up to date; skip an unchanged output."""
         with self._lock:
             summary = self.summary()
+            was_live = self._live or self._embedded_live
             self._update_widget(summary)
-            if self._embedded_result is not None:
-                outputs = _as_outputs(self._saved(summary, self._video(summary)))
-                if self._embedded_result.outputs != outputs:
-                    self._embedded_result.outputs = outputs
-            if not self._shown:
-                return
-            if self._frontend == "terminal":
-                self._print_change(summary)
-                return
-            was_live = self._live
-            self._live = self._live and summary.status not in FINAL
-            bundle = self._bundle(summary)
-            if bundle != self._sent:
-                update_display(  # type: ignore[no-untyped-call]
-                    bundle, raw=True, display_id=self.display_id
-                )
-                self._sent = bundle
-            if was_live and not self._live and self._embedded is None:
+            self._render_embedded(summary)
+            if self._shown:
+                if self._frontend == "terminal":
+                    self._print_change(summary)
+                    return
+                self._live = self._live and summary.status not in FINAL
+                bundle = self._bundle(summary, self._live)
+                if bundle != self._sent:
+                    update_display(  # type: ignore[no-untyped-call]
+                        bundle, raw=True, display_id=self.display_id
+                    )
+                    self._sent = bundle
+            if was_live and not (self._live or self._embedded_live):
                 close_tree(self._widget)
+
+    def _render_embedded(self, summary: JobSummary) -> None:
+        if self._embedded is None:
+            return
+        self._embedded_live = self._embedded_live and summary.status not in FINAL
+        outputs = _as_outputs(self._bundle(summary, self._embedded_live))
+        if self._embedded.outputs != outputs:
+            self._embedded.outputs = outputs
 
     def set_notice(self, text: str | None) -> None:
         with self._lock:
@@ -240,12 +248,13 @@ class JobCard:
             JOB_MIME: summary.to_json(),
         }
 
-    def _bundle(self, summary: JobSummary) -> dict[str, Any]:
+    def _bundle(self, summary: JobSummary, live: bool) -> dict[str, Any]:
+        """The card's one output: the saved card, plus the live widget's view if ``live``."""
         video = self._video(summary)
         if self._frontend == "terminal":
             return {"text/plain": render_text(summary, video)}
         bundle = self._saved(summary, video)
-        if self._live:
+        if live:
             bundle[WIDGET_MIME] = widget_view(self.widget)
         return bundle
 

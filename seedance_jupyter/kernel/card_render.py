@@ -10,6 +10,8 @@ has its ``src`` on the tag itself, because JupyterLab's sanitizer removes
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ..jobs.summary import JobSummary
@@ -19,6 +21,7 @@ from ..messages import (
     CARD_EMULATOR_BADGE,
     CARD_ERROR,
     CARD_MEDIA,
+    CARD_MEDIA_ITEM,
     CARD_NO_REQUEST_ID,
     CARD_NOT_LINKED,
     CARD_REQUEST_ID_TITLE,
@@ -59,6 +62,7 @@ _BOX_STYLE = (
 )
 _PROMPT_STYLE = "font-weight:600;white-space:pre-wrap;overflow-wrap:anywhere"
 _MUTED_STYLE = "color:inherit;color:var(--jp-ui-font-color2,inherit)"
+_THUMB_STYLE = "height:48px;max-width:96px;vertical-align:middle;margin-right:4px;border-radius:2px"
 _ERROR_STYLE = "color:#c62828;color:var(--jp-error-color1,#c62828);overflow-wrap:anywhere"
 # A chip of fixed colours, the same in light and dark themes: 10.3:1 contrast.
 _BADGE_STYLE = (
@@ -67,8 +71,11 @@ _BADGE_STYLE = (
     "font-size:85%;font-weight:600;white-space:nowrap"
 )
 _REQUEST_ID_STYLE = "font-size:85%;user-select:all;-webkit-user-select:all"
+# A fixed width: until it plays, a <video> takes its poster's size (a small frame),
+# so with "width:auto" it would grow to the video's own size on Play.
 _VIDEO_STYLE = (
-    "display:block;max-width:100%;max-height:480px;width:auto;height:auto;margin-top:6px"
+    "display:block;width:480px;max-width:100%;height:auto;max-height:480px;"
+    "object-fit:contain;margin-top:6px"
 )
 _POSTER_STYLE = "display:block;max-width:240px;max-height:240px;margin-top:6px"
 
@@ -155,6 +162,19 @@ def _link(url: str, label: str | None = None, *, download: bool = False) -> str:
     return f'<a href="{esc(safe)}"{extra}>{esc(label or url)}</a>'
 
 
+def _reference(ref: Mapping[str, Any]) -> str:
+    """A thumbnail of an image reference, else its kind and name (a published URL is
+    short-lived and not for the saved notebook: only a URL the user gave is linked)."""
+    name = str(ref.get("name") or "")
+    thumb = ref.get("thumbnail")
+    if isinstance(thumb, str) and thumb.startswith("data:image/jpeg;base64,"):
+        return (f'<img class="seedance-media-thumb" src="{esc(thumb)}" alt="{esc(name)}" '
+                f'title="{esc(name)}" style="{_THUMB_STYLE}">')
+    if ref.get("where") == "url":
+        return _link(name)
+    return esc(CARD_MEDIA_ITEM.format(kind=ref.get("kind") or "", name=name))
+
+
 def status_line(summary: JobSummary) -> list[str]:
     """The status line's parts, as text: status, run time once final, cost, request id."""
     parts = [summary.status_label]
@@ -189,7 +209,10 @@ def header_html(summary: JobSummary) -> str:
         f'<div class="seedance-params" style="{_MUTED_STYLE}">{esc(params)}</div>',
     ]
     if summary.media_urls:
-        links = ", ".join(_link(url) for url in summary.media_urls)
+        links = (
+            " ".join(_reference(ref) for ref in summary.media_refs) if summary.media_refs
+            else ", ".join(_link(url) for url in summary.media_urls)
+        )
         rows.append(f'<div class="seedance-media" style="{_MUTED_STYLE}">'
                     f"{esc(CARD_MEDIA)}: {links}</div>")
     return root("seedance-header", "\n".join(rows))

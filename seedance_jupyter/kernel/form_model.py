@@ -78,6 +78,14 @@ class RequestDraft(HasTraits):
         None, allow_none=True, read_only=True,
         help="Why there is no request (first field in layout order first), or None.",
     )
+    reason_field = Unicode(
+        None, allow_none=True, read_only=True,
+        help="The input the reason is about (a form shows it by that input), or None.",
+    )
+    clamped = Unicode(
+        "", read_only=True,
+        help="What a model change moved the duration to, and why; empty otherwise.",
+    )
     cost = Unicode("", read_only=True, help="The cost line, with the budget left.")
     cell = Unicode("", read_only=True, help="The %%seedance cell making the same request.")
 
@@ -125,7 +133,7 @@ class RequestDraft(HasTraits):
             session.prepare(
                 _PROBE_PROMPT, model=info.id, media_urls=media_urls if too_many else (),
                 **{name: explicit[name] if explicit[name] is not None else chosen[name]
-                   for name in chosen},
+                   for name in chosen},  # type: ignore[arg-type]
             )
         metadata_text = ""
         if metadata is not None:
@@ -160,9 +168,15 @@ class RequestDraft(HasTraits):
     def _input_changed(self, change: Bunch) -> None:
         if change["name"] == "model":
             # The new model's choices, all set before anyone hears of one of them.
+            asked = self.duration
             with self.hold_trait_notifications():
                 for name in ("duration", "aspect_ratio", "resolution"):
                     setattr(self, name, _allowed(self.info, name, getattr(self, name)))
+            self.set_trait("clamped", "" if self.duration == asked else (
+                messages.FORM_DURATION_CLAMPED.format(
+                    asked=asked, model=self.model, duration=self.duration)))
+        elif change["name"] == "duration":
+            self.set_trait("clamped", "")
         self.check()
 
     # -- derived state ---------------------------------------------------------------
@@ -198,15 +212,17 @@ class RequestDraft(HasTraits):
         The inputs do this on each change; call it too when something no trait
         shows has changed: money spent, a key entered.
         """
-        request, reason = self._validated()
+        request, reason, field = self._validated()
         self.set_trait("request", request)
         self.set_trait("reason", reason)
+        self.set_trait("reason_field", field)
         self.set_trait("cost", self._cost_line())
         self.set_trait("cell", self._magic_cell())
 
-    def _validated(self) -> tuple[GenerationRequest | None, str | None]:
+    def _validated(self) -> tuple[GenerationRequest | None, str | None, str | None]:
+        """The request, or why not and which input that is about."""
         if self.key_needed:
-            return None, FORM_API_KEY_MISSING
+            return None, FORM_API_KEY_MISSING, "api_key"
         metadata, metadata_error = self.parsed_metadata()
         try:
             request = self._session.prepare(
@@ -216,14 +232,14 @@ class RequestDraft(HasTraits):
                 metadata=metadata,
             )
         except ValidationError as exc:
-            return None, exc.message
+            return None, exc.message, exc.field
         if metadata_error is not None:
-            return None, metadata_error
+            return None, metadata_error, "metadata"
         try:
             self._session.check_budget(self._session.estimate(request))
         except SeedanceError as exc:
-            return None, exc.message
-        return request, None
+            return None, exc.message, None
+        return request, None, None
 
     def _cost_line(self) -> str:
         """``usdPerSecond[resolution] x duration``, priced by the session, plus budget left."""

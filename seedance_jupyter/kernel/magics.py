@@ -14,12 +14,12 @@ import shlex
 import string
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .. import messages
@@ -37,7 +37,10 @@ if TYPE_CHECKING:
     from .session import KernelSession
     from .tables import Cell, Table
 
-__all__ = ["CellArgs", "SeedanceMagics", "interpolate", "load", "loaded_magics", "unload"]
+__all__ = [
+    "CellArgs", "SeedanceMagics", "interpolate", "load", "loaded_magics", "media_values",
+    "prompt_text", "unload",
+]
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,29 @@ def interpolate(template: str, namespace: Mapping[str, Any]) -> str:
         raise UsageError(messages.BAD_PLACEHOLDER.format(field=str(exc))) from None
 
 
+def media_values(tokens: Iterable[str], namespace: Mapping[str, Any]) -> list[object]:
+    """``--media`` tokens: ``{name}`` alone is the variable itself (an image, an array,
+    a job, or a list of them); any other text has its ``{name}`` filled in."""
+    values: list[object] = []
+    for token in tokens:
+        name = token[1:-1] if token.startswith("{") and token.endswith("}") else None
+        if name is not None and name.isidentifier():
+            if name not in namespace:
+                raise UsageError(messages.UNDEFINED_VARIABLE.format(name=name))
+            value = namespace[name]
+            values.extend(value if isinstance(value, (list, tuple)) else [value])
+        else:
+            values.append(interpolate(token, namespace))
+    return values
+
+
+def prompt_text(cell: str) -> str:
+    """The cell body without its ``#`` comment lines: an inserted cell's placeholder
+    is a comment, so running it as is sends an empty prompt, which is refused."""
+    kept = (line for line in cell.splitlines() if not line.lstrip().startswith("#"))
+    return "\n".join(kept).strip()
+
+
 def parse_metadata(text: str | None) -> Mapping[str, Any] | None:
     """``--metadata`` as a JSON object; anything else is one clear line."""
     if text is None:
@@ -100,8 +126,9 @@ def parse_metadata(text: str | None) -> Mapping[str, Any] | None:
 
 
 _DEFAULTS = SeedanceSettings()
+# argparse %-formats each help string (``%(default)s``): a literal percent sign is ``%%``.
 _MODEL_HELP = (
-    f"Model id: {', '.join(m.id for m in DOCUMENTED_MODELS)} (%seedance models lists the "
+    f"Model id: {', '.join(m.id for m in DOCUMENTED_MODELS)} (%%seedance models lists the "
     f"live ones). Default: SeedanceMagics.default_model ({_DEFAULTS.default_model})."
 )
 _DURATION_HELP = (
@@ -163,8 +190,11 @@ class SeedanceMagics(Magics, SeedanceSettings):
     @argument("-d", "--duration", type=int, help=_DURATION_HELP)
     @argument("-a", "--aspect-ratio", dest="aspect_ratio", help=_RATIO_HELP)
     @argument("-r", "--resolution", help=_RESOLUTION_HELP)
-    @argument("--media", nargs="+", action="extend", default=[], metavar="URL",
-              help="Up to 5 reference image/video/audio URLs (image-to-video). "
+    @argument("--media", nargs="+", action="extend", default=[], metavar="REF",
+              help="Up to 5 references (image-to-video): https URLs, file paths relative "
+              "to the notebook's folder, last-frame:REQUEST_ID, or {name} of a variable "
+              "holding a path, PIL image, NumPy uint8 array, bytes or finished job. Local "
+              "media is published through media_store (or the server's public_url). "
               "Default: none (text-to-video).")
     @argument("--webhook", help="URL that receives the final result. Default: none.")
     @argument("--metadata", help="A JSON object stored with the request. Default: none.")
@@ -180,18 +210,21 @@ class SeedanceMagics(Magics, SeedanceSettings):
               help="Keep only the output URL (it expires); do not download the video. "
               "Default: off (SeedanceMagics.download).")
     @argument("-o", "--output", metavar="NAME", help="Also store the job in variable NAME.")
+    @no_var_expand  # {name} in --media is the object itself, not its str(): see media_values
     @line_cell_magic
     def seedance(self, line: str, cell: str | None = None) -> Any:
         """Generate a video with Seedance; the cell body is the prompt.
 
         A prompt over one or more lines; {name} takes a variable from the notebook,
-        {{ and }} are literal braces. The cell returns at once with a live job card.
+        {{ and }} are literal braces, and lines starting with # are comments (not sent).
+        The cell returns at once with a live job card.
 
         Line form: %seedance models | jobs | status ID | cancel ID | show ID |
         resume | wait [--timeout S] | reconcile ID | spend | form
         """
         if cell is None:
-            return self._dispatch_line(line)
+            # IPython no longer fills {name} in (see no_var_expand above): do it here.
+            return self._dispatch_line(interpolate(line, self.shell.user_ns if self.shell else {}))
         return self._run_cell(self._parse_cell(line), cell)
 
     def _parse_cell(self, line: str) -> CellArgs:
@@ -213,12 +246,13 @@ class SeedanceMagics(Magics, SeedanceSettings):
         )
 
     def _run_cell(self, args: CellArgs, cell: str) -> Job | None:
-        prompt = interpolate(cell.strip(), self.shell.user_ns if self.shell else {})
+        namespace = self.shell.user_ns if self.shell else {}
+        prompt = interpolate(prompt_text(cell), namespace)
         session = self.session
         request = session.prepare(
             prompt, model=args.model, duration=args.duration, aspect_ratio=args.aspect_ratio,
-            resolution=args.resolution, media_urls=args.media, webhook_url=args.webhook,
-            metadata=args.metadata,
+            resolution=args.resolution, media=media_values(args.media, namespace),
+            webhook_url=args.webhook, metadata=args.metadata,
         )
         submission = session.submit(
             request, force_new=args.new, download=args.download and self.download,
@@ -292,7 +326,8 @@ class SeedanceMagics(Magics, SeedanceSettings):
 
         now = time.time()
         rows = []
-        for r in self.session.ledger.jobs(limit=50):
+        ledger = self.session.ledger
+        for r in ledger.jobs(limit=50, user=None if words[1:] == ["--team"] else ledger.user):
             summary = JobSummary.from_record(
                 r, credits_per_usd=self.session.settings.credits_per_usd)
             prompt = " ".join(r.prompt.split())
@@ -351,15 +386,17 @@ class SeedanceMagics(Magics, SeedanceSettings):
     def _spend(self, words: list[str]) -> Table:
         from .tables import Table
 
-        backend = self.session.backend
+        backend, ledger = self.session.backend, self.session.ledger
+        team = words[1:] == ["--team"]
         rows = [
-            (row.day, row.model, row.jobs, row.credits, f"${row.usd:.2f}",
-             f"${row.uncertain_usd:.2f}" if row.uncertain_usd else "")
-            for row in self.session.ledger.spend(
-                backend=backend.key, credits_per_usd=self.session.settings.credits_per_usd)
+            (row.day, row.user_name or ledger.user, row.model, row.jobs, row.credits,
+             f"${row.usd:.2f}", f"${row.uncertain_usd:.2f}" if row.uncertain_usd else "")
+            for row in ledger.spend(backend=backend.key, user=None if team else ledger.user,
+                                    per_user=team,
+                                    credits_per_usd=self.session.settings.credits_per_usd)
         ]
         return Table.of(f"Seedance spend by day and model ({backend.label})",
-                        ("day", "model", "jobs", "credits", "usd", "uncertain"), rows)
+                        ("day", "user", "model", "jobs", "credits", "usd", "uncertain"), rows)
 
     def _form(self, words: list[str]) -> Any:
         if not shows_widgets(self.session.frontend):
@@ -469,15 +506,13 @@ def load(ipython: Any) -> None:
     _extension[id(ipython)] = magics
     atexit.register(magics.at_exit)
     try:
-        unfinished, uncertain = _count_unfinished()
+        notices = _ledger_notices(magics.db_url)
     except LedgerUnavailableError as exc:
         magics.unusable = exc.message
         print(exc.message, file=sys.stdout)
         return
-    if unfinished:
-        print(messages.UNFINISHED_ON_LOAD.format(count=unfinished), file=sys.stdout)
-    if uncertain:
-        print(messages.UNCERTAIN_ON_LOAD.format(count=uncertain), file=sys.stdout)
+    for notice in notices:
+        print(notice, file=sys.stdout)
 
 
 def unload(ipython: Any) -> None:
@@ -498,20 +533,30 @@ def loaded_magics(ipython: Any) -> SeedanceMagics | None:
     return _extension.get(id(ipython)) if ipython is not None else None
 
 
-def _count_unfinished() -> tuple[int, int]:
-    """Unfinished jobs with a request id (succeeded ones whose video is not saved count),
-    and submissions that may have been charged; says once if a corrupt ledger was moved."""
+def _ledger_notices(db_url: str) -> list[str]:
+    """What to say at load about the ledger: a corrupt file moved aside, a database
+    server that cannot be reached (the magics then send nothing until it is back) or an
+    unsafe file system; this user's unfinished jobs (succeeded ones whose video is not
+    saved count), and submissions that may have been charged."""
     from ..jobs.backend import backend_key_from_env
     from ..jobs.ledger import Ledger
 
-    ledger = Ledger()
+    ledger = Ledger(db_url or None)
     try:
-        if ledger.moved_aside is not None:
-            print(messages.LEDGER_MOVED_ASIDE.format(path=ledger.path, aside=ledger.moved_aside))
+        if ledger.unavailable is not None:
+            return [ledger.unavailable]
+        notices = [messages.LEDGER_MOVED_ASIDE.format(path=ledger.path, aside=ledger.moved_aside)
+                   ] if ledger.moved_aside is not None else []
+        if ledger.warning is not None:
+            notices.append(ledger.warning)
         key = backend_key_from_env()
-        rows = ledger.unfinished(key)
-        unsaved = len(ledger.unsaved(key))
+        rows = ledger.unfinished(key, user=ledger.user)
+        unsaved = sum(1 for r in ledger.unsaved(key) if r.user_name == ledger.user)
     finally:
         ledger.close()
     with_id = sum(1 for r in rows if r.request_id)
-    return with_id + unsaved, len(rows) - with_id
+    if with_id + unsaved:
+        notices.append(messages.UNFINISHED_ON_LOAD.format(count=with_id + unsaved))
+    if len(rows) > with_id:
+        notices.append(messages.UNCERTAIN_ON_LOAD.format(count=len(rows) - with_id))
+    return notices

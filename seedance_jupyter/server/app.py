@@ -13,7 +13,8 @@ The ``server.json`` contract: when ``public_url`` is set, the server writes
 ``$SEEDANCE_HOME/server.json``, ``{"publicUrl": ..., "pid": ..., "baseUrl": ...}``
 (mode 0600), and removes it when it stops. A kernel that finds the file, with
 ``pid`` alive, may give each job ``webhookUrl = publicUrl.rstrip("/") + baseUrl +
-"seedance/webhook/" + clientToken`` (``baseUrl`` starts and ends with ``/``);
+"seedance/webhook/" + clientToken`` (``baseUrl`` starts and ends with ``/``), and publish
+reference media under ``publicUrl + baseUrl + "seedance/media/"``;
 the service then tells this server when the job finishes, and the server
 writes the result into the ledger row of that client token.
 """
@@ -31,9 +32,12 @@ from tornado.ioloop import IOLoop
 from traitlets import Bool, Float, Unicode, default
 
 from ..catalog import CREDITS_PER_USD
+from ..media.shelf import Shelf
+from ..media.stores import MEDIA_ROUTE
 from ..paths import seedance_home
 from .events import ChangeFeed, EventsHandler
 from .handlers import CancelHandler, JobHandler, JobsHandler, NotFoundHandler, SpendHandler
+from .media import MediaHandler
 from .orphans import OrphanWatcher
 from .service import ServerJobs
 from .webhook import WebhookHandler
@@ -62,6 +66,13 @@ class SeedanceServerApp(ExtensionApp):
         "https://example.org, through a tunnel or proxy). When set, it is written to "
         "$SEEDANCE_HOME/server.json so kernels can ask for webhooks to "
         "<public_url><base_url>seedance/webhook/<client token>.",
+    ).tag(config=True)
+    db_url = Unicode(
+        "",
+        help="The ledger's database: sqlite:///PATH (one person; the default is "
+        "ledger.sqlite3 in SEEDANCE_HOME) or postgresql://USER@HOST/DB (a team's shared "
+        "ledger: one budget, who spent what, jobs any server can finish; needs the "
+        "[postgres] extra). Empty: the SEEDANCE_DB_URL environment variable, else the default.",
     ).tag(config=True)
     watch_orphans = Bool(
         True,
@@ -145,6 +156,7 @@ class SeedanceServerApp(ExtensionApp):
             (r"seedance/api/events", EventsHandler, {**jobs, "feed": self.feed}),
             (r"seedance/api/.*", NotFoundHandler, jobs),
             (r"seedance/webhook/([^/]+)", WebhookHandler, jobs),
+            (rf"{MEDIA_ROUTE}([^/]+)/([^/]+)", MediaHandler, {"shelf": Shelf()}),
         ])
 
     def _start_background(self) -> None:

@@ -69,14 +69,15 @@ class SeedanceHandler(APIHandler):
 
 
 class JobsHandler(SeedanceHandler):
-    """``GET /seedance/api/jobs?status=&notebook=&limit=&before=``: a page, newest first."""
+    """``GET /seedance/api/jobs?status=&notebook=&limit=&before=&team=``: a page, newest
+    first (this user's jobs; ``team=1``: everyone's)."""
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
         query = {
             name: self.get_query_argument(name, None)
-            for name in ("status", "notebook", "limit", "before")
+            for name in ("status", "notebook", "limit", "before", "team")
         }
         await self.answer(lambda: self.jobs.page(**query))
 
@@ -100,12 +101,14 @@ class CancelHandler(SeedanceHandler):
 
 
 class SpendHandler(SeedanceHandler):
-    """``GET /seedance/api/spend``: today's and this month's spend, budgets, by model."""
+    """``GET /seedance/api/spend?team=``: this user's spend today and this month, budgets,
+    by model (``team=1``: everyone's, with ``byUser``)."""
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        await self.answer(self.jobs.spend)
+        team = self.get_query_argument("team", None)
+        await self.answer(lambda: self.jobs.spend(team))
 
 
 class NotFoundHandler(SeedanceHandler):

@@ -74,6 +74,9 @@ class ServerConfig(Protocol):
     def webhook_secret(self) -> str: ...
 
     @property
+    def db_url(self) -> str: ...
+
+    @property
     def budget_usd(self) -> float | None: ...
 
     @property
@@ -129,7 +132,7 @@ class ServerJobs:
     ) -> None:
         self.config = config
         self.root_dir = Path(os.path.realpath(root_dir))
-        self.ledger = ledger or Ledger()
+        self.ledger = ledger or Ledger(config.db_url or None)
         self.settings = _watcher_settings(config)
         if self.ledger.moved_aside is not None:
             _log.warning(messages.LEDGER_MOVED_ASIDE.format(
@@ -145,7 +148,7 @@ class ServerJobs:
             if self._service is None:
                 self._service = _ServerJobService(
                     self.settings, self.root_dir,
-                    backend=self._make_backend(), ledger=Ledger(self.ledger.path),
+                    backend=self._make_backend(), ledger=Ledger(self.ledger.url),
                 )
             return self._service
 
@@ -164,11 +167,13 @@ class ServerJobs:
         notebook: str | None = None,
         limit: str | None = None,
         before: str | None = None,
+        team: str | None = None,
     ) -> dict[str, Any]:
-        """``{"jobs": [...], "next": cursor or null}``, newest first."""
+        """``{"jobs": [...], "next": cursor or null}``, newest first: this user's jobs, or
+        (``team``) everyone's on a shared ledger."""
         size = _limit(limit)
         records = self.ledger.page(
-            limit=size + 1,
+            limit=size + 1, user=None if _flag(team) else self.ledger.user,
             before=_decode_cursor(before) if before else None,
             statuses=_statuses(status) if status else None,
             notebook=self._origin_filter(notebook) if notebook else None,
@@ -209,12 +214,16 @@ class ServerJobs:
             raise _cancel_failed(request_id, exc) from exc
         return self.wire(self._record(request_id, backend=record.backend))
 
-    def spend(self) -> dict[str, Any]:
-        """Today's and this month's USD (charged, else estimated; possible charges
-        included), by model."""
+    def spend(self, team: str | None = None) -> dict[str, Any]:
+        """This user's USD today and this month (charged, else estimated; possible charges
+        included), by model; ``team``: everyone's on a shared ledger, with ``byUser``."""
         month_start = datetime.combine(date.today().replace(day=1), datetime.min.time())
-        rows = self.ledger.spend(since=month_start.timestamp(), backend=backend_key_from_env(),
-                                 credits_per_usd=self.settings.credits_per_usd)
+        everyone = _flag(team)
+        rows = self.ledger.spend(
+            since=month_start.timestamp(), backend=backend_key_from_env(),
+            user=None if everyone else self.ledger.user, per_user=everyone,
+            credits_per_usd=self.settings.credits_per_usd,
+        )
         today = date.today().isoformat()
         by_model: dict[str, dict[str, Any]] = {}
         for row in rows:
@@ -223,7 +232,13 @@ class ServerJobs:
             entry["jobs"] += row.jobs + row.uncertain_jobs
             entry["usd"] += row.usd + row.uncertain_usd
             entry["credits"] += row.credits
+        by_user: dict[str, float] = {}
+        for row in rows:
+            name = row.user_name or self.ledger.user
+            by_user[name] = by_user.get(name, 0.0) + row.usd + row.uncertain_usd
         return {
+            "user": self.ledger.user,
+            "byUser": [{"user": n, "monthUsd": usd} for n, usd in sorted(by_user.items())],
             "todayUsd": sum(r.usd + r.uncertain_usd for r in rows if r.day == today),
             "monthUsd": sum(r.usd + r.uncertain_usd for r in rows),
             "budgetUsd": self.config.budget_usd,
@@ -262,9 +277,11 @@ class ServerJobs:
 
     # -- the watcher -----------------------------------------------------------------
     def adopt_orphans(self) -> int:
-        """Poll (under lease) every unfinished job of our backend that no process polls."""
+        """Poll (under lease) every unfinished job of this user and our backend that no
+        process polls. A colleague's job is left to their own server: its video belongs
+        next to their notebook, which this server's disk need not have."""
         key = backend_key_from_env()
-        orphans = self.ledger.unleased_unfinished(key, gone=holder_gone)
+        orphans = self.ledger.unleased_unfinished(key, gone=holder_gone, user=self.ledger.user)
         for record in orphans:
             self._adopt(record)
         return len(orphans)
@@ -279,10 +296,11 @@ class ServerJobs:
 
     # -- change stream ---------------------------------------------------------------
     def changes(self, since: float) -> list[tuple[float, str, dict[str, Any]]]:
-        """``(updated_at, client_token, wire)`` of the rows written after ``since``."""
+        """``(updated_at, client_token, wire)`` of this user's rows written after ``since``
+        (on a team's shared ledger, the panel follows its own user's jobs)."""
         return [
             (record.updated_at, record.client_token, self.wire(record))
-            for record in self.ledger.changed_since(since)
+            for record in self.ledger.changed_since(since, user=self.ledger.user)
         ]
 
     # -- wire ------------------------------------------------------------------------
@@ -410,3 +428,8 @@ def _decode_cursor(cursor: str) -> tuple[float, str]:
     except (ValueError, TypeError, binascii.Error):
         pass
     raise Refusal(400, "invalid_request", messages.SERVER_BAD_CURSOR.format(value=cursor))
+
+
+def _flag(value: str | None) -> bool:
+    """A query flag: ``1``/``true``/``yes`` (any case) is on."""
+    return value is not None and value.lower() in ("1", "true", "yes")

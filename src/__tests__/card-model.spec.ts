@@ -4,6 +4,7 @@ import {
   elapsedSeconds,
   kernelCancelCode,
   mergeJob,
+  referenceViews,
   sameJob
 } from '../card-model';
 import { ApiError } from '../client';
@@ -16,14 +17,14 @@ const created = 1_700_000_000;
 const at = (seconds: number): number => (created + seconds) * 1000;
 
 describe('formatting', () => {
-  it('formats elapsed time as a clock', () => {
+  it('formats elapsed time as a clock, as the kernel card does', () => {
     expect([0, 7, 65, 600, 3723, -3].map(formatElapsed)).toEqual([
-      '0:00',
-      '0:07',
-      '1:05',
+      '00:00',
+      '00:07',
+      '01:05',
       '10:00',
       '1:02:03',
-      '0:00'
+      '00:00'
     ]);
   });
 
@@ -41,7 +42,7 @@ describe('formatting', () => {
       '$0.50',
       '$12.00'
     ]);
-    expect(formatParams(job())).toBe('seedance-2.0 · 5 s · 16:9 · 720p');
+    expect(formatParams(job())).toBe('seedance-2.0 · 5 s · 720p · 16:9');
     expect(formatParams(job({ duration: null, aspectRatio: null }))).toBe(
       'seedance-2.0 · 720p'
     );
@@ -52,7 +53,7 @@ describe('elapsed time', () => {
   it('ticks from createdAt to now while the job runs', () => {
     const running = job({ status: 'processing', createdAt: created });
     expect(elapsedSeconds(running, at(12.5))).toBeCloseTo(12.5);
-    expect(cardView(running, at(75), BASE).elapsed).toBe('1:15');
+    expect(cardView(running, at(75), BASE).elapsed).toBe('01:15');
     expect(cardView(running, at(75), BASE).ticking).toBe(true);
   });
 
@@ -62,7 +63,7 @@ describe('elapsed time', () => {
       createdAt: created,
       finishedAt: created + 42
     });
-    expect(cardView(done, at(9999), BASE).elapsed).toBe('0:42');
+    expect(cardView(done, at(9999), BASE).elapsed).toBe('00:42');
     expect(cardView(done, at(9999), BASE).ticking).toBe(false);
   });
 
@@ -301,5 +302,47 @@ describe('a cancel that did not go through', () => {
     for (const id of ['req_1\nimport os', 'req_{x}', '$HOME', 'a b', '']) {
       expect(kernelCancelCode(id)).toBeNull();
     }
+  });
+});
+
+describe('reference media on the card', () => {
+  const thumb = 'data:image/jpeg;base64,/9j/4AAQSkZJRg==';
+
+  it('shows an image made here as its inline thumbnail, named by its label', () => {
+    const refs = referenceViews(
+      job({
+        mediaRefs: [
+          {
+            name: 'frame.png',
+            kind: 'image',
+            sha256: 'ab',
+            where: 'loopback',
+            thumbnail: thumb
+          }
+        ]
+      })
+    );
+    expect(refs).toEqual([{ label: 'image frame.png', thumbnail: thumb }]);
+  });
+
+  it('never shows a remote address as a thumbnail, only the kind and name', () => {
+    const refs = referenceViews(
+      job({
+        mediaRefs: [
+          {
+            name: 'clip.mp4',
+            kind: 'video',
+            sha256: 'cd',
+            where: 's3://b/p/',
+            thumbnail: 'https://evil.example/x.jpg'
+          }
+        ]
+      })
+    );
+    expect(refs).toEqual([{ label: 'video clip.mp4', thumbnail: null }]);
+  });
+
+  it('shows nothing for a job from a server without reference details', () => {
+    expect(referenceViews(job({ mediaRefs: undefined }))).toEqual([]);
   });
 });

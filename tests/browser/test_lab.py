@@ -21,9 +21,6 @@ JOB_MS = 60_000
 #: A 4 s 480p 16:9 clip, as the emulator renders it.
 WIDE = frame_size("480p", "16:9")
 CANCEL_WITHIN_S = 2.0
-#: Known product bug, reported: the form's job list mirrors the saved output in an
-#: ipywidgets.HTML, which JupyterLab's URL resolver never sees, so the relative src of the
-#: downloaded video resolves against /lab/tree/ (MEDIA_ERR_SRC_NOT_SUPPORTED).
 
 # The last <video> under an element: its state, as plain data.
 JS_VIDEO = """(root) => {
@@ -381,7 +378,7 @@ def test_tab_reaches_the_advanced_sections_controls(lab: Lab) -> None:
     webhook = form.locator(".seedance-webhook input")
     form.locator(".seedance-media-0 input").focus()
 
-    for _ in range(6):  # to the Advanced toggle, open it, on into its fields
+    for _ in range(6):  # past its file picker to the Advanced toggle, open it, on into it
         lab.page.keyboard.press("Tab")
         if lab.page.evaluate("(el) => document.activeElement === el", webhook.element_handle()):
             break
@@ -453,3 +450,88 @@ def test_the_forms_accessibility_tree_shows_pressed_toggles_and_plain_button_nam
     assert header.get_attribute("aria-expanded") == "false"
     assert re.search(r'- button "Submit', tree), tree
     assert not PRIVATE_USE.search(tree), tree
+
+
+# The form's layout under root, as plain data (widths and edges in CSS pixels).
+JS_FORM_LAYOUT = """(root) => {
+  const form = root.querySelector('.seedance-form');
+  const box = (sel) => form.querySelector(sel).getBoundingClientRect();
+  const visible = (e) => e.offsetParent !== null && e.textContent.trim() !== '';
+  const errors = [...form.querySelectorAll('.seedance-field-error, .seedance-reason')]
+    .filter(visible).map(e => e.textContent.trim());
+  const labelled = (sel) => {
+    const label = box(`${sel} .widget-label`), first = box(`${sel} button`);
+    const middle = (b) => b.top + b.height / 2;
+    return label.right <= first.left && Math.abs(middle(label) - middle(first)) < first.height / 2;
+  };
+  return {form: form.getBoundingClientRect().right, submit: box('.seedance-submit').width,
+          media: box('.seedance-media-0 input').right, errors,
+          labelsBeside: [labelled('.seedance-ratio'), labelled('.seedance-resolution')],
+          note: form.querySelector('.seedance-duration-note').textContent.trim()};
+}"""
+
+
+def test_form_validation_shows_each_error_once_after_an_edit_and_keeps_its_layout(
+    lab: Lab,
+) -> None:
+    lab.page.set_viewport_size({"width": 1280, "height": 1400})
+    lab.open([LOAD, "%seedance form"])
+    lab.run_all()
+    cell = lab.cell(1)
+    root = cell.element_handle()
+    lab.wait_for("(root) => !!root.querySelector('.seedance-form .seedance-submit')", root,
+                 timeout=JOB_MS, what="the form")
+    form = cell.locator(".seedance-form").first
+    blank = lab.page.evaluate(JS_FORM_LAYOUT, root)
+
+    form.locator(".seedance-prompt textarea").fill("a paper boat")
+    form.locator(".seedance-media-0 input").fill("http://example.com/boat.png")
+    form.locator(".seedance-media-0 input").press("Enter")
+    lab.wait_for(f"(root) => ({JS_FORM_LAYOUT})(root).errors.length > 0", root,
+                 timeout=10_000, what="the bad URL's message")
+    bad = lab.page.evaluate(JS_FORM_LAYOUT, root)
+    form.locator(".seedance-duration select").select_option(label="12")
+    labels = form.locator(".seedance-model select option").all_inner_texts()
+    form.locator(".seedance-model select").select_option(
+        label=next(label for label in labels if label.split()[0] == "seedance-1.5-pro")
+    )
+    lab.wait_for(f"(root) => ({JS_FORM_LAYOUT})(root).note !== ''", root,
+                 timeout=10_000, what="the note beside the duration")
+    clamped = lab.page.evaluate(JS_FORM_LAYOUT, root)
+    lab.shot("validation", form)
+
+    assert blank["errors"] == [], blank
+    assert len(bad["errors"]) == 1 and bad["errors"][0].startswith("media_urls:"), bad
+    assert bad["submit"] == blank["submit"], (blank, bad)
+    assert blank["media"] <= blank["form"], blank
+    assert blank["labelsBeside"] == [True, True], blank
+    assert clamped["note"] == "12 s is not offered by seedance-1.5-pro: set to 10 s.", clamped
+
+
+# The on-page size of the last <video> under root, once it shows the downloaded file.
+JS_VIDEO_BOX = """([root, serviceUrl]) => {
+  const all = root.querySelectorAll('video');
+  const v = all[all.length - 1];
+  if (!v || (v.getAttribute('src') || '').startsWith(serviceUrl) || v.readyState < 1) return null;
+  const box = v.getBoundingClientRect();
+  return {width: Math.round(box.width), height: Math.round(box.height), poster: !!v.poster};
+}"""
+
+
+def test_a_played_video_keeps_the_size_it_had_before_play(lab: Lab) -> None:
+    lab.open([LOAD, "%%seedance -d 4 -r 480p\nA kite over a beach, played in place"])
+    lab.run_all()
+    root = lab.cell(1).element_handle()
+    args = [root, lab.server.emulator.url]
+    lab.wait_for(f"(args) => ({JS_VIDEO_BOX})(args) !== null", args, timeout=JOB_MS,
+                 what="the saved card's video")
+    before = lab.page.evaluate(JS_VIDEO_BOX, args)
+
+    assert_plays(playing_video(lab, root), WIDE)
+    after = lab.page.evaluate(JS_VIDEO_BOX, args)
+
+    assert before["poster"], before
+    assert after["width"] == before["width"], (before, after)
+    # The poster is the frame scaled down, rounded to whole pixels: its height may differ
+    # by a pixel or two from the video's at the same width.
+    assert abs(after["height"] - before["height"]) <= 3, (before, after)

@@ -299,3 +299,39 @@ def test_card_finishes_and_plays_after_its_kernel_is_shut_down_mid_job(lab: Lab)
     lab.page.set_viewport_size({"width": 900, "height": 900})  # a docs-sized card
     lab.page.evaluate(JS_VIDEO_STILL, root)
     themed_shots(lab, "lab-card", cell.locator(".seedance-lab-card"), "lab-card")
+
+
+# True once cell i's last output (the form's job list) holds no live widget any more.
+JS_LIST_SAVED = """(i) => {
+  const outputs = window.jupyterapp.shell.currentWidget.content.widgets[i].model.outputs;
+  const data = outputs.length ? outputs.get(outputs.length - 1).data : {};
+  return 'application/vnd.seedance.jobs+json' in data
+    && !('application/vnd.jupyter.widget-view+json' in data);
+}"""
+
+
+def test_a_form_job_shows_one_lab_card_while_it_runs_and_the_same_card_after(
+    lab: Lab,
+) -> None:
+    prompt = "A paper crane unfolding, submitted from the form"
+    lab.open([f"import seedance_jupyter\n"
+              f"seedance_jupyter.form(prompt={prompt!r}, duration=4, resolution='480p')"])
+    lab.run_all()
+    root = lab.cell(0).element_handle()
+    lab.wait_for("(root) => { const b = root.querySelector('.seedance-form .seedance-submit');"
+                 " return !!b && !b.disabled; }", root, timeout=JOB_MS, what="the form")
+    lab.cell(0).locator(".seedance-form .seedance-submit").click()
+
+    wait_for_card(lab, root, "(c) => /queued|processing/.test(c.status)", timeout=JOB_MS,
+                  what="the running job's card")
+    running = lab.page.evaluate(JS_LAB_CARDS, root)
+    wait_for_card(lab, root, "(c) => /succeeded/.test(c.status)", timeout=JOB_MS,
+                  what="the finished job's card")
+    lab.wait_for(JS_LIST_SAVED, 0, timeout=JOB_MS, what="the job list saved")
+    card = play_lab_card(lab, root)
+    ended = lab.page.evaluate(JS_LAB_CARDS, root)
+    lab.shot("form-job-ended", lab.cell(0))
+
+    assert (running["cards"], running["others"]) == (1, 0), running
+    assert (ended["cards"], ended["others"]) == (1, 0), ended
+    assert card["error"] is None and card["width"], card

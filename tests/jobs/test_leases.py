@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -30,8 +29,15 @@ def exited_pid() -> int:
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    with Ledger(tmp_path / "ledger.sqlite3") as opened:
+def now() -> list[float]:
+    """The ledger's clock, settable: ``now[0]``."""
+    return [1_700_000_000.0]
+
+
+@pytest.fixture
+def ledger(ledger_url: str, now: list[float]) -> Iterator[Ledger]:
+    """One accepted job, in a ledger on each database (SQLite, then PostgreSQL)."""
+    with Ledger(ledger_url, clock=lambda: now[0]) as opened:
         request = GenerationRequest.of("a kite", model="seedance-2.0", duration=5,
                                        resolution="480p", aspect_ratio="16:9")
         opened.claim(client_token="tok", backend="live", request=request, fingerprint="f",
@@ -69,3 +75,16 @@ def test_a_live_processs_lease_is_left_to_it(ledger: Ledger) -> None:
     kernel, server = Leases(ledger, "live", Settings()), Leases(ledger, "live", Settings())
     assert kernel.take(job())
     assert not server.take(job())
+
+
+def test_a_lease_held_on_another_host_is_taken_only_once_it_runs_out(
+    ledger: Ledger, now: list[float]
+) -> None:
+    elsewhere = f"another-{HOST}/{exited_pid()}/abcd"  # that pid means nothing here
+    assert ledger.try_lease("req_1", elsewhere, 60, backend="live")
+    server = Leases(ledger, "live", Settings())
+    assert not server.take(job())
+    now[0] += 61
+    assert server.take(job())
+    record = ledger.get("req_1")
+    assert record is not None and record.lease_owner == server.owner

@@ -12,11 +12,17 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
+import sqlalchemy.exc
 
 from seedance_jupyter.catalog import GenerationRequest
 from seedance_jupyter.errors import SeedanceError
-from seedance_jupyter.jobs import ledger as ledger_module
-from seedance_jupyter.jobs.ledger import MIN_RUNTIME_SAMPLES, JobRecord, Ledger, RuntimeWindow
+from seedance_jupyter.jobs.ledger import (
+    MIN_RUNTIME_SAMPLES,
+    JobRecord,
+    Ledger,
+    RuntimeWindow,
+    schema,
+)
 
 DAY = 86_400.0
 REQUEST = GenerationRequest(prompt="A river at dawn", duration=5, resolution="720p")
@@ -38,8 +44,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def ledger(tmp_path: Path, clock: Clock) -> Iterator[Ledger]:
-    with Ledger(tmp_path / "ledger.sqlite3", clock=clock) as opened:
+def ledger(ledger_url: str, clock: Clock) -> Iterator[Ledger]:
+    """A fresh ledger on each database: SQLite, then PostgreSQL."""
+    with Ledger(ledger_url, clock=clock) as opened:
         yield opened
 
 
@@ -97,7 +104,7 @@ def test_request_fields_round_trip(ledger: Ledger) -> None:
 
 def test_duplicate_client_token_is_refused(ledger: Ledger) -> None:
     pending(ledger, "tok")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(sqlalchemy.exc.IntegrityError):
         pending(ledger, "tok")
 
 
@@ -463,7 +470,7 @@ def test_loose_existing_file_is_tightened(tmp_path: Path) -> None:
 def test_a_version_1_ledger_is_migrated_in_place(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     with sqlite3.connect(path) as conn:
-        conn.executescript(ledger_module._MIGRATIONS[0])
+        conn.executescript(schema.MIGRATIONS[0].replace("{rowid}", ""))
         conn.execute("PRAGMA user_version = 1")
     migrated = Ledger(path)
     try:
@@ -475,10 +482,11 @@ def test_a_version_1_ledger_is_migrated_in_place(tmp_path: Path) -> None:
         migrated.close()
 
 
-def test_database_uses_wal_and_a_schema_version(ledger: Ledger) -> None:
-    with sqlite3.connect(ledger.path) as conn:
+def test_database_uses_wal_and_a_schema_version(tmp_path: Path) -> None:
+    Ledger(tmp_path / "ledger.sqlite3").close()
+    with sqlite3.connect(tmp_path / "ledger.sqlite3") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert conn.execute("PRAGMA user_version").fetchone() == (7,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (schema.SCHEMA_VERSION,)
         indexes = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master")}
     assert any("UNIQUE INDEX" in (sql or "") and "(backend, request_id)" in (sql or "")
                for sql in indexes)
@@ -488,8 +496,9 @@ def test_database_uses_wal_and_a_schema_version(ledger: Ledger) -> None:
 def test_the_database_refuses_a_second_row_with_a_paid_request_id(ledger: Ledger) -> None:
     submitted(ledger, "tok_paid", "req_paid")
     pending(ledger, "tok_other")
-    with sqlite3.connect(ledger.path) as conn, pytest.raises(sqlite3.IntegrityError):
-        conn.execute("UPDATE jobs SET request_id = 'req_paid' WHERE client_token = 'tok_other'")
+    with ledger.database.write() as conn, pytest.raises(sqlalchemy.exc.IntegrityError):
+        conn.execute(sqlalchemy.text(
+            "UPDATE jobs SET request_id = 'req_paid' WHERE client_token = 'tok_other'"))
 
 
 def test_a_lookup_cannot_give_a_paid_request_id_to_an_uncertain_row(ledger: Ledger) -> None:
@@ -512,8 +521,8 @@ def test_a_ledger_whose_rows_share_a_request_id_keeps_it_on_the_charged_row(
 ) -> None:
     path = tmp_path / "old.sqlite3"
     with sqlite3.connect(path) as conn:  # a version-3 ledger, before ids were unique
-        for script in ledger_module._MIGRATIONS[:3]:
-            conn.executescript(script)
+        for script in schema.MIGRATIONS[:3]:
+            conn.executescript(script.replace("{rowid}", ""))
         conn.execute("PRAGMA user_version = 3")
         # The old bug: uncertain row C took A's id from a replayed webhook.
         for token, credits in (("tok_c", None), ("tok_a", 40)):
@@ -569,16 +578,16 @@ def test_default_path_is_under_jupyter_data_dir(
 def test_closed_ledger_refuses_use(ledger: Ledger) -> None:
     ledger.close()
     ledger.close()
-    with pytest.raises(sqlite3.ProgrammingError):
+    with pytest.raises(SeedanceError, match="closed"):
         ledger.jobs()
 
 
 ROWS_PER_WRITER = 200
 
 
-def _write_jobs(path: str, name: str, start_together: Barrier) -> None:
+def _write_jobs(url: str, name: str, start_together: Barrier) -> None:
     """One kernel's worth of jobs, each through its whole life."""
-    with Ledger(path) as ledger:
+    with Ledger(url) as ledger:
         start_together.wait(60)
         for i in range(ROWS_PER_WRITER):
             token, request_id = f"{name}-{i}", f"req_{name}_{i}"
@@ -590,25 +599,26 @@ def _write_jobs(path: str, name: str, start_together: Barrier) -> None:
             time.sleep(0.001)  # let the other writer take the lock now and then
 
 
-def _check_all_written(path: Path, names: list[str]) -> None:
-    with Ledger(path) as ledger:
+def _check_all_written(url: str, names: list[str]) -> None:
+    with Ledger(url) as ledger:
         rows = ledger.jobs(limit=-1)
         assert len(rows) == len(names) * ROWS_PER_WRITER
         assert {r.status for r in rows} == {"succeeded"}
         for name in names:
             mine = [r for r in rows if r.client_token.startswith(f"{name}-")]
             assert sorted(r.credits_charged or 0 for r in mine) == list(range(ROWS_PER_WRITER))
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
 @pytest.mark.timeout(120)
-def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "shared" / "ledger.sqlite3"
+def test_two_processes_writing_at_once_lose_nothing(ledger_url: str) -> None:
+    path = ledger_url
     ctx = multiprocessing.get_context("spawn")
     names = ["k1", "k2"]
     barrier = ctx.Barrier(len(names))
-    procs = [ctx.Process(target=_write_jobs, args=(str(path), name, barrier)) for name in names]
+    procs = [ctx.Process(target=_write_jobs, args=(path, name, barrier)) for name in names]
     for proc in procs:
         proc.start()
     for proc in procs:
@@ -621,8 +631,8 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     assert max(min(s) for s in spans) < min(max(s) for s in spans), "writers did not overlap"
 
 
-def test_threads_sharing_one_ledger_lose_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.sqlite3"
+def test_threads_sharing_one_ledger_lose_nothing(ledger_url: str) -> None:
+    path = ledger_url
     names = ["t1", "t2", "t3"]
     with Ledger(path) as shared:
         go = threading.Event()
@@ -757,3 +767,49 @@ def test_jobs_under_a_renamed_folder_follow_it(ledger: Ledger, tmp_path: Path) -
     assert ledger.current_origin(str(tmp_path / "before" / "b.ipynb")) == str(
         tmp_path / "after" / "b.ipynb"
     )
+
+
+def test_a_chain_of_renames_is_followed_and_a_rename_back_undoes_it(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    a, b, c = (tmp_path / f"{name}.ipynb" for name in "abc")
+    _claim_in(ledger, "t1", a)
+    ledger.move_notebook(str(a), str(b))
+    ledger.move_notebook(str(b), str(c))
+    assert ledger.by_token("t1").notebook == str(c)
+    assert ledger.current_origin(str(a)) == str(c)
+    ledger.move_notebook(str(c), str(a))
+    assert ledger.by_token("t1").notebook == str(a)
+    assert ledger.current_origin(str(b)) == str(a)
+    assert ledger.current_origin(str(a)) == str(a)
+
+
+def test_one_users_rename_moves_neither_anothers_jobs_nor_where_they_record_new_ones(
+    ledger_url: str, tmp_path: Path
+) -> None:
+    """On a team's database two people may have a notebook at the same path."""
+    old, new = tmp_path / "Untitled.ipynb", tmp_path / "boats.ipynb"
+    with Ledger(ledger_url, user="ana") as ana, Ledger(ledger_url, user="ben") as ben:
+        _claim_in(ana, "a1", old)
+        _claim_in(ben, "b1", old)
+        assert ana.move_notebook(str(old), str(new)) == 1
+        assert ana.by_token("a1").notebook == str(new)
+        assert ben.by_token("b1").notebook == str(old)
+        assert _claim_in(ben, "b2", old, prompt="other").notebook == str(old)
+        assert ben.current_origin(str(old)) == str(old)
+        assert ana.current_origin(str(old)) == str(new)
+
+
+def test_a_version_8_ledger_gains_renames_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:  # the schema before renames were recorded
+        for script in schema.MIGRATIONS[:8]:
+            conn.executescript(script.replace("{rowid}", "").replace(":user", "'ana'"))
+        conn.execute("PRAGMA user_version = 8")
+    old, new = tmp_path / "Untitled.ipynb", tmp_path / "boats.ipynb"
+    with Ledger(path, user="ana") as migrated:
+        _claim_in(migrated, "t1", old)
+        assert migrated.move_notebook(str(old), str(new)) == 1
+        assert migrated.by_token("t1").notebook == str(new)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (schema.SCHEMA_VERSION,)

@@ -23,15 +23,16 @@ from traitlets import TraitError
 from seedance_jupyter.api.transport import Transport
 from seedance_jupyter.catalog import MEDIA_SURCHARGE
 from seedance_jupyter.errors import AmbiguousSubmitError, InvalidRequestError, SeedanceError
-from seedance_jupyter.jobs import ledger as ledger_module
 from seedance_jupyter.jobs.backend import Backend
 from seedance_jupyter.jobs.client import Client
 from seedance_jupyter.jobs.ledger import Ledger
+from seedance_jupyter.jobs.ledger import database as ledger_database
 from seedance_jupyter.jobs.service import JobService
 from seedance_jupyter.jobs.settings import JobSettings
 from seedance_jupyter.retry import Backoff
 
 from ..helpers import Settings, eventually
+from ..postgres import PostgresServer
 from ..scripted import Answer, ScriptedServer, Seen, accepted
 
 
@@ -189,7 +190,7 @@ def test_racing_threads_never_overrun_the_daily_budget(make) -> None:
 def test_a_paid_request_id_survives_a_locked_ledger(
     make, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ledger_module, "_BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(ledger_database, "_BUSY_TIMEOUT_S", 0.2)
     locker = sqlite3.connect(
         tmp_path / "ledger.sqlite3", isolation_level=None, check_same_thread=False
     )
@@ -314,7 +315,7 @@ def test_opening_a_ledger_needs_no_write_lock(
 ) -> None:
     path = tmp_path / "ledger.sqlite3"
     Ledger(path).close()
-    monkeypatch.setattr(ledger_module, "_BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(ledger_database, "_BUSY_TIMEOUT_S", 0.2)
     locker = sqlite3.connect(path, isolation_level=None)
     locker.execute("BEGIN IMMEDIATE")
     try:
@@ -324,18 +325,40 @@ def test_opening_a_ledger_needs_no_write_lock(
         locker.close()
 
 
-@settings(max_examples=4, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
+_RACE_SETTINGS = settings(max_examples=4, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture])
+_RACE_PLANS = given(
     plan=st.lists(
         st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=4),
         min_size=2, max_size=3,
     ),
     budget_jobs=st.integers(min_value=1, max_value=4),
 )
+
+
+@_RACE_SETTINGS
+@_RACE_PLANS
 def test_racing_kernels_post_each_admitted_request_once_within_budget(
     tmp_path_factory: pytest.TempPathFactory, plan: list[list[str]], budget_jobs: int
 ) -> None:
+    ledger = tmp_path_factory.mktemp("race") / "ledger.sqlite3"
+    Ledger(ledger).close()
+    _race(str(ledger), plan, budget_jobs)
+
+
+@_RACE_SETTINGS
+@_RACE_PLANS
+def test_racing_kernels_on_postgres_post_each_admitted_request_once_within_budget(
+    postgres_server: PostgresServer, plan: list[list[str]], budget_jobs: int
+) -> None:
+    url = postgres_server.new_database()
+    Ledger(url).close()
+    _race(url, plan, budget_jobs)
+
+
+def _race(ledger: str, plan: list[list[str]], budget_jobs: int) -> None:
+    """N processes (each M threads) submit at one instant: every admitted request is
+    POSTed once, and together they never pass the daily budget."""
     import subprocess
     import sys
     import time
@@ -349,13 +372,11 @@ def test_racing_kernels_post_each_admitted_request_once_within_budget(
         return Answer(body=accepted(f"req_{number}").body, delay=0.05)
 
     server = ScriptedServer(create=create)
-    ledger = tmp_path_factory.mktemp("race") / "ledger.sqlite3"
-    Ledger(ledger).close()
     start_at = time.time() + 3.0
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "tests.race_worker", json.dumps({
-                "url": server.url, "ledger": str(ledger), "prompts": prompts,
+                "url": server.url, "ledger": ledger, "prompts": prompts,
                 "daily_budget_usd": 0.5 * budget_jobs, "start_at": start_at,
             })],
             stdout=subprocess.PIPE, cwd=Path(__file__).parents[2], text=True,
