@@ -323,7 +323,7 @@ def report_imports(result: dict[str, Any], runs: int) -> None:
     r_wall, r_inner = ratio(walls, ext, wid), ratio(inner, ext, wid)
     print(f"\n%load_ext / import ipywidgets (both in a new InteractiveShell): "
           f"{r_wall:.2f}x process wall, {r_inner:.2f}x statement only")
-    print(f"target (within 1.3x): {'MET' if r_wall <= 1.3 else 'MISSED'}")
+    print(f"target (under 1.0x): {'MET' if r_wall < 1.0 else 'MISSED'}")
     print(f"import seedance_jupyter / import ipywidgets: "
           f"{ratio(walls, 'import seedance_jupyter', 'import ipywidgets'):.2f}x process wall, "
           f"{ratio(inner, 'import seedance_jupyter', 'import ipywidgets'):.2f}x statement only")
@@ -343,13 +343,16 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=60, help="pass cells per kernel and state")
     parser.add_argument("--import-runs", type=int, default=15,
                         help="runs per command (interleaved); 7 proved too few on a busy machine")
+    parser.add_argument("--imports-only", action="store_true",
+                        help="only part 2 (load time), not the 100-job kernel")
     args = parser.parse_args()
     print(f"# kernel_load: {time.strftime('%Y-%m-%d %H:%M')}, Python "
           f"{platform.python_version()}, {os.cpu_count()} CPUs")
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="seedance-bench-") as tmp:
         home = Path(tmp)
-        report_kernel(kernel_benchmark(home, args.jobs, args.runs), args.jobs)
+        if not args.imports_only:
+            report_kernel(kernel_benchmark(home, args.jobs, args.runs), args.jobs)
         report_imports(import_benchmark(home, args.import_runs), args.import_runs)
     print(f"\n(total {time.monotonic() - began:.0f} s)")
     return 0

@@ -17,6 +17,8 @@ new jobs per duration are submitted through the same service (default
 own ``Job``, by:
 
 - fixed 1 s polling (the baseline of every ratio, same jobs, same run);
+- the schedule before the window was widened while unsure and shaped by density
+  (``PREVIOUS``: ``spread=0, core=1, late_patience=0.1``), at the same ``poll_latency``;
 - the same adaptive schedule at other ``poll_latency`` values (the curve), with
   the runtime window the service's ledger gave the job.
 
@@ -79,6 +81,8 @@ UNLIMITED = 1_000_000.0
 EMULATOR_15S = 1.0 + 0.5 * 15
 FIXED_1S = Schedule(first_check=1.0, poll_latency=1.0, max_interval=1.0, patience=0.0,
                     approach=0.0, min_interval=1.0, jitter=0.0)
+#: The adaptive schedule before it widened unsure windows and followed the finish density.
+PREVIOUS = Schedule(spread=0.0, core=1.0, late_patience=0.1)
 _TIMES = ("first_check", "poll_latency", "max_interval", "min_interval", "webhook_interval")
 
 
@@ -305,7 +309,10 @@ def run_cv(args: argparse.Namespace, cv: float, curve: list[float]) -> dict[str,
 
         windows: dict[str, RuntimeWindow | None] = {}
         observers = [observer("fixed 1 s polling", service.url, scaled(FIXED_1S, speed),
-                              windows)]
+                              windows),
+                     observer(f"previous adaptive, poll_latency {args.poll_latency:g} s",
+                              service.url, scaled(replace(PREVIOUS, poll_latency=args.poll_latency),
+                                                  speed), windows)]
         observers += [observer(f"adaptive, poll_latency {x:g} s", service.url,
                                scaled(Schedule(poll_latency=x), speed), windows)
                       for x in curve if x != args.poll_latency]
@@ -353,9 +360,11 @@ def report(cv: float, results: dict[str, Result], targets: tuple[float, float, f
     fixed = results["fixed 1 s polling"]
     session = next(r for name, r in results.items() if "JobService" in name)
     print(f"\n### CV {cv}: the same jobs, seen by each poller (latency in service seconds)\n")
-    curve = sorted((r for r in results.values() if r is not session and r is not fixed),
+    previous = [r for name, r in results.items() if name.startswith("previous")]
+    curve = sorted((r for r in results.values()
+                    if r is not session and r is not fixed and r not in previous),
                    key=lambda r: float(r.name.rsplit(" ", 2)[-2]))
-    order = [session, fixed, *curve]
+    order = [session, fixed, *previous, *curve]
     print(table(HEADER, [row(r, fixed) for r in order]))
     p95_max, max_max, ratio_max = targets
     ratio = session.total / fixed.total

@@ -384,6 +384,7 @@ ALLOWED_MEDIA_TOO_BIG = (
     "(the media_max_{kind}_mb setting)"
 )
 ALLOWED_MEDIA_REFERENCES = "give at most {maximum} references (images, videos and audio together)"
+TOO_MANY_REFERENCES = "media: you gave {count}; {allowed}."
 ALLOWED_MEDIA_UNREACHABLE = (
     "the service cannot fetch it ({why}); give the file itself (its path, or the image) "
     "and it is published through media_store or the Jupyter server's public_url"

@@ -2,13 +2,14 @@
  * What a job card shows, as plain data: the widget (card.ts) only puts this on
  * the page, so every rule here is testable without a DOM.
  */
+import { isRequestId } from './client';
 import {
   formatElapsed,
   formatParams,
   formatProblem,
   formatUsd
 } from './format';
-import { posterSource, videoSource } from './media';
+import { posterSource, safeRemoteUrl, videoSource } from './media';
 import { MSG } from './messages';
 import {
   isCancellable,
@@ -41,8 +42,35 @@ export interface ICardView {
   poster: string | null;
   /** Said when a job succeeded but the browser has nothing it may play yet. */
   videoNote: string | null;
+  /** An untrusted output's remote video, loaded only when the user asks. */
+  remote: { url: string; host: string } | null;
   /** The reference media: a small inline thumbnail for images made here, else kind and name. */
   references: IReferenceView[];
+}
+
+/** What the card knows beyond the job's fields. */
+export interface ICardContext {
+  /** The server has answered for this job (a GET, an event, a cancel): Cancel can reach it. */
+  known: boolean;
+  /** The remote video URL an untrusted output named, held back (see `holdBackMedia`). */
+  heldBack: string | null;
+}
+
+const KNOWN: ICardContext = { known: true, heldBack: null };
+
+/**
+ * An untrusted output's summary, minus what would make the browser fetch a
+ * remote URL on opening (a shared notebook could track who opens it): the
+ * output URL is held back until the user asks, or replaced by the server's own.
+ */
+export function holdBackMedia(saved: IJobSummary): {
+  job: IJobSummary;
+  heldBack: string | null;
+} {
+  return {
+    job: { ...saved, outputUrl: null },
+    heldBack: safeRemoteUrl(saved.outputUrl)
+  };
 }
 
 export interface IReferenceView {
@@ -87,11 +115,15 @@ export function elapsedSeconds(
 export function cardView(
   job: IJobSummary,
   nowMs: number,
-  baseUrl: string
+  baseUrl: string,
+  context: ICardContext = KNOWN
 ): ICardView {
   const elapsed = elapsedSeconds(job, nowMs);
   const src = videoSource(job, baseUrl);
   const poster = posterSource(job);
+  const held =
+    src === null && job.status === 'succeeded' ? context.heldBack : null;
+  const remote = held ? { url: held, host: new URL(held).host } : null;
   return {
     prompt: job.prompt,
     params: formatParams(job),
@@ -100,7 +132,8 @@ export function cardView(
     elapsed: elapsed === null ? '' : formatElapsed(elapsed),
     ticking: !isFinal(job.status),
     showProgress: IN_FLIGHT.has(job.status),
-    showCancel: job.requestId !== null && isCancellable(job.status),
+    showCancel:
+      context.known && job.requestId !== null && isCancellable(job.status),
     cost: chargeLabel(job),
     requestId: job.requestId,
     isEmulator: job.isEmulator,
@@ -108,7 +141,12 @@ export function cardView(
     notice: job.notice,
     video: src ? { src, label: MSG.videoLabel(job.prompt) } : null,
     poster,
-    videoNote: job.status === 'succeeded' && !src ? MSG.videoNotHere : null,
+    videoNote: remote
+      ? MSG.remoteHeld(remote.host)
+      : job.status === 'succeeded' && !src
+        ? MSG.videoNotHere
+        : null,
+    remote,
     references: referenceViews(job)
   };
 }
@@ -120,14 +158,12 @@ export function chargeLabel(
   return job.chargeLabel ?? MSG.estimate(formatUsd(job.estimatedUsd));
 }
 
-/** Request ids that may go into a `%seedance cancel` line: nothing IPython would expand. */
-const SAFE_REQUEST_ID = /^[A-Za-z0-9_.-]{1,128}$/;
-
-/** The kernel code that cancels `requestId` with the kernel's own key and service. */
+/**
+ * The kernel code that cancels `requestId` with the kernel's own key and service:
+ * only for a plain request id (`isRequestId`: nothing IPython would expand).
+ */
 export function kernelCancelCode(requestId: string): string | null {
-  return SAFE_REQUEST_ID.test(requestId)
-    ? `%seedance cancel ${requestId}`
-    : null;
+  return isRequestId(requestId) ? `%seedance cancel ${requestId}` : null;
 }
 
 /**

@@ -4,19 +4,22 @@
  * event stream, so a reopened notebook shows the job as it is now. Cancel is a
  * REST call to the server, so it works while the kernel is busy or gone; when
  * the server cannot (another service's job), the notebook's kernel is asked, and
- * when that cannot either, the card says so and how to cancel.
+ * when that cannot either, the card says so and how to cancel. Cancel is offered
+ * only once the server has answered for the job. An untrusted output never makes
+ * the browser fetch a remote URL by itself (see `holdBackMedia`).
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { ApiError } from './client';
+import { CardMedia, CardReferences } from './card-media';
 import {
   cancelFailure,
   cardView,
+  holdBackMedia,
   mergeJob,
-  sameJob,
-  type ICardView
+  sameJob
 } from './card-model';
 import { copyWithFeedback } from './copy';
 import { el, setText, setVisible } from './dom';
@@ -57,7 +60,7 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     this.node.append(
       el('div', { class: 'seedance-card-header' }, [this._prompt, this._badge]),
       this._params,
-      this._references,
+      this._references.node,
       el('div', { class: 'seedance-card-status' }, [
         this._status,
         this._elapsed,
@@ -71,7 +74,7 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
       ]),
       this._error,
       this._notice,
-      this._media,
+      this._media.node,
       this._note
     );
   }
@@ -85,7 +88,12 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     const first = this._job === null;
     // The kernel names the file relative to its notebook; the server (events,
     // refresh) relative to its root, which is what `files/` serves: wait for it.
-    const saved: IJobSummary = data;
+    let saved: IJobSummary = data;
+    if (!model.trusted) {
+      const held = holdBackMedia(data);
+      saved = held.job;
+      this._heldBack = held.heldBack ?? this._heldBack;
+    }
     this._job = mergeJob(this._job, {
       ...saved,
       localPath: this._job?.localPath ?? null
@@ -132,16 +140,16 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
           ? await this._services.client.getJob(job.requestId)
           : await this._services.client.findByClientToken(job.clientToken);
       setText(this._note, '');
-      this._unknown = false;
       if (current) {
         this._update(current);
       }
     } catch (error) {
       // A job the server has no record of cannot be cancelled through it either.
-      this._unknown = error instanceof ApiError && error.code === 'not_found';
+      const unknown = error instanceof ApiError && error.code === 'not_found';
+      this._known = this._known && !unknown;
       setText(
         this._note,
-        this._unknown ? MSG.unknownJob : MSG.refreshFailed(reason(error))
+        unknown ? MSG.unknownJob : MSG.refreshFailed(reason(error))
       );
       this._render();
     }
@@ -186,10 +194,12 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     return isFinal(this._job.status) || this._job.status === 'cancelling';
   }
 
+  /** A snapshot from the server (a GET, an event, a cancel's answer). */
   private _update(job: IJobSummary): void {
     if (this.isDisposed) {
       return;
     }
+    this._known = true;
     this._job = mergeJob(this._job, job);
     this._render();
   }
@@ -198,7 +208,10 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     if (!this._job) {
       return;
     }
-    const view = cardView(this._job, Date.now(), this._services.baseUrl);
+    const view = cardView(this._job, Date.now(), this._services.baseUrl, {
+      known: this._known,
+      heldBack: this._heldBack
+    });
     setText(this._prompt, view.prompt);
     setVisible(this._badge, view.isEmulator);
     setText(this._params, view.params);
@@ -215,7 +228,7 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     this._copyId.setAttribute('aria-label', MSG.copyIdOf(view.requestId ?? ''));
     setVisible(this._progress, view.showProgress);
     this._progress.setAttribute('aria-valuetext', view.statusLabel);
-    setVisible(this._cancel, view.showCancel && !this._unknown);
+    setVisible(this._cancel, view.showCancel);
     if (this._job.requestId) {
       this._cancel.setAttribute(
         'aria-label',
@@ -226,68 +239,9 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     setVisible(this._error, view.error !== null);
     setText(this._notice, view.notice ?? '');
     setVisible(this._notice, view.notice !== null);
-    this._renderMedia(view);
-    this._renderReferences(view);
+    this._media.render(view);
+    this._references.render(view);
     this._syncTimer(view.ticking);
-  }
-
-  /** Thumbnails of image references, the kind and name of the others (rebuilt on change only). */
-  private _renderReferences(view: ICardView): void {
-    const key = JSON.stringify(view.references);
-    if (key === this._referencesKey) {
-      return;
-    }
-    this._referencesKey = key;
-    this._references.replaceChildren(
-      ...view.references.map(ref =>
-        ref.thumbnail
-          ? el('img', {
-              class: 'seedance-ref-thumb',
-              src: ref.thumbnail,
-              alt: ref.label,
-              title: ref.label
-            })
-          : el('span', { class: 'seedance-ref' }, [`[${ref.label}]`])
-      )
-    );
-    setVisible(this._references, view.references.length > 0);
-  }
-
-  /** Replace the media only when its source changes, so playback is not interrupted. */
-  private _renderMedia(view: ICardView): void {
-    const key = `${view.video?.src ?? ''}|${view.poster ?? ''}|${view.videoNote ?? ''}`;
-    if (key === this._mediaKey) {
-      return;
-    }
-    this._mediaKey = key;
-    this._media.replaceChildren();
-    if (view.video) {
-      const video = el('video', {
-        class: 'seedance-video',
-        src: view.video.src,
-        controls: '',
-        preload: 'metadata',
-        playsinline: '',
-        'aria-label': view.video.label
-      });
-      if (view.poster) {
-        video.poster = view.poster;
-      }
-      this._media.append(video);
-    } else if (view.poster) {
-      this._media.append(
-        el('img', {
-          class: 'seedance-poster',
-          src: view.poster,
-          alt: MSG.posterAlt(view.prompt)
-        })
-      );
-    }
-    if (view.videoNote) {
-      this._media.append(
-        el('p', { class: 'seedance-video-note' }, [view.videoNote])
-      );
-    }
   }
 
   private _syncTimer(ticking: boolean): void {
@@ -302,16 +256,15 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
   }
 
   private _job: IJobSummary | null = null;
-  private _unknown = false;
+  private _known = false;
+  private _heldBack: string | null = null;
   private _timer = 0;
-  private _mediaKey = '';
   private readonly _prompt = el('span', { class: 'seedance-prompt' });
   private readonly _badge = el('span', { class: 'seedance-badge' }, [
     MSG.emulator
   ]);
   private readonly _params = el('div', { class: 'seedance-params' });
-  private readonly _references = el('div', { class: 'seedance-references' });
-  private _referencesKey = '';
+  private readonly _references = new CardReferences();
   private readonly _status = el('span', {
     class: 'seedance-status',
     role: 'status',
@@ -345,6 +298,12 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
   private readonly _cancelError = el('span', { class: 'seedance-error' });
   private readonly _error = el('div', { class: 'seedance-error' });
   private readonly _notice = el('div', { class: 'seedance-notice' });
-  private readonly _media = el('div', { class: 'seedance-media' });
+  private readonly _media = new CardMedia(url => {
+    if (this._job) {
+      this._heldBack = null;
+      this._job = { ...this._job, outputUrl: url };
+      this._render();
+    }
+  });
   private readonly _note = el('div', { class: 'seedance-note' });
 }

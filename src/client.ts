@@ -3,6 +3,7 @@
  * (in Lab: `ServerConnection.makeRequest`, see connection.ts; in tests: a fake),
  * and every non-2xx answer becomes an `ApiError` in one place.
  */
+import { MSG } from './messages';
 import type { IJobPage, IJobSummary, ISpend, Status } from './types';
 
 /** Fetch a path relative to the server's base URL (no leading slash). */
@@ -21,11 +22,29 @@ export class ApiError extends Error {
   }
 }
 
-/** Build the error from the server's envelope `{"error": {"code", "message"}}`. */
+/**
+ * What a request id may look like before it goes into a URL: letters, digits
+ * and `_-.:~`, starting with a letter or digit (so never `.` or `..`, which a
+ * browser would resolve as a path step), at most 200 characters.
+ */
+const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9_.:~-]{0,199}$/;
+
+export function isRequestId(value: string): boolean {
+  return REQUEST_ID.test(value);
+}
+
+/**
+ * Build the error from the server's envelope `{"error": {"code", "message"}}`.
+ * A 404 without it (Jupyter's HTML page for a path it does not route) is
+ * `not_found` too: the server answered, and it knows no such job.
+ */
 export async function errorFromResponse(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => '');
-  let code = `http_${response.status}`;
-  let message = text.trim() || response.statusText || `HTTP ${response.status}`;
+  let code = response.status === 404 ? 'not_found' : `http_${response.status}`;
+  let message = response.statusText || `HTTP ${response.status}`;
+  if (!/^\s*</.test(text) && text.trim()) {
+    message = text.trim();
+  }
   try {
     const body = JSON.parse(text) as unknown;
     const error = (body as { error?: unknown } | null)?.error;
@@ -69,17 +88,14 @@ export class SeedanceClient {
     return this._json<IJobPage>(`${API}/jobs${search ? `?${search}` : ''}`);
   }
 
-  getJob(requestId: string): Promise<IJobSummary> {
-    return this._json<IJobSummary>(
-      `${API}/jobs/${encodeURIComponent(requestId)}`
-    );
+  async getJob(requestId: string): Promise<IJobSummary> {
+    return this._json<IJobSummary>(this._jobPath(requestId));
   }
 
-  cancelJob(requestId: string): Promise<IJobSummary> {
-    return this._json<IJobSummary>(
-      `${API}/jobs/${encodeURIComponent(requestId)}/cancel`,
-      { method: 'POST' }
-    );
+  async cancelJob(requestId: string): Promise<IJobSummary> {
+    return this._json<IJobSummary>(`${this._jobPath(requestId)}/cancel`, {
+      method: 'POST'
+    });
   }
 
   getSpend(): Promise<ISpend> {
@@ -120,6 +136,14 @@ export class SeedanceClient {
       throw await errorFromResponse(response);
     }
     return response;
+  }
+
+  /** The job's URL path; an id that is not a request id is never sent (the server knows none). */
+  private _jobPath(requestId: string): string {
+    if (!isRequestId(requestId)) {
+      throw new ApiError('not_found', MSG.notARequestId, 404);
+    }
+    return `${API}/jobs/${encodeURIComponent(requestId)}`;
   }
 
   private async _json<T>(path: string, init?: RequestInit): Promise<T> {

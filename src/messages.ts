@@ -13,6 +13,10 @@ export const MSG = {
   posterAlt: (prompt: string) => `First frame: ${prompt}`,
   videoNotHere: 'The video shows here once it is saved on the Jupyter server.',
   unknownJob: 'The server has no record of this job: showing the saved state.',
+  notARequestId: 'This output names no valid request id.',
+  remoteHeld: (host: string) =>
+    `This notebook is not trusted, so its video at ${host} was not loaded.`,
+  loadRemote: (host: string) => `Load the video from ${host}`,
   refreshFailed: (reason: string) =>
     `Showing the saved state; the server did not answer: ${reason}`,
   panelTitle: 'Seedance',

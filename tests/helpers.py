@@ -1,4 +1,4 @@
-"""Small helpers shared by the tests: waiting for a condition, and a webhook receiver."""
+"""Small helpers shared by the tests: waiting for a condition, processes, a webhook receiver."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 def eventually(predicate: Callable[[], bool], timeout: float = 60.0) -> bool:
@@ -18,6 +19,30 @@ def eventually(predicate: Callable[[], bool], timeout: float = 60.0) -> bool:
             return True
         time.sleep(0.05)
     return predicate()
+
+
+def running(pid: int) -> bool:
+    """True while process ``pid`` runs (an exited, unreaped child, a zombie, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def processes_with_argument(text: str) -> list[int]:
+    """Running processes with an argument containing ``text`` (a test's own temp folder)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(text.encode() in arg for arg in argv) and running(int(entry.name)):
+            pids.append(int(entry.name))
+    return pids
 
 
 class WebhookReceiver:

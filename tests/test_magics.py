@@ -148,8 +148,8 @@ def test_six_media_urls_are_refused_in_one_line_that_counts_them(
         shell.run_cell_magic("seedance", f"--media {urls}", "a fox")
     [shown] = caught.value._render_traceback_()
     assert shown == (
-        "ValidationError: media_urls: you gave 6; give between 1 and 5 media URLs, "
-        "or none for text-to-video."
+        "ValidationError: media: you gave 6; give at most 5 references "
+        "(images, videos and audio together)."
     )
     assert creates(emulator) == 0
 

@@ -1,7 +1,8 @@
 """``python -m seedance_jupyter.emulator`` (or ``seedance-emulator``): serve until stopped.
 
 Prints one line, ``Seedance emulator at http://HOST:PORT``, then serves until
-SIGINT or SIGTERM. The API key is never printed. ``--port-file`` also writes
+SIGINT or SIGTERM, or (with ``--idle-exit``) until it has had no request and no
+running job for that long. The API key is never printed. ``--port-file`` also writes
 ``{"pid", "port", "url"}`` there (0600, atomically) once the port is bound, and
 removes it on a clean exit: how :mod:`.shared` finds a running emulator.
 """
@@ -14,15 +15,20 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from .app import start
+from .app import Emulator, start
 from .faults import Faults
+from .shared import LOCK_FILE, exclusive
 from .state import write_private
 
 __all__ = ["main"]
+
+#: Most seconds between two idle checks.
+_IDLE_CHECK = 1.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="send job metadata back in status answers and webhooks")
     parser.add_argument("--state-dir", help="keep jobs and balances here across restarts")
     parser.add_argument("--output-dir", help="where the mp4s go")
+    parser.add_argument("--idle-exit", type=float, default=0.0,
+                        help="exit after this many seconds with no request and no running job "
+                             "(0: never)")
     return parser
 
 
@@ -80,12 +89,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         if port_file is not None:
             _write_port_file(port_file, emulator.url)
         print(f"Seedance emulator at {emulator.url}", flush=True)
-        stop.wait()
+        _serve(emulator, stop, args.idle_exit, port_file)
     finally:
         emulator.stop()
         if port_file is not None:
             _remove_port_file(port_file)
     return 0
+
+
+def _serve(emulator: Emulator, stop: threading.Event, idle_exit: float,
+           port_file: Path | None) -> None:
+    """Return on ``stop``, or once idle (no request, no running job) for ``idle_exit`` s."""
+    busy_at, was_busy = time.time(), False
+    while not stop.wait(min(_IDLE_CHECK, idle_exit / 4) if idle_exit > 0 else None):
+        now = time.time()
+        busy = emulator.busy(now)
+        if busy or was_busy:  # idle from the first check that finds the last job over
+            busy_at = now
+        was_busy = busy
+        if now - max(busy_at, emulator.last_request_at) >= idle_exit and _leave(
+            emulator, idle_exit, port_file
+        ):
+            print(f"Idle for {idle_exit:g} s: the emulator exits.", flush=True)
+            return
+
+
+def _leave(emulator: Emulator, idle_exit: float, port_file: Path | None) -> bool:
+    """Give up the port file unless a request just came; False if one did.
+
+    Under the launchers' lock (:func:`.shared.ensure_running`): a process looking
+    for this emulator either finds it answering (its probe is a request, so this
+    says False) or finds it gone and starts another.
+    """
+    if port_file is None:
+        return True
+    with exclusive(port_file.with_name(LOCK_FILE)):
+        if time.time() - emulator.last_request_at < idle_exit:
+            return False
+        _remove_port_file(port_file)
+        return True
 
 
 def _write_port_file(path: Path, url: str) -> None:

@@ -184,6 +184,15 @@ class Emulator:
 
     # Lifecycle --------------------------------------------------------------
 
+    @property
+    def last_request_at(self) -> float:
+        """When the last request arrived (the start, before any): idle time starts there."""
+        return self._front.last_request_at
+
+    def busy(self, now: float) -> bool:
+        """True while a job is queued, processing or rendering: an idle exit must wait."""
+        return self._service.store.any_running(now)
+
     def stop(self) -> None:
         """Stop serving, rendering and retrying webhooks; remove a temporary output dir."""
         if self._stopped:

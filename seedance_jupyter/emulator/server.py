@@ -49,6 +49,8 @@ class FrontDoor:
         self._service = service
         self._lock = threading.Lock()
         self._recorded: list[RecordedRequest] = []
+        #: When the last request arrived (start-up until the first): how long it is idle.
+        self.last_request_at = time.time()
 
     def recorded(self) -> list[RecordedRequest]:
         with self._lock:
@@ -59,7 +61,7 @@ class FrontDoor:
             self._recorded.clear()
 
     def __call__(self, request: Request) -> Reply | None:
-        now = time.time()
+        now = self.last_request_at = time.time()
         key = _bearer(request.headers.get("Authorization"))
         call = Call(
             method=request.method, path=request.path, query=request.query,

@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,9 @@ from pathlib import Path
 from .app import DEFAULT_API_KEY
 from .webhooks import DIRECT_OPENER
 
-__all__ = ["LOCK_FILE", "LOG_FILE", "PORT_FILE", "SharedEmulator", "ensure_running"]
+__all__ = [
+    "LOCK_FILE", "LOG_FILE", "PORT_FILE", "SharedEmulator", "ensure_running", "exclusive",
+]
 
 PORT_FILE = "emulator.json"
 LOCK_FILE = "emulator.lock"
@@ -44,25 +47,27 @@ class SharedEmulator:
 
 
 def ensure_running(
-    state_dir: Path, *, speed: float = 1.0, timeout: float = 15.0
+    state_dir: Path, *, speed: float = 1.0, idle_exit: float = 0.0, timeout: float = 15.0
 ) -> SharedEmulator:
     """The emulator serving ``state_dir``, started (at ``speed``) if none answers.
 
-    A running emulator is reused whatever speed it was started with. Raises
+    A new one exits by itself once idle for ``idle_exit`` seconds (0: never), so no
+    process is left behind; it comes back on the next call, on its saved port.
+    A running emulator is reused whatever it was started with. Raises
     RuntimeError if a new one exits or is not serving within ``timeout`` seconds
     (its output is in ``<state_dir>/emulator.log``).
     """
     state_dir = Path(state_dir)
     state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with _exclusive(state_dir / LOCK_FILE):
+    with exclusive(state_dir / LOCK_FILE):
         running = _answering(state_dir / PORT_FILE)
         if running is not None:
             return running
-        return _launch(state_dir, speed, timeout)
+        return _launch(state_dir, speed, idle_exit, timeout)
 
 
 @contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
+def exclusive(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (blocking); released when the file closes."""
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -106,12 +111,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _launch(state_dir: Path, speed: float, timeout: float) -> SharedEmulator:
+def _launch(state_dir: Path, speed: float, idle_exit: float, timeout: float) -> SharedEmulator:
     port_file = state_dir / PORT_FILE
     port_file.unlink(missing_ok=True)
     command = [
         sys.executable, "-m", "seedance_jupyter.emulator", "--port", "0",
         "--state-dir", str(state_dir), "--speed", repr(speed), "--port-file", str(port_file),
+        "--idle-exit", repr(idle_exit),
     ]
     log_fd = os.open(state_dir / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
@@ -121,6 +127,8 @@ def _launch(state_dir: Path, speed: float, timeout: float) -> SharedEmulator:
         )
     finally:
         os.close(log_fd)
+    # Reaped when it exits (idle), so no zombie stays behind in a long-lived kernel.
+    threading.Thread(target=process.wait, name="seedance-emulator-reaper", daemon=True).start()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

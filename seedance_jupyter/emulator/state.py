@@ -168,6 +168,11 @@ class JobStore:
         with self.lock:
             return [replace(job) for job in self._jobs.values()]
 
+    def any_running(self, now: float) -> bool:
+        """True while some job is queued, processing or rendering (no copies made)."""
+        with self.lock:
+            return any(job.status(now) not in SERVICE_TERMINAL for job in self._jobs.values())
+
     def update(self, request_id: str, **changes: Any) -> None:
         """Set fields of a stored job and save."""
         with self.lock:

@@ -3,12 +3,16 @@
 With neither ``SEEDANCE_BASE_URL`` nor ``SEEDANCE_API_KEY`` set, the emulator
 of ``SEEDANCE_HOME`` is used, started as a detached process on first use: every
 kernel and the Jupyter server share it, and it keeps its jobs under
-``SEEDANCE_HOME`` so a restarted kernel can still resume them.
+``SEEDANCE_HOME`` so a restarted kernel can still resume them. It exits by itself
+once it has had no request and no running job for ``SEEDANCE_EMULATOR_IDLE_EXIT``
+seconds (:data:`IDLE_EXIT_DEFAULT`; 0: never), so nothing is left running after the
+last kernel and server are gone; :meth:`Backend.ready` starts it again when needed.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -20,9 +24,13 @@ from ..paths import seedance_home
 if TYPE_CHECKING:
     from .client import Client
 
-__all__ = ["EMBEDDED_KEY", "Backend", "backend_key_from_env", "resolve_backend"]
+__all__ = [
+    "EMBEDDED_KEY", "IDLE_EXIT_DEFAULT", "Backend", "backend_key_from_env", "resolve_backend",
+]
 
 EMBEDDED_KEY = "emulator:embedded"
+#: Seconds the embedded emulator stays up with no request and no running job.
+IDLE_EXIT_DEFAULT = 300.0
 
 
 def backend_key_from_env() -> str:
@@ -45,6 +53,13 @@ class Backend:
     key: str
     label: str
     is_emulator: bool
+    #: Finds or starts the embedded emulator again and gives its URL; None otherwise.
+    restart: Callable[[], str] | None = None
+
+    def ready(self) -> None:
+        """Before a request after a pause: an idle embedded emulator may have exited."""
+        if self.restart is not None:
+            self.client.transport.base_url = self.restart()
 
     def close(self) -> None:
         """Release the client's connections (a shared emulator keeps running)."""
@@ -66,8 +81,14 @@ def resolve_backend() -> Backend:
     except ImportError:
         raise SeedanceError(messages.EMULATOR_MISSING, code="emulator_missing") from None
     speed = float(os.environ.get("SEEDANCE_EMULATOR_SPEED", "1.0"))
-    # One emulator process per SEEDANCE_HOME, shared by every kernel and the server;
-    # it outlives this process, so the backend does not stop it.
-    emulator = ensure_running(seedance_home() / "emulator", speed=speed)
+    idle_exit = float(os.environ.get("SEEDANCE_EMULATOR_IDLE_EXIT", IDLE_EXIT_DEFAULT))
+    state_dir = seedance_home() / "emulator"
+
+    def restart() -> str:
+        # One emulator process per SEEDANCE_HOME, shared by every kernel and the server;
+        # it outlives this process (until idle), so the backend does not stop it.
+        return ensure_running(state_dir, speed=speed, idle_exit=idle_exit).url
+
+    emulator = ensure_running(state_dir, speed=speed, idle_exit=idle_exit)
     client = Client(api_key=emulator.api_key, base_url=emulator.url)
-    return Backend(client, EMBEDDED_KEY, "emulator", True)
+    return Backend(client, EMBEDDED_KEY, "emulator", True, restart)

@@ -9,7 +9,8 @@ and ``update_display``, which are safe from any thread.
 
 The schedule learns from the runtime distribution of alike jobs (a
 :class:`~seedance_jupyter.jobs.ledger.RuntimeWindow`): sparse checks before the
-window where they usually finish, one every ``poll_latency`` seconds across it,
+window where they usually finish, at most ``poll_latency`` apart across it and
+closest where most of them finish, the window widened while few jobs taught it,
 and, with little history or past the window, gaps that stay a small fraction of
 the job's age, so any runtime is seen in bounded relative time. All jobs share
 one request budget (a token bucket), which shrinks on 429 and follows
@@ -22,6 +23,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import math
 import random
 import threading
 import time
@@ -50,14 +52,22 @@ class Schedule:
 
     ``poll_latency`` is the user's point on the latency/requests curve: the
     longest gap between two checks while a job is in its likely window (the
-    learnt [p5, p95 + margin] of alike jobs). Before the window the gap is
+    learnt [p5, p95 + margin] of alike jobs, see :meth:`span`). The p5 and p95
+    of a few jobs are rough guesses, so both ends move out by ``spread`` times
+    the window's width over the square root of the number of jobs it was
+    learnt from: the window tightens as samples accumulate. Inside it the gap
+    follows how densely alike jobs finish (a lognormal fitted to the window):
+    ``core`` times the window's gap at its middle, growing as one over the
+    square root of that density to the full gap towards its ends, which puts
+    most finishes well within ``poll_latency``. Before the window the gap is
     ``approach`` times the time left to it (never past its start, never over
-    ``max_interval``); without a window, and after it, the gap is ``patience``
-    times the time so far (at least ``poll_latency``), so a job of any runtime
-    is seen within about ``patience`` of its runtime. A narrow window (alike
-    jobs take alike time) is split into at least ``dense_checks`` checks, down
-    to ``min_interval``. A job whose result comes by webhook is only checked
-    every ``webhook_interval`` seconds, as a safety net.
+    ``max_interval``); after it, the gap grows by ``late_patience`` of the time
+    past it; without a window, the gap is ``patience`` times the time so far
+    (at least ``poll_latency``), so a job of any runtime is seen within about
+    ``patience`` of its runtime. A narrow window (alike jobs take alike time) is
+    split into at least ``dense_checks`` checks, down to ``min_interval``. A job
+    whose result comes by webhook is only checked every ``webhook_interval``
+    seconds, as a safety net.
     """
 
     first_check: float = 1.0
@@ -65,7 +75,10 @@ class Schedule:
     max_interval: float = 15.0
     approach: float = 0.4
     patience: float = 0.1
+    late_patience: float = 0.05
     margin: float = 0.25
+    spread: float = 1.0
+    core: float = 0.7
     dense_checks: int = 12
     min_interval: float = 0.25
     webhook_interval: float = 60.0
@@ -88,21 +101,35 @@ class Schedule:
         # Jitter only ever shortens a gap, so every bound above holds.
         shorten = rng.uniform(1.0 - self.jitter, 1.0)
         if window is None:
-            return self._patient(age, self.poll_latency) * shorten
-        start = window.low
-        end = window.high + self.margin * (window.high - window.low)
-        dense = min(self.poll_latency,
-                    max(self.min_interval, (end - start) / self.dense_checks))
+            return self._patient(age, self.poll_latency, self.patience) * shorten
+        start, end = self.span(window)
+        learnt = (1 + self.margin) * (window.high - window.low)  # the span's width when sure
+        dense = min(self.poll_latency, max(self.min_interval, learnt / self.dense_checks))
         if age < start:
             sparse = min(self.max_interval, max(self.poll_latency, self.approach * (start - age)))
             return min(sparse * shorten, start - age)
         if age < end:
-            return dense * shorten
-        return self._patient(age - end, dense) * shorten
+            return max(self.min_interval, dense * self._density_factor(age, window)) * shorten
+        return self._patient(age - end, dense, self.late_patience) * shorten
 
-    def _patient(self, since: float, floor: float) -> float:
+    def span(self, window: RuntimeWindow) -> tuple[float, float]:
+        """Ages from which and until which a job of ``window`` is checked densely."""
+        width = window.high - window.low
+        unsure = self.spread * width / math.sqrt(max(1, window.samples))
+        return window.low - unsure, window.high + self.margin * width + unsure
+
+    def _density_factor(self, age: float, window: RuntimeWindow) -> float:
+        """``core`` where alike jobs finish most densely, up to 1 where few do."""
+        if window.low <= 0 or window.high <= window.low:
+            return 1.0
+        # The lognormal whose p5 and p95 are the window's ends: 2 x 1.645 sigma apart.
+        sigma = math.log(window.high / window.low) / (2 * 1.645)
+        score = math.log(max(age, 1e-9) / math.sqrt(window.low * window.high)) / sigma
+        return min(1.0, self.core * math.exp(min(score * score / 4, 50.0)))
+
+    def _patient(self, since: float, floor: float, patience: float) -> float:
         """A gap that grows by ``patience`` of the time ``since``, from ``floor``."""
-        return min(self.max_interval, floor + self.patience * since)
+        return min(self.max_interval, floor + patience * since)
 
 
 @dataclass

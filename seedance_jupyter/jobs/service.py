@@ -321,6 +321,7 @@ class JobService:
         job = self._jobs.get(request_id)
         if job is not None:
             return job
+        self.backend.ready()
         record = self.ledger.get(request_id)
         if record is not None:
             return self.job_from_record(record)
@@ -333,6 +334,7 @@ class JobService:
         """Re-attach this user's unfinished jobs of this backend (after a kernel restart):
         those still running, and succeeded ones whose video is not saved yet (a download
         cut by a killed kernel resumes from its ``.part``; one that failed is tried again)."""
+        self.backend.ready()
         jobs = []
         mine = self.ledger.user
         records = [r for r in self.ledger.unfinished(self.backend.key, user=mine)

@@ -81,6 +81,7 @@ class Submitter:
 
         ``reuse_from``: re-attach only to a job recorded from that notebook (None: any).
         """
+        self.backend.ready()
         token = new_client_token()
         with self.budget.lock:
             claim = self.ledger.claim(

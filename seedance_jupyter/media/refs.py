@@ -149,8 +149,9 @@ def load_all(
         (values,) if isinstance(values, (str, bytes, os.PathLike)) else tuple(values)
     )
     if len(items) > MAX_MEDIA_URLS:
-        raise refuse(f"{len(items)} references", messages.ALLOWED_MEDIA_REFERENCES.format(
-            maximum=MAX_MEDIA_URLS))
+        allowed = messages.ALLOWED_MEDIA_REFERENCES.format(maximum=MAX_MEDIA_URLS)
+        raise ValidationError("media", len(items), allowed, messages.TOO_MANY_REFERENCES.format(
+            count=len(items), allowed=allowed))
     return [load(value, folder=folder, limits=limits) for value in items]
 
 

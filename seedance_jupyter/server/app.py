@@ -29,7 +29,7 @@ from typing import Any
 from jupyter_events.logger import EventLogger
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
-from traitlets import Bool, Float, Unicode, default
+from traitlets import Bool, Float, Int, Unicode, default
 
 from ..catalog import CREDITS_PER_USD
 from ..media.shelf import Shelf
@@ -107,6 +107,12 @@ class SeedanceServerApp(ExtensionApp):
     keepalive_interval = Float(
         15.0, help="Seconds of silence after which the events stream sends a keepalive.",
     ).tag(config=True)
+    events_backlog_bytes = Int(
+        4 << 20,
+        help="Bytes of events one events-stream client may have waiting to be sent. A client "
+        "that falls further behind (it stopped reading) is disconnected rather than "
+        "buffered without bound; the lab extension reconnects and re-reads its jobs.",
+    ).tag(config=True)
     orphan_interval = Float(
         2.0, help="Seconds between two looks for jobs that no process polls.",
     ).tag(config=True)
@@ -119,7 +125,8 @@ class SeedanceServerApp(ExtensionApp):
         assert self.serverapp is not None
         self.jobs = ServerJobs(self, root_dir=self.serverapp.root_dir)
         self.feed = ChangeFeed(
-            self.jobs, interval=self.events_interval, keepalive=self.keepalive_interval
+            self.jobs, interval=self.events_interval, keepalive=self.keepalive_interval,
+            backlog_bytes=self.events_backlog_bytes,
         )
         self.watcher = OrphanWatcher(self.jobs, interval=self.orphan_interval)
         self._server_file: Path | None = None

@@ -115,10 +115,12 @@ class NotFoundHandler(SeedanceHandler):
     """Any other path under ``/seedance/api/``: 404 in the envelope."""
 
     @web.authenticated
+    @authorized
     async def get(self) -> None:
         self._not_found()
 
     @web.authenticated
+    @authorized
     async def post(self) -> None:
         self._not_found()
 

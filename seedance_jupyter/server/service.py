@@ -17,6 +17,7 @@ import binascii
 import functools
 import json
 import logging
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -50,6 +51,10 @@ _log = logging.getLogger("seedance_jupyter")
 #: The largest page ``GET /seedance/api/jobs`` hands out.
 MAX_PAGE = 200
 _DEFAULT_PAGE = 50
+#: Longer than any cursor this server hands out (base64 of a time and a client token).
+_MAX_CURSOR = 512
+#: How much of a refused value a 400 message repeats.
+_SHOWN = 60
 _FILTERABLE = tuple(status for status in RANK if status != "cancelling")
 
 
@@ -393,6 +398,11 @@ def _delivered_state(body: bytes) -> JobState:
                       messages.SERVER_WEBHOOK_BAD_BODY.format(detail=exc)) from exc
 
 
+def _shown(value: str) -> str:
+    """A refused value as a message repeats it: its start, not a crafted megabyte."""
+    return value if len(value) <= _SHOWN else value[:_SHOWN] + "…"
+
+
 def _limit(value: str | None) -> int:
     if value is None or value == "":
         return _DEFAULT_PAGE
@@ -402,7 +412,7 @@ def _limit(value: str | None) -> int:
         size = 0
     if not 1 <= size <= MAX_PAGE:
         raise Refusal(400, "invalid_request",
-                      messages.SERVER_BAD_LIMIT.format(value=value, maximum=MAX_PAGE))
+                      messages.SERVER_BAD_LIMIT.format(value=_shown(value), maximum=MAX_PAGE))
     return size
 
 
@@ -410,7 +420,7 @@ def _statuses(value: str) -> frozenset[str]:
     names = frozenset(part.strip() for part in value.split(",") if part.strip())
     if not names or not names <= set(_FILTERABLE):
         raise Refusal(400, "invalid_request", messages.SERVER_BAD_STATUS.format(
-            value=value, choices=", ".join(_FILTERABLE)))
+            value=_shown(value), choices=", ".join(_FILTERABLE)))
     return names
 
 
@@ -420,14 +430,20 @@ def _encode_cursor(record: JobRecord) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple[float, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, token = json.loads(raw)
-        if isinstance(created_at, (int, float)) and isinstance(token, str):
-            return float(created_at), token
-    except (ValueError, TypeError, binascii.Error):
-        pass
-    raise Refusal(400, "invalid_request", messages.SERVER_BAD_CURSOR.format(value=cursor))
+    """The ``(created_at, client_token)`` of a cursor; anything else, however crafted
+    (too long to nest deeply, huge numbers, lone surrogates), is a 400."""
+    if len(cursor) <= _MAX_CURSOR:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            created_at, token = json.loads(raw)
+            if (
+                isinstance(created_at, (int, float)) and not isinstance(created_at, bool)
+                and math.isfinite(created_at) and isinstance(token, str) and token.isascii()
+            ):
+                return float(created_at), token
+        except (ValueError, TypeError, OverflowError, binascii.Error):
+            pass
+    raise Refusal(400, "invalid_request", messages.SERVER_BAD_CURSOR.format(value=_shown(cursor)))
 
 
 def _flag(value: str | None) -> bool:

@@ -2,6 +2,7 @@ import {
   cancelFailure,
   cardView,
   elapsedSeconds,
+  holdBackMedia,
   kernelCancelCode,
   mergeJob,
   referenceViews,
@@ -228,6 +229,60 @@ describe('the video in the card', () => {
   });
 });
 
+describe('an untrusted output', () => {
+  const remote = 'https://tracker.example.com/v.mp4?who=1';
+  const saved = job({
+    status: 'succeeded',
+    outputUrl: remote,
+    posterDataUri: 'data:image/png;base64,AAAA'
+  });
+
+  it('holds its remote video back: poster only, and an offer naming the host', () => {
+    const held = holdBackMedia(saved);
+    const view = cardView(held.job, at(1), BASE, {
+      known: false,
+      heldBack: held.heldBack
+    });
+    expect(view.video).toBeNull();
+    expect(view.poster).toBe('data:image/png;base64,AAAA');
+    expect(view.remote).toEqual({ url: remote, host: 'tracker.example.com' });
+    expect(view.videoNote).toContain('tracker.example.com');
+  });
+
+  it('plays the server’s own file once the server knows the job', () => {
+    const held = holdBackMedia(saved);
+    const current = mergeJob(
+      held.job,
+      job({ status: 'succeeded', localPath: 'project/v.mp4' })
+    );
+    const view = cardView(current, at(1), BASE, {
+      known: true,
+      heldBack: held.heldBack
+    });
+    expect(view.video?.src).toBe('/user/ann/files/project/v.mp4');
+    expect(view.remote).toBeNull();
+  });
+
+  it('offers nothing for a URL the card would never play anyway', () => {
+    const held = holdBackMedia(
+      job({ status: 'succeeded', outputUrl: 'http://x/a.mp4' })
+    );
+    expect(held.heldBack).toBeNull();
+    expect(held.job.outputUrl).toBeNull();
+  });
+});
+
+describe('Cancel', () => {
+  it('is not offered before the server has answered for the job', () => {
+    const running = job({ status: 'processing' });
+    const context = { known: false, heldBack: null };
+    expect(cardView(running, at(1), BASE, context).showCancel).toBe(false);
+    expect(
+      cardView(running, at(1), BASE, { ...context, known: true }).showCancel
+    ).toBe(true);
+  });
+});
+
 describe('merging snapshots', () => {
   it('never moves a status backwards', () => {
     const done = job({ status: 'succeeded', localPath: 'a.mp4' });
@@ -299,7 +354,14 @@ describe('a cancel that did not go through', () => {
 
   it('puts only plain request ids into kernel code', () => {
     expect(kernelCancelCode('req_1a-2.b')).toBe('%seedance cancel req_1a-2.b');
-    for (const id of ['req_1\nimport os', 'req_{x}', '$HOME', 'a b', '']) {
+    for (const id of [
+      'req_1\nimport os',
+      'req_{x}',
+      '$HOME',
+      'a b',
+      '',
+      '..'
+    ]) {
       expect(kernelCancelCode(id)).toBeNull();
     }
   });

@@ -35,11 +35,11 @@ describe('SeedanceClient', () => {
       jsonResponse(job({ status: 'cancelled' }))
     );
     const client = new SeedanceClient(fetcher);
-    await client.getJob('req/1');
-    const cancelled = await client.cancelJob('req 2');
+    await client.getJob('req:1');
+    const cancelled = await client.cancelJob('req_2');
     expect(calls.map(c => c.path)).toEqual([
-      'seedance/api/jobs/req%2F1',
-      'seedance/api/jobs/req%202/cancel'
+      'seedance/api/jobs/req%3A1',
+      'seedance/api/jobs/req_2/cancel'
     ]);
     expect(calls[1].init?.method).toBe('POST');
     expect(cancelled.status).toBe('cancelled');
@@ -63,13 +63,60 @@ describe('SeedanceClient', () => {
     });
   });
 
+  it.each([
+    '..',
+    '.',
+    'req/1',
+    'req 1',
+    '',
+    '../../api/contents',
+    'a'.repeat(201)
+  ])(
+    'never sends %j as a request id, and treats it as an unknown job',
+    async requestId => {
+      const { fetcher, calls } = recorder(() => jsonResponse(job()));
+      const client = new SeedanceClient(fetcher);
+      for (const call of [
+        client.getJob(requestId),
+        client.cancelJob(requestId)
+      ]) {
+        await expect(call).rejects.toMatchObject({
+          code: 'not_found',
+          httpStatus: 404
+        });
+      }
+      expect(calls).toHaveLength(0);
+    }
+  );
+
+  it('reads an HTML 404 as an unknown job, not as a server that did not answer', async () => {
+    const { fetcher } = recorder(
+      () =>
+        new Response(
+          '<!DOCTYPE html><html><body>404 : Not Found</body></html>',
+          {
+            status: 404,
+            statusText: 'Not Found',
+            headers: { 'Content-Type': 'text/html' }
+          }
+        )
+    );
+    await expect(
+      new SeedanceClient(fetcher).getJob('req_1')
+    ).rejects.toMatchObject({
+      code: 'not_found',
+      message: 'Not Found',
+      httpStatus: 404
+    });
+  });
+
   it('keeps the status and text when the error is not JSON', async () => {
     const { fetcher } = recorder(
-      () => new Response('<html>Bad gateway</html>', { status: 502 })
+      () => new Response('Bad gateway', { status: 502 })
     );
     await expect(new SeedanceClient(fetcher).getSpend()).rejects.toMatchObject({
       code: 'http_502',
-      message: '<html>Bad gateway</html>',
+      message: 'Bad gateway',
       httpStatus: 502
     });
   });

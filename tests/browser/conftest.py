@@ -36,6 +36,8 @@ import requests
 
 from seedance_jupyter.emulator import Emulator, start
 
+from ..normalise_tutorials import KERNELSPEC
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 DOCS = REPO / "docs"
@@ -54,7 +56,6 @@ CHROMIUM_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 API_KEY = "sd2_live_browser_test_key_0123456789"
-KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 #: Per-user settings of the isolated lab: no news toast, no update check, a kernel at once.
 USER_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {

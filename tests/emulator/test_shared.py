@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from seedance_jupyter.emulator.app import STATE_FILE
 from seedance_jupyter.emulator.shared import PORT_FILE, SharedEmulator, ensure_running
 
+from ..helpers import eventually, running
 from . import api
 from .api import SHORT
 
@@ -118,3 +120,45 @@ def test_a_port_file_naming_a_dead_process_is_ignored(ensure: Ensure, state_dir:
 def test_a_clean_stop_removes_the_port_file(ensure: Ensure, state_dir: Path) -> None:
     stop(ensure().pid)
     assert not (state_dir / PORT_FILE).exists()
+
+
+def gone_at(pid: int, timeout: float = 90.0) -> float:
+    """The wall-clock time process ``pid`` was first seen gone (fails after ``timeout``)."""
+    assert eventually(lambda: not running(pid), timeout), f"process {pid} still runs"
+    return time.time()
+
+
+def test_an_idle_emulator_exits_by_itself_and_removes_its_port_file(
+    state_dir: Path, started: set[int]
+) -> None:
+    shared = ensure_running(state_dir, speed=20.0, idle_exit=1.0)
+    started.add(shared.pid)
+    gone_at(shared.pid)
+    assert not (state_dir / PORT_FILE).exists()
+
+
+def test_an_emulator_stays_up_while_a_job_runs_with_nobody_asking(
+    state_dir: Path, started: set[int]
+) -> None:
+    # At speed 1 this job queues and processes for about 3 s: longer than the idle time.
+    shared = ensure_running(state_dir, speed=1.0, idle_exit=0.5)
+    started.add(shared.pid)
+    request_id = api.create(shared, SHORT).json()["requestId"]
+    exited = gone_at(shared.pid)
+    saved = json.loads((state_dir / STATE_FILE).read_text())
+    (job,) = [j for j in saved["jobs"] if j["request_id"] == request_id]
+    assert job["rendered"]
+    assert exited >= job["created_at"] + job["queued_seconds"] + job["processing_seconds"] + 0.5
+
+
+def test_an_emulator_that_exited_idle_is_started_again_with_its_jobs(
+    state_dir: Path, started: set[int]
+) -> None:
+    first = ensure_running(state_dir, speed=20.0, idle_exit=1.0)
+    started.add(first.pid)
+    request_id = api.create(first, SHORT).json()["requestId"]
+    gone_at(first.pid)
+    second = ensure_running(state_dir, speed=20.0, idle_exit=1.0)
+    started.add(second.pid)
+    assert second.pid != first.pid
+    assert api.status(second, request_id).json()["status"] == "succeeded"

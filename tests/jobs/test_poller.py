@@ -93,9 +93,11 @@ def test_checks_are_dense_across_the_learnt_window() -> None:
 
 
 def test_checks_are_sparse_before_the_window_and_one_lands_on_its_start() -> None:
-    times = checks_until(Schedule(), WINDOW, WINDOW.low)
-    assert len([t for t in times if t < WINDOW.low]) <= 10
-    assert times[-1] == pytest.approx(WINDOW.low)
+    schedule = Schedule()
+    start, _ = schedule.span(WINDOW)
+    times = checks_until(schedule, WINDOW, start)
+    assert len([t for t in times if t < start]) <= 10
+    assert times[-1] == pytest.approx(start)
 
 
 def test_a_narrow_window_is_polled_more_densely_than_poll_latency() -> None:
@@ -111,7 +113,35 @@ def test_a_job_later_than_the_window_is_still_seen_soon() -> None:
     schedule = Schedule()
     for runtime in (110.0, 130.0, 200.0):
         late = checks_until(schedule, WINDOW, runtime)[-1] - runtime
-        assert late <= schedule.poll_latency + schedule.patience * (runtime - WINDOW.high)
+        assert late <= schedule.poll_latency + schedule.late_patience * (runtime - WINDOW.high)
+
+
+def test_a_window_learnt_from_few_jobs_is_widened_more_than_one_from_many() -> None:
+    schedule = Schedule()
+    few = schedule.span(RuntimeWindow(low=60.0, high=100.0, samples=5))
+    many = schedule.span(RuntimeWindow(low=60.0, high=100.0, samples=20))
+    assert few[0] < many[0] < WINDOW.low
+    assert few[1] > many[1] > WINDOW.high
+
+
+def test_a_job_a_little_faster_than_alike_ones_is_seen_within_poll_latency() -> None:
+    schedule = Schedule(poll_latency=2.0)
+    start, _ = schedule.span(WINDOW)
+    runtimes = [start + 0.25 * i for i in range(int((WINDOW.low - start) / 0.25))]
+    late = [checks_until(schedule, WINDOW, runtime)[-1] - runtime for runtime in runtimes]
+    assert max(late) <= schedule.poll_latency
+
+
+def test_checks_are_closest_where_alike_jobs_finish_most_often() -> None:
+    schedule = Schedule(poll_latency=2.0)
+    steps = gaps(checks_until(schedule, WINDOW, 120))
+    middle = (WINDOW.low * WINDOW.high) ** 0.5
+    near_middle = [gap for age, gap in steps if abs(age - middle) < 2]
+    near_ends = [gap for age, gap in steps if WINDOW.low <= age < WINDOW.low + 2
+                 or WINDOW.high - 2 <= age < WINDOW.high]
+    assert max(near_middle) <= schedule.core * schedule.poll_latency
+    assert min(near_ends) > max(near_middle)
+    assert max(near_ends) <= schedule.poll_latency
 
 
 def test_a_smaller_poll_latency_buys_sooner_results_with_more_checks() -> None:

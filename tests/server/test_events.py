@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from seedance_jupyter.jobs.ledger import Ledger
+from seedance_jupyter.server.events import ChangeFeed
 
 from .conftest import Submitter, until
 
 _OTHER_PROCESS = """
 import sys
 from seedance_jupyter.jobs.ledger import Ledger
+from seedance_jupyter.server.events import ChangeFeed
 with Ledger(sys.argv[1]) as ledger:
     ledger.record_status(sys.argv[2], status="processing")
 """
@@ -112,3 +116,105 @@ async def test_each_change_is_sent_once(open_stream: Any, submitter: Submitter) 
     assert await until(lambda: len(stream.events("job")) >= 1, 5)
     await asyncio.sleep(1.5)  # the feed re-reads recent rows several times meanwhile
     assert [job["clientToken"] for job in stream.events("job")] == [record.client_token]
+
+
+class SilentClient:
+    """A real client that opens the stream and then never reads a byte."""
+
+    def __init__(self, port: int, path: str, headers: dict[str, str]) -> None:
+        self.socket = socket.socket()
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.socket.connect(("127.0.0.1", port))
+        lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        self.socket.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+class Counter:
+    """An open stream that only counts the ``event: bulk`` events it has read."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        self.count = 0
+        self.connected = False
+        self._tail = ""
+        self.response: asyncio.Future[Any] = asyncio.ensure_future(
+            AsyncHTTPClient().fetch(HTTPRequest(
+                url, headers=headers, request_timeout=300, streaming_callback=self._chunk)))
+
+    def _chunk(self, chunk: bytes) -> None:
+        text = self._tail + chunk.decode()
+        self.connected = True
+        self.count += text.count("event: bulk\n")
+        self._tail = text[-12:]
+        self.count -= self._tail.count("event: bulk\n")
+
+
+@pytest.fixture
+def backlog_limit(seedance_config: dict[str, Any]) -> int:
+    return int(seedance_config["events_backlog_bytes"])
+
+
+class TestAClientThatNeverReads:
+    @pytest.fixture
+    def seedance_config(self) -> dict[str, Any]:
+        return {"watch_orphans": False, "events_interval": 0.2, "keepalive_interval": 60,
+                "events_backlog_bytes": 256 * 1024}
+
+    async def test_is_dropped_with_its_backlog_never_past_the_bound_while_others_are_served(
+        self, extension: Any, events_url: str, jp_http_port: int,
+        jp_auth_header: dict[str, str], backlog_limit: int,
+    ) -> None:
+        feed = extension.feed
+        silent = SilentClient(jp_http_port, urlsplit(events_url).path, jp_auth_header)
+        reader: Counter | None = None
+        try:
+            assert await until(lambda: len(feed.subscribers) == 1, 10)
+            (never_reads,) = feed.subscribers
+            reader = Counter(events_url, jp_auth_header)
+            assert await until(lambda: len(feed.subscribers) == 2 and reader.connected, 10)
+            batch = "event: bulk\ndata: " + json.dumps("x" * 32_000) + "\n\n"
+            sent = peak = 0
+            while not never_reads.dropped and sent < 64 * 1024 * 1024 // len(batch):
+                feed.publish(batch)
+                sent += 1
+                peak = max(peak, never_reads.backlog)
+                assert await until(lambda: reader.count == sent, 30)  # noqa: B023
+            assert never_reads.dropped, f"kept after {sent} batches"
+            assert peak <= backlog_limit
+            assert never_reads not in feed.subscribers
+            feed.publish(batch)
+            assert await until(lambda: reader.count == sent + 1, 30)
+        finally:
+            silent.close()
+            if reader is not None:
+                reader.response.cancel()
+
+
+class Rows:
+    """A stand-in for ServerJobs' change list: ``changes(since)`` of rows written at set times."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[float, str, dict[str, Any]]] = []
+
+    def write(self, at: float, token: str) -> None:
+        self.rows.append((at, token, {"clientToken": token, "status": "queued"}))
+
+    def changes(self, since: float) -> list[tuple[float, str, dict[str, Any]]]:
+        return [row for row in self.rows if row[0] > since]
+
+    def spend(self) -> dict[str, Any]:
+        return {"todayUsd": 0.0}
+
+
+def test_the_feed_remembers_only_rows_it_still_re_reads_not_every_job_ever_sent() -> None:
+    rows = Rows()
+    feed = ChangeFeed(rows)  # type: ignore[arg-type]
+    start = time.time()
+    for minute in range(60):
+        for job in range(50):
+            rows.write(start + minute * 60 + job * 0.01, f"tok{minute}-{job}")
+        assert feed.poll_once().count("event: job") == 50
+    assert feed.remembered == 50

@@ -7,11 +7,13 @@ import json
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...api.types import JobError, JobState
 from ...catalog import GenerationRequest
 from ...status import API_STATUSES, FINAL
+
+if TYPE_CHECKING:
+    from ...api.types import JobState
 
 __all__ = [
     "COLUMNS", "MIN_RUNTIME_SAMPLES", "Claim", "JobRecord", "RuntimeWindow", "SpendRow",
@@ -96,6 +98,9 @@ COLUMNS = ", ".join(f.name for f in dataclasses.fields(JobRecord))
 
 def state_of(record: JobRecord) -> JobState:
     """The service state a ledger row records (a local status reads as ``queued``)."""
+    # Imported here: the api package pulls in the HTTP client, which %load_ext never needs.
+    from ...api.types import JobError, JobState
+
     assert record.request_id is not None
     error = None
     if record.error_code is not None:
