@@ -147,6 +147,7 @@ UNCERTAIN_ON_LOAD = (
     "one to a job seen on the dashboard; --new submits again (and pays again)."
 )
 AGO = "{age} ago"
+JOBS_VIDEO_MISSING = "{path} (not found)"
 RESUMED = "Re-attached {count} unfinished job(s)."
 NOTHING_TO_RESUME = "No unfinished jobs to resume."
 WAIT_USAGE = "Usage: %seedance wait [--timeout SECONDS]"
@@ -223,6 +224,9 @@ CARD_CANCEL_FAILED = "The cancel request failed: {detail}"
 CARD_EMULATOR_BADGE = "EMULATOR"
 CARD_BACKEND = "backend: {label}"
 CARD_NO_REQUEST_ID = "no request id yet"
+CARD_REQUEST_ID_TITLE = (
+    "Request id: quote it to support, or check it with %seedance status {request_id}"
+)
 CARD_TOOK = "took {elapsed}"
 CARD_ESTIMATE = "est. ${usd:.2f}"
 CARD_CREDITS = "{credits} credits charged"
@@ -232,6 +236,7 @@ CARD_CHARGE_DIFFERED = (
 CARD_CANCELLED_CHARGED = "{credits} credits charged, not refunded by the service"
 CARD_CANCELLED_FREE = "no credits charged"
 CARD_CANCELLED_UNKNOWN = "the service did not say whether credits were charged"
+CARD_NOT_CHARGED = "not charged: the service refused the job"
 CARD_ERROR = "Error {code}: {message}"
 CARD_RUNNING = "Generating the video"
 CARD_VIDEO_LABEL = "Generated video: {prompt}"

@@ -7,7 +7,6 @@ export interface IJobActions {
   play(job: IJobSummary): void;
   /** Open the notebook, or show its folder in the file browser. */
   openOrigin(link: INotebookLink): void;
-  copyId(requestId: string): Promise<void>;
   /** False when the pick was refused (not playable, or four already picked). */
   toggleSelected(job: IJobSummary): boolean;
 }

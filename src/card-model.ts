@@ -31,8 +31,10 @@ export interface ICardView {
   /** An indeterminate bar: the service reports no percentage, so none is shown. */
   showProgress: boolean;
   showCancel: boolean;
+  /** What was estimated or charged (and refunded), as JobSummary words it. */
   cost: string;
-  credits: string | null;
+  /** Shown small and copyable; null before the service answered the create. */
+  requestId: string | null;
   isEmulator: boolean;
   error: string | null;
   notice: string | null;
@@ -132,8 +134,8 @@ export function cardView(
     showProgress: IN_FLIGHT.has(job.status),
     showCancel:
       context.known && job.requestId !== null && isCancellable(job.status),
-    cost: MSG.estimate(formatUsd(job.estimatedUsd)),
-    credits: creditsLine(job),
+    cost: chargeLabel(job),
+    requestId: job.requestId,
     isEmulator: job.isEmulator,
     error: formatProblem(job),
     notice: job.notice,
@@ -149,40 +151,11 @@ export function cardView(
   };
 }
 
-/** A charge further than this from its estimate is pointed out (CHARGE_TOLERANCE in jobs/summary.py). */
-export const CHARGE_TOLERANCE = 0.1;
-
-/** Credits charged, and plainly when the charge differs from the estimate by more than 10 %. */
-export function creditsLine(
-  job: Pick<
-    IJobSummary,
-    'creditsCharged' | 'chargedUsd' | 'estimatedUsd' | 'status'
-  >
-): string | null {
-  if (job.creditsCharged === null) {
-    return null;
-  }
-  const credits = MSG.credits(job.creditsCharged);
-  const charged = job.chargedUsd;
-  if (
-    charged === null ||
-    charged === undefined ||
-    job.status === 'cancelled' ||
-    job.estimatedUsd <= 0
-  ) {
-    return credits;
-  }
-  const off = charged / job.estimatedUsd - 1;
-  if (Math.abs(off) <= CHARGE_TOLERANCE) {
-    return credits;
-  }
-  const note = MSG.chargeDiffered(
-    formatUsd(charged),
-    Math.round(Math.abs(off) * 100),
-    off > 0 ? 'more' : 'less',
-    formatUsd(job.estimatedUsd)
-  );
-  return `${credits} · ${note}`;
+/** The server's wording of the charge; an output saved before it existed shows the estimate. */
+export function chargeLabel(
+  job: Pick<IJobSummary, 'chargeLabel' | 'estimatedUsd'>
+): string {
+  return job.chargeLabel ?? MSG.estimate(formatUsd(job.estimatedUsd));
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   mergeJob,
   sameJob
 } from './card-model';
+import { copyWithFeedback } from './copy';
 import { el, setText, setVisible } from './dom';
 import type { ConnectionState, EventStream } from './events';
 import { MSG } from './messages';
@@ -50,6 +51,12 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     this._cancel.addEventListener('click', () => {
       void this._onCancel();
     });
+    this._copyId.addEventListener('click', () => {
+      const id = this._job?.requestId;
+      if (id) {
+        copyWithFeedback(this._copyId, id, MSG.copy);
+      }
+    });
     this.node.append(
       el('div', { class: 'seedance-card-header' }, [this._prompt, this._badge]),
       this._params,
@@ -57,9 +64,9 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
       el('div', { class: 'seedance-card-status' }, [
         this._status,
         this._elapsed,
-        this._cost,
-        this._credits
+        this._cost
       ]),
+      el('div', { class: 'seedance-card-id' }, [this._requestId, this._copyId]),
       this._progress,
       el('div', { class: 'seedance-card-actions' }, [
         this._cancel,
@@ -212,8 +219,13 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
     this.node.dataset.status = view.status;
     setText(this._elapsed, view.elapsed);
     setText(this._cost, view.cost);
-    setText(this._credits, view.credits ?? '');
-    setVisible(this._credits, view.credits !== null);
+    setText(this._requestId, view.requestId ?? '');
+    this._requestId.title = view.requestId ? MSG.requestIdTitle : '';
+    setVisible(
+      this._requestId.parentElement as HTMLElement,
+      view.requestId !== null
+    );
+    this._copyId.setAttribute('aria-label', MSG.copyIdOf(view.requestId ?? ''));
     setVisible(this._progress, view.showProgress);
     this._progress.setAttribute('aria-valuetext', view.statusLabel);
     setVisible(this._cancel, view.showCancel);
@@ -260,7 +272,12 @@ export class JobCard extends Widget implements IRenderMime.IRenderer {
   });
   private readonly _elapsed = el('span', { class: 'seedance-elapsed' });
   private readonly _cost = el('span', { class: 'seedance-cost' });
-  private readonly _credits = el('span', { class: 'seedance-credits' });
+  private readonly _requestId = el('code', { class: 'seedance-request-id' });
+  private readonly _copyId = el(
+    'button',
+    { class: 'jp-Button jp-mod-minimal seedance-copy-id', type: 'button' },
+    [MSG.copy]
+  );
   private readonly _progress = el(
     'div',
     {

@@ -4,7 +4,6 @@
  * a Notebook 7 tree page lacks: then they are simply not enabled.
  */
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import { Dialog, MainAreaWidget, showDialog } from '@jupyterlab/apputils';
 import {
   NotebookActions,
   type INotebookTracker,
@@ -12,16 +11,19 @@ import {
 } from '@jupyterlab/notebook';
 
 import { CompareView } from './compare';
+import { GalleryView } from './gallery';
 import { seedanceIcon } from './icons';
 import { MSG } from './messages';
 import { LOAD_EXT, loadsExtension, SILENT_LOAD } from './load-ext';
-import { COMMAND_COMPARE, PANEL_ID } from './panel';
+import { openInMainArea } from './main-area';
+import { COMMAND_COMPARE, COMMAND_GALLERY, PANEL_ID } from './panel';
 import type { JobsModel } from './panel-model';
 
 export const CommandIds = {
   insertCell: 'seedance:insert-cell',
   openForm: 'seedance:open-form',
   openPanel: 'seedance:open-panel',
+  gallery: COMMAND_GALLERY,
   compare: COMMAND_COMPARE
 } as const;
 
@@ -125,31 +127,70 @@ export function addCommands(
     }
   });
 
+  addViewCommands(app, model, baseUrl);
+}
+
+/** The gallery and compare, which open in the main area (a dialog in Notebook 7). */
+function addViewCommands(
+  app: JupyterFrontEnd,
+  model: JobsModel,
+  baseUrl: string
+): void {
+  const { commands, shell } = app;
+  commands.addCommand(CommandIds.gallery, {
+    label: MSG.openGallery,
+    caption: MSG.openGallery,
+    icon: seedanceIcon,
+    execute: async args => {
+      const token = typeof args.play === 'string' ? args.play : null;
+      const job = token === null ? undefined : model.get(token);
+      let gallery = galleryOpen(app);
+      if (gallery) {
+        shell.activateById(gallery.parent?.id ?? GalleryView.ID);
+      } else {
+        gallery = new GalleryView(model);
+        const shown = gallery;
+        await openInMainArea(app, gallery, () => {
+          shown.dispose();
+          const inDialog = new GalleryView(model);
+          if (job) {
+            requestAnimationFrame(() => {
+              inDialog.play(job);
+            });
+          }
+          return inDialog;
+        });
+      }
+      if (job && !gallery.isDisposed) {
+        gallery.play(job);
+      }
+    }
+  });
+
   commands.addCommand(CommandIds.compare, {
-    label: MSG.compareCommand,
+    label: () => MSG.compareCommand(model.selected().length),
     caption: MSG.compareHint,
     isEnabled: () => model.canCompare(),
     execute: async () => {
       if (!model.canCompare()) {
         return;
       }
-      const view = new CompareView(model.selected(), baseUrl);
-      const widget = new MainAreaWidget({ content: view });
-      widget.id = view.id;
-      widget.title.label = view.title.label;
-      widget.title.icon = seedanceIcon;
-      shell.add(widget, 'main');
-      if (widget.isAttached) {
-        shell.activateById(widget.id);
-        return;
-      }
-      // Notebook 7 keeps one widget in its main area: show compare in a dialog there.
-      widget.dispose();
-      await showDialog({
-        title: MSG.compareTitle,
-        body: new CompareView(model.selected(), baseUrl),
-        buttons: [Dialog.okButton({ label: 'Close' })]
-      });
+      await openInMainArea(
+        app,
+        new CompareView(model.selected(), baseUrl),
+        () => new CompareView(model.selected(), baseUrl)
+      );
     }
   });
+}
+
+/** The gallery already open in the main area, if any (there is one at most). */
+function galleryOpen(app: JupyterFrontEnd): GalleryView | null {
+  for (const widget of app.shell.widgets('main')) {
+    const content = (widget as { content?: unknown }).content;
+    if (content instanceof GalleryView) {
+      return content;
+    }
+  }
+  return null;
 }

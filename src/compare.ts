@@ -6,7 +6,8 @@ import { Widget } from '@lumino/widgets';
 
 import { SyncGroup } from './compare-model';
 import { button, el, setText } from './dom';
-import { formatElapsed, formatParams, formatUsd } from './format';
+import { chargeLabel } from './card-model';
+import { formatElapsed, formatParams } from './format';
 import { videoSource } from './media';
 import { MSG } from './messages';
 import type { IJobSummary } from './types';
@@ -44,9 +45,7 @@ export class CompareView extends Widget {
           el('figcaption', {}, [
             el('div', { class: 'seedance-prompt' }, [job.prompt]),
             el('div', { class: 'seedance-params' }, [formatParams(job)]),
-            el('div', { class: 'seedance-cost' }, [
-              `${formatUsd(job.estimatedUsd)}${job.creditsCharged === null ? '' : ` · ${MSG.credits(job.creditsCharged)}`}`
-            ]),
+            el('div', { class: 'seedance-cost' }, [chargeLabel(job)]),
             el('div', { class: 'seedance-params' }, [job.requestId ?? ''])
           ])
         ])

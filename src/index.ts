@@ -33,6 +33,9 @@ import {
 import { SeedanceStatus } from './statusbar';
 
 const CATEGORY = 'Seedance';
+/** Notebook 7's plugin that puts each side panel in the View menu and the palette. */
+const NOTEBOOK_SIDE_PANELS =
+  '@jupyter-notebook/application-extension:sidepanel';
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'seedance-jupyter:plugin',
@@ -82,8 +85,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     if (palette) {
+      // Notebook 7 lists every side panel in the palette itself ("Show <caption>"):
+      // the panel is listed once, under that one name.
+      const listsPanels = app.hasPlugin(NOTEBOOK_SIDE_PANELS);
       for (const command of Object.values(CommandIds)) {
-        palette.addItem({ command, category: CATEGORY });
+        if (!(listsPanels && command === CommandIds.openPanel)) {
+          palette.addItem({ command, category: CATEGORY });
+        }
       }
     }
 

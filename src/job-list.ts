@@ -3,7 +3,9 @@
  * so an event never steals keyboard focus from a button someone is on.
  */
 import { button, el, KeyedChildren, setText, setVisible } from './dom';
-import { formatAge, formatParams, formatProblem, formatUsd } from './format';
+import { chargeLabel } from './card-model';
+import { copyWithFeedback } from './copy';
+import { formatAge, formatParams, formatProblem } from './format';
 import { videoSource } from './media';
 import { MSG } from './messages';
 import type { IJobActions } from './actions';
@@ -28,18 +30,15 @@ class JobItem {
     });
     this._notebook.addEventListener('click', () => {
       if (this._job.notebook) {
-        this._actions.openOrigin(notebookLink(this._job.notebook));
+        this._actions.openOrigin(
+          notebookLink(this._job.notebook, this._job.notebookExists)
+        );
       }
     });
     this._copy.addEventListener('click', () => {
       const id = this._job.requestId;
       if (id) {
-        void this._actions.copyId(id).then(() => {
-          setText(this._copy, MSG.copied);
-          window.setTimeout(() => {
-            setText(this._copy, MSG.copyId);
-          }, 1500);
-        });
+        copyWithFeedback(this._copy, id, MSG.copyId);
       }
     });
     this._pick.addEventListener('change', () => {
@@ -57,7 +56,7 @@ class JobItem {
         this._cancel,
         this._play,
         this._copy,
-        el('label', { class: 'seedance-pick' }, [this._pick, 'Compare'])
+        el('label', { class: 'seedance-pick' }, [this._pick, MSG.compareLabel])
       ])
     );
   }
@@ -69,19 +68,18 @@ class JobItem {
     setText(this._prompt, job.prompt);
     this._prompt.title = job.prompt;
     setText(this._params, formatParams(job));
-    const credits =
-      job.creditsCharged === null
-        ? ''
-        : ` · ${MSG.credits(job.creditsCharged)}`;
     setText(
       this._meta,
-      `${formatUsd(job.estimatedUsd)}${credits} · ${formatAge(nowMs / 1000 - job.createdAt)}`
+      `${chargeLabel(job)} · ${formatAge(nowMs / 1000 - job.createdAt)}`
     );
     const problem = formatProblem(job);
     setText(this._error, problem ?? '');
     setVisible(this._error, problem !== null);
 
-    const origin = job.notebook === null ? null : notebookLink(job.notebook);
+    const origin =
+      job.notebook === null
+        ? null
+        : notebookLink(job.notebook, job.notebookExists);
     setVisible(this._notebook, origin !== null);
     if (origin) {
       setText(this._notebook, origin.label);

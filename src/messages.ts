@@ -8,14 +8,6 @@ export const MSG = {
   cancelling: 'Cancelling…',
   progress: 'Generating the video',
   estimate: (usd: string) => `est. ${usd}`,
-  credits: (n: number) => `${n} credits`,
-  chargeDiffered: (
-    usd: string,
-    percent: number,
-    direction: 'more' | 'less',
-    estimate: string
-  ) =>
-    `charged ${usd}, ${percent} % ${direction} than the ${estimate} estimated`,
   emulator: 'emulator',
   videoLabel: (prompt: string) => `Generated video: ${prompt}`,
   posterAlt: (prompt: string) => `First frame: ${prompt}`,
@@ -28,15 +20,22 @@ export const MSG = {
   refreshFailed: (reason: string) =>
     `Showing the saved state; the server did not answer: ${reason}`,
   panelTitle: 'Seedance',
-  panelCaption: 'Seedance jobs, gallery and compare',
-  jobsTab: 'Jobs',
+  panelCaption: 'Seedance Jobs',
   galleryTab: 'Gallery',
   statusFilter: 'Filter by status',
   notebookFilter: 'Filter by notebook',
   allStatuses: 'All statuses',
   running: 'Running',
   finished: 'Finished',
+  succeeded: 'Succeeded',
+  failedOrRefused: 'Failed or refused',
+  cancelled: 'Cancelled',
+  uncertain: 'Submission uncertain',
   allNotebooks: 'All notebooks',
+  missingNotebook: (path: string) => `${path} (no longer there)`,
+  galleryTitle: 'Seedance Gallery',
+  openGallery: 'Open Seedance Gallery',
+  compareLabel: 'Compare',
   showOlder: 'Show older jobs',
   noJobs: 'No jobs yet. Run a %%seedance cell to make one.',
   noVideos: 'No finished videos yet.',
@@ -46,12 +45,14 @@ export const MSG = {
   copyId: 'Copy id',
   copyIdOf: (id: string) => `Copy request id ${id}`,
   copied: 'Copied',
+  copy: 'Copy',
+  requestIdTitle:
+    'Request id: quote it to support, or check it with %seedance status',
   openNotebook: (path: string) => `Open notebook ${path}`,
   showFolder: (path: string) => `Show folder ${path} in the file browser`,
   selectForCompare: (prompt: string) => `Select for compare: ${prompt}`,
-  compare: (n: number) => `Compare (${n})`,
   compareHint: 'Pick 2 to 4 finished videos to compare.',
-  compareTitle: 'Seedance compare',
+  compareTitle: 'Seedance Compare',
   playAll: 'Play all',
   pauseAll: 'Pause all',
   position: 'Position',
@@ -72,12 +73,12 @@ export const MSG = {
     `Seedance (team): ${running > 0 ? `${running} running · ` : ''}` +
     `you ${you} · team ${team ?? 'unknown'} today`,
   statusBarTitle: 'Seedance jobs: click to open the panel',
-  /** "Insert a Seedance cell": flags and a comment, which the magic does not send. */
+  /** "Insert Seedance Cell": flags and a comment, which the magic does not send. */
   newCell:
     '%%seedance -d 5 -r 720p -a 16:9\n' +
     '# Describe the video below (lines starting with # are not sent), then run the cell.\n',
-  insertCell: 'Insert a Seedance cell',
-  openForm: 'Open the Seedance form',
-  openPanel: 'Show the Seedance panel',
-  compareCommand: 'Compare the selected Seedance takes'
+  insertCell: 'Insert Seedance Cell',
+  openForm: 'Open Seedance Form',
+  openPanel: 'Show Seedance Jobs',
+  compareCommand: (n: number) => `Compare Selected Takes (${n})`
 } as const;

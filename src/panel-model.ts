@@ -10,7 +10,28 @@ import { videoSource } from './media';
 import { MSG } from './messages';
 import { isFinal, type IJobSummary, type ISpend, type Status } from './types';
 
-export type StatusFilter = 'all' | 'running' | 'finished' | Status;
+/** The status filter's groups: what a person asks for, not the ledger's ten states. */
+export const STATUS_FILTERS = [
+  { value: 'all', label: MSG.allStatuses },
+  { value: 'running', label: MSG.running },
+  { value: 'finished', label: MSG.finished },
+  { value: 'succeeded', label: MSG.succeeded },
+  { value: 'failed', label: MSG.failedOrRefused },
+  { value: 'cancelled', label: MSG.cancelled },
+  { value: 'uncertain', label: MSG.uncertain }
+] as const;
+
+export type StatusFilter = (typeof STATUS_FILTERS)[number]['value'];
+
+const GROUPS: Readonly<Record<StatusFilter, (status: Status) => boolean>> = {
+  all: () => true,
+  running: s => !isFinal(s),
+  finished: s => isFinal(s),
+  succeeded: s => s === 'succeeded',
+  failed: s => s === 'failed' || s === 'rejected',
+  cancelled: s => s === 'cancelled',
+  uncertain: s => s === 'submission_uncertain'
+};
 
 export interface IJobFilter {
   status: StatusFilter;
@@ -34,33 +55,41 @@ export interface INotebookLink {
 }
 
 /**
- * Where a job came from: its notebook, or only the folder when its kernel was
- * not started for a notebook (Jupyter names the notebook to the kernels it starts).
+ * Where a job came from, relative to the server root: its notebook, or only the
+ * folder (ending in `/`) when its kernel was not started for a notebook. A
+ * notebook the server no longer finds is named as missing and not linked.
  */
-export function notebookLink(notebook: string): INotebookLink {
-  const path = notebook === '.' ? '' : notebook.replace(/^\.\//, '');
+export function notebookLink(
+  notebook: string,
+  exists: boolean | null | undefined = true
+): INotebookLink {
+  const path = notebook.replace(/\/+$/, '');
+  const missing = exists === false;
   return {
     path,
-    label: path === '' ? 'root folder' : path,
-    isFolder: !path.endsWith('.ipynb'),
-    linkable: !path.startsWith('/')
+    label: missing ? MSG.missingNotebook(path) : notebook,
+    isFolder: notebook.endsWith('/') || !path.endsWith('.ipynb'),
+    linkable: !missing && path !== '' && !path.startsWith('/')
   };
+}
+
+/** Labels longer than this are shortened in the middle, so a sidebar's select shows them whole. */
+export const SHORT_LABEL_CHARS = 24;
+
+/** `long/folder/My notebook….ipynb` → `long/fol…notebook.ipynb`: both ends stay readable. */
+export function shortLabel(text: string, max = SHORT_LABEL_CHARS): string {
+  if (text.length <= max) {
+    return text;
+  }
+  const tail = Math.ceil((max - 1) / 2);
+  return `${text.slice(0, max - 1 - tail)}…${text.slice(-tail)}`;
 }
 
 export function matches(job: IJobSummary, filter: IJobFilter): boolean {
   if (filter.notebook !== null && job.notebook !== filter.notebook) {
     return false;
   }
-  switch (filter.status) {
-    case 'all':
-      return true;
-    case 'running':
-      return !isFinal(job.status);
-    case 'finished':
-      return isFinal(job.status);
-    default:
-      return job.status === filter.status;
-  }
+  return GROUPS[filter.status](job.status);
 }
 
 /** Newest first; the client token breaks ties so the order never flickers. */

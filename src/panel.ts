@@ -1,38 +1,40 @@
 /**
- * The "Seedance" sidebar: every job across notebooks, live from the event
- * stream; spend against the budgets; a gallery of finished videos; picks for compare.
+ * The "Seedance" sidebar, drawn like JupyterLab's own: a header with the spend
+ * against the budgets, a toolbar (status and notebook filters, Gallery, Compare)
+ * and every job across notebooks, live from the event stream. The gallery,
+ * compare and the video viewer open in the main area.
  */
-import { Clipboard, Notification } from '@jupyterlab/apputils';
+import { Notification } from '@jupyterlab/apputils';
+import { CommandToolbarButton, Toolbar } from '@jupyterlab/ui-components';
 import type { CommandRegistry } from '@lumino/commands';
 import { Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
+import { Panel, Widget } from '@lumino/widgets';
 
 import type { IJobActions } from './actions';
 import { button, el, setText, setVisible } from './dom';
 import type { ConnectionState, EventStream } from './events';
 import type { JobsFeed } from './feed';
-import { formatParams } from './format';
-import { Gallery } from './gallery';
+import { FilterSelect } from './filter-select';
 import { seedanceIcon } from './icons';
 import { JobList } from './job-list';
-import { videoSource } from './media';
 import { MSG } from './messages';
 import {
+  shortLabel,
   spendView,
+  STATUS_FILTERS,
   type IJobFilter,
   type INotebookLink,
   type JobsModel,
   type StatusFilter
 } from './panel-model';
 import { reason, type ISeedanceServices } from './services';
-import { STATUSES, type IJobSummary } from './types';
+import type { IJobSummary } from './types';
 
 export const PANEL_ID = 'seedance-jupyter-panel';
 export const COMMAND_COMPARE = 'seedance:compare';
+export const COMMAND_GALLERY = 'seedance:open-gallery';
 
-type Tab = 'jobs' | 'gallery';
-
-export class SeedancePanel extends Widget implements IJobActions {
+export class SeedancePanel extends Panel implements IJobActions {
   constructor(
     private readonly _services: ISeedanceServices,
     private readonly _feed: JobsFeed,
@@ -43,63 +45,30 @@ export class SeedancePanel extends Widget implements IJobActions {
     this.addClass('seedance-panel');
     this.addClass('tex2jax_ignore');
     this.addClass('mathjax_ignore');
-    this.title.label = MSG.panelTitle;
+    // An icon-only tab like JupyterLab's own sidebars; the caption is its tooltip.
     this.title.caption = MSG.panelCaption;
     this.title.icon = seedanceIcon;
 
     this._list = new JobList(this);
-    this._gallery = new Gallery(this);
-    this._buildFilters();
-    this._tabJobs.addEventListener('click', () => {
-      this._setTab('jobs');
-    });
-    this._tabGallery.addEventListener('click', () => {
-      this._setTab('gallery');
-    });
-    this._compare.addEventListener('click', () => {
-      void this._commands.execute(COMMAND_COMPARE);
-    });
+    this._statusFilter.setOptions(STATUS_FILTERS);
     this._older.addEventListener('click', () => {
       void this._feed.loadOlder().catch((error: unknown) => {
         Notification.error(reason(error));
       });
     });
-    this._closePlayer.addEventListener('click', () => {
-      this._stopPlayer();
-    });
 
-    this.node.append(
-      el('div', { class: 'seedance-panel-head' }, [
-        el('h2', {}, [MSG.panelTitle]),
-        el('dl', { class: 'seedance-spend' }, [
-          el('dt', {}, [MSG.today]),
-          this._today,
-          el('dt', {}, [MSG.month]),
-          this._month
-        ])
-      ]),
-      this._connection,
-      el('div', { class: 'seedance-tabs', role: 'tablist' }, [
-        this._tabJobs,
-        this._tabGallery
-      ]),
-      el('div', { class: 'seedance-filters' }, [
-        this._statusFilter,
-        this._notebookFilter
-      ]),
-      el('div', { class: 'seedance-compare-pick' }, [
-        this._compare,
-        el('span', {}, [MSG.compareHint])
-      ]),
-      this._player,
-      el('div', { class: 'seedance-panel-body', role: 'tabpanel' }, [
-        this._list.node,
-        this._gallery.node,
-        this._empty,
-        this._older
-      ])
-    );
-    this._setTab('jobs');
+    const toolbar = this._buildToolbar();
+    const body = new Widget();
+    body.addClass('seedance-panel-body');
+    body.node.append(this._list.node, this._empty, this._older);
+    const filters = new Panel();
+    filters.addClass('seedance-filters');
+    filters.addWidget(this._statusFilter);
+    filters.addWidget(this._notebookFilter);
+    this.addWidget(this._buildHead());
+    this.addWidget(toolbar);
+    this.addWidget(filters);
+    this.addWidget(body);
 
     _feed.model.changed.connect(this._schedule, this);
     _services.events.stateChanged.connect(this._onConnection, this);
@@ -135,16 +104,7 @@ export class SeedancePanel extends Widget implements IJobActions {
   }
 
   play(job: IJobSummary): void {
-    const src = videoSource(job, this._services.baseUrl);
-    if (!src) {
-      return;
-    }
-    this._playerVideo.src = src;
-    this._playerVideo.setAttribute('aria-label', MSG.videoLabel(job.prompt));
-    setText(this._playerCaption, `${job.prompt} · ${formatParams(job)}`);
-    setVisible(this._player, true);
-    void this._playerVideo.play().catch(() => undefined);
-    this._playerVideo.focus();
+    void this._commands.execute(COMMAND_GALLERY, { play: job.clientToken });
   }
 
   openOrigin(link: INotebookLink): void {
@@ -160,11 +120,6 @@ export class SeedancePanel extends Widget implements IJobActions {
     }
   }
 
-  copyId(requestId: string): Promise<void> {
-    Clipboard.copyToSystem(requestId);
-    return Promise.resolve();
-  }
-
   toggleSelected(job: IJobSummary): boolean {
     return this.model.toggleSelected(job.clientToken);
   }
@@ -178,38 +133,54 @@ export class SeedancePanel extends Widget implements IJobActions {
 
   protected override onBeforeHide(): void {
     window.clearInterval(this._ageTimer);
-    this._stopPlayer();
   }
 
-  private _buildFilters(): void {
-    const statusOptions: [StatusFilter, string][] = [
-      ['all', MSG.allStatuses],
-      ['running', MSG.running],
-      ['finished', MSG.finished],
-      ...STATUSES.map((s): [StatusFilter, string] => [s, s.replace(/_/g, ' ')])
-    ];
-    for (const [value, label] of statusOptions) {
-      this._statusFilter.append(el('option', { value }, [label]));
-    }
-    this._statusFilter.addEventListener('change', () => {
-      this._filter = {
-        ...this._filter,
-        status: this._statusFilter.value as StatusFilter
-      };
-      this._render();
-    });
-    this._notebookFilter.addEventListener('change', () => {
-      const value = this._notebookFilter.value;
-      this._filter = { ...this._filter, notebook: value === '' ? null : value };
-      this._render();
-    });
+  /** The title, the spend against the budgets and the connection's state. */
+  private _buildHead(): Widget {
+    const head = new Widget();
+    head.addClass('seedance-panel-head');
+    head.node.append(
+      el('h2', {}, [MSG.panelTitle]),
+      el('dl', { class: 'seedance-spend' }, [
+        el('dt', {}, [MSG.today]),
+        this._today,
+        el('dt', {}, [MSG.month]),
+        this._month
+      ]),
+      this._connection
+    );
+    return head;
   }
 
-  private _setTab(tab: Tab): void {
-    this._tab = tab;
-    this._tabJobs.setAttribute('aria-selected', String(tab === 'jobs'));
-    this._tabGallery.setAttribute('aria-selected', String(tab === 'gallery'));
-    setVisible(this._statusFilter, tab === 'jobs');
+  /** Gallery and Compare as JupyterLab's toolbar buttons, enabled as their commands say. */
+  private _buildToolbar(): Toolbar {
+    const toolbar = new Toolbar();
+    toolbar.addClass('seedance-toolbar');
+    toolbar.addItem(
+      'gallery',
+      new CommandToolbarButton({
+        commands: this._commands,
+        id: COMMAND_GALLERY,
+        label: MSG.galleryTab
+      })
+    );
+    toolbar.addItem(
+      'compare',
+      new CommandToolbarButton({
+        commands: this._commands,
+        id: COMMAND_COMPARE,
+        label: MSG.compareLabel
+      })
+    );
+    return toolbar;
+  }
+
+  private _onFilter(): void {
+    const notebook = this._notebookFilter.value;
+    this._filter = {
+      status: this._statusFilter.value as StatusFilter,
+      notebook: notebook === '' ? null : notebook
+    };
     this._render();
   }
 
@@ -237,7 +208,12 @@ export class SeedancePanel extends Widget implements IJobActions {
       return;
     }
     const model = this.model;
-    this._renderNotebookOptions(model.notebooks());
+    this._notebookFilter.setOptions([
+      { value: '', label: MSG.allNotebooks },
+      ...model
+        .notebooks()
+        .map(n => ({ value: n, label: shortLabel(n), title: n }))
+    ]);
     const spend = model.spend;
     if (spend) {
       const view = spendView(spend);
@@ -252,98 +228,33 @@ export class SeedancePanel extends Widget implements IJobActions {
       this._today.classList.toggle('seedance-over', view.todayOver);
       this._month.classList.toggle('seedance-over', view.monthOver);
     }
-    const selected = model.selected().length;
-    setText(this._compare, MSG.compare(selected));
-    this._compare.disabled = !model.canCompare();
-
-    const jobsTab = this._tab === 'jobs';
-    setVisible(this._list.node, jobsTab);
-    setVisible(this._gallery.node, !jobsTab);
-    const now = Date.now();
-    let shown: number;
-    if (jobsTab) {
-      const jobs = model.list(this._filter);
-      this._list.render(jobs, model, now);
-      shown = jobs.length;
-    } else {
-      const jobs = model.playable({
-        status: 'all',
-        notebook: this._filter.notebook
-      });
-      this._gallery.render(jobs, model);
-      shown = jobs.length;
-    }
+    const jobs = model.list(this._filter);
+    this._list.render(jobs, model, Date.now());
     const problem = this._feed.lastError;
-    setText(this._empty, problem ?? (jobsTab ? MSG.noJobs : MSG.noVideos));
-    setVisible(this._empty, shown === 0 || problem !== null);
+    setText(this._empty, problem ?? MSG.noJobs);
+    setVisible(this._empty, jobs.length === 0 || problem !== null);
     setVisible(this._older, this._feed.hasOlder);
   }
 
-  private _renderNotebookOptions(notebooks: string[]): void {
-    const key = notebooks.join('\n');
-    if (key === this._notebooksKey) {
-      return;
-    }
-    this._notebooksKey = key;
-    const current = this._notebookFilter.value;
-    this._notebookFilter.replaceChildren(
-      el('option', { value: '' }, [MSG.allNotebooks]),
-      ...notebooks.map(n => el('option', { value: n }, [n]))
-    );
-    this._notebookFilter.value = notebooks.includes(current) ? current : '';
-  }
-
-  private _stopPlayer(): void {
-    this._playerVideo.pause();
-    this._playerVideo.removeAttribute('src');
-    this._playerVideo.load();
-    setVisible(this._player, false);
-  }
-
   private readonly _list: JobList;
-  private readonly _gallery: Gallery;
-  private _tab: Tab = 'jobs';
   private _filter: IJobFilter = { status: 'all', notebook: null };
   private _frame = 0;
   private _ageTimer = 0;
-  private _notebooksKey: string | null = null;
+  private readonly _statusFilter = new FilterSelect(MSG.statusFilter, () => {
+    this._onFilter();
+  });
+  private readonly _notebookFilter = new FilterSelect(
+    MSG.notebookFilter,
+    () => {
+      this._onFilter();
+    }
+  );
   private readonly _today = el('dd', {}, ['—']);
   private readonly _month = el('dd', {}, ['—']);
   private readonly _connection = el(
     'div',
     { class: 'seedance-note', role: 'status' },
     []
-  );
-  private readonly _tabJobs = el(
-    'button',
-    { class: 'seedance-tab', role: 'tab', type: 'button' },
-    [MSG.jobsTab]
-  );
-  private readonly _tabGallery = el(
-    'button',
-    { class: 'seedance-tab', role: 'tab', type: 'button' },
-    [MSG.galleryTab]
-  );
-  private readonly _statusFilter = el('select', {
-    class: 'jp-mod-styled',
-    'aria-label': MSG.statusFilter
-  });
-  private readonly _notebookFilter = el('select', {
-    class: 'jp-mod-styled',
-    'aria-label': MSG.notebookFilter
-  });
-  private readonly _compare = button(undefined, 'accept');
-  private readonly _playerVideo = el('video', {
-    class: 'seedance-video',
-    controls: '',
-    playsinline: ''
-  });
-  private readonly _playerCaption = el('figcaption', {});
-  private readonly _closePlayer = button(MSG.closePlayer);
-  private readonly _player = el(
-    'figure',
-    { class: 'seedance-player', hidden: '' },
-    [this._playerVideo, this._playerCaption, this._closePlayer]
   );
   private readonly _empty = el('p', { class: 'seedance-note' });
   private readonly _older = button(MSG.showOlder);

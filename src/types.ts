@@ -94,11 +94,20 @@ export interface IJobSummary {
   mediaUrls: string[];
   estimatedUsd: number;
   creditsCharged: number | null;
+  /**
+   * What the job cost as the service reported it, worded once by the server
+   * (JobSummary.charge_label): the same on every card, the panel and the tables.
+   * Absent in outputs saved by versions before it existed.
+   */
+  chargeLabel?: string;
   /** The charge in USD at the server's credits-per-USD rate; absent in older saves. */
   chargedUsd?: number | null;
   backend: string;
   isEmulator: boolean;
+  /** The notebook (or folder) the job came from, relative to the server root. */
   notebook: string | null;
+  /** False when the server found no such notebook any more; absent when unknown. */
+  notebookExists?: boolean | null;
   /** Unix seconds. */
   createdAt: number;
   /** Unix seconds; sent by the server beside the fixed contract, so optional here. */

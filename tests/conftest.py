@@ -14,6 +14,7 @@ import pytest
 from seedance_jupyter.emulator import Emulator, start
 
 from .postgres import PostgresServer, require_postgres
+from .slowfiles import SlowFileServer
 
 
 @pytest.fixture
@@ -125,3 +126,13 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def storage() -> Iterator[SlowFileServer]:
+    """Slow scripted storage on loopback, for cut, stopped and resumed downloads."""
+    files = SlowFileServer()
+    try:
+        yield files
+    finally:
+        files.close()

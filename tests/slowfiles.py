@@ -8,13 +8,16 @@ request is recorded with whether its body was sent to the end.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["Served", "SlowFile", "SlowFileServer"]
+from .scripted import ScriptedServer, accepted, succeeded
+
+__all__ = ["Served", "SlowFile", "SlowFileServer", "mp4_body", "one_video_api"]
 
 
 @dataclass
@@ -129,3 +132,17 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
             record.complete = True
 
     return Handler
+
+
+def mp4_body(size: int) -> bytes:
+    """What a saved video must start with (an ``ftyp`` box), then ``size`` random bytes."""
+    return b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + os.urandom(size)
+
+
+def one_video_api(storage: SlowFileServer, request_id: str) -> ScriptedServer:
+    """A service whose every job is ``request_id``, succeeded at its first status check,
+    with its video at ``storage``'s ``/{request_id}.mp4``."""
+    return ScriptedServer(
+        create=lambda seen: accepted(request_id),
+        status=lambda seen: succeeded(request_id, f"{storage.url}/{request_id}.mp4"),
+    )

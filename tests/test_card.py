@@ -6,6 +6,7 @@ import html
 import re
 import threading
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -321,9 +322,9 @@ def test_credits_charged_shown_once_known() -> None:
 @pytest.mark.parametrize(
     ("credits", "says"),
     [
-        (240, "est. $0.50 · 240 credits charged, not refunded by the service"),
-        (0, "est. $0.50 · no credits charged"),
-        (None, "the service did not say whether credits were charged"),
+        (240, " · 240 credits charged, not refunded by the service · req_ab12"),
+        (0, " · no credits charged · req_ab12"),
+        (None, " · est. $0.50 · the service did not say whether credits were charged · "),
     ],
 )
 def test_a_cancelled_card_says_whether_credits_were_refunded(
@@ -333,11 +334,56 @@ def test_a_cancelled_card_says_whether_credits_were_refunded(
     assert says in html.unescape(re.sub(r"<[^>]+>", "", status_html(summary)))
 
 
+def test_a_finished_card_with_a_known_charge_does_not_say_est() -> None:
+    summary = summary_of(make_job("succeeded", credits_charged=40))
+    text = html.unescape(re.sub(r"<[^>]+>", "", status_html(summary)))
+    assert "40 credits charged" in text
+    assert "est." not in text
+    assert "est." not in render_text(summary)
+
+
+def test_a_running_card_keeps_the_estimate_beside_the_charge() -> None:
+    summary = summary_of(make_job("processing", credits_charged=40))
+    assert summary.charge_label == "est. $0.50 · 40 credits charged"
+
+
+def test_a_refused_job_says_it_was_not_charged() -> None:
+    summary = summary_of(make_job("rejected"))
+    assert summary.charge_label == "not charged: the service refused the job"
+
+
+def test_the_charge_is_on_the_wire_for_the_lab_card_and_panel() -> None:
+    summary = summary_of(make_job("cancelled", credits_charged=240))
+    assert summary.to_json()["chargeLabel"] == (
+        "240 credits charged, not refunded by the service"
+    )
+
+
+def test_every_wire_field_of_a_job_summary_is_mirrored_in_types_ts() -> None:
+    source = (Path(__file__).parent.parent / "src" / "types.ts").read_text()
+    interface = source[source.index("export interface IJobSummary {"):]
+    interface = interface[:interface.index("\n}")]
+    mirrored = set(re.findall(r"^  (\w+)\??:", interface, re.MULTILINE))
+    assert set(summary_of(make_job()).to_json()) == mirrored
+
+
+def test_the_request_id_is_small_and_selected_whole_by_one_click() -> None:
+    out = status_html(summary_of(make_job("queued", request_id="req_77")))
+    [code] = re.findall(r'<code class="seedance-request-id"[^>]*>req_77</code>', out)
+    assert "user-select:all" in code and "font-size:85%" in code
+    assert "%seedance status req_77" in code
 def test_the_card_says_plainly_when_the_charge_differed_from_the_estimate() -> None:
     summary = summary_of(make_job("queued", credits_charged=64), credits_per_usd=80.0)
     says = "charged $0.80, 60 % more than the $0.50 estimated"
     assert says in html.unescape(re.sub(r"<[^>]+>", "", status_html(summary)))
     assert says in render_text(summary)
+
+
+def test_the_lab_card_and_panel_get_the_same_difference_line_on_the_wire() -> None:
+    summary = summary_of(make_job("succeeded", credits_charged=64), credits_per_usd=80.0)
+    assert summary.to_json()["chargeLabel"] == (
+        "64 credits charged · charged $0.80, 60 % more than the $0.50 estimated"
+    )
 
 
 def test_a_charge_like_the_estimate_gets_no_difference_line() -> None:
@@ -348,7 +394,7 @@ def test_a_charge_like_the_estimate_gets_no_difference_line() -> None:
 def test_long_prompt_is_truncated_with_full_text_in_title() -> None:
     prompt = "word " * 200
     out = render_html(summary_of(make_job(prompt=prompt)))
-    assert attrs(out, "title") == [prompt]
+    assert [t for t in attrs(out, "title") if "Request id" not in t] == [prompt]
     assert "…" in out
 
 

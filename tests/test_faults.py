@@ -169,8 +169,9 @@ def test_a_webhook_for_a_job_that_is_not_ours_matches_nothing(
 def test_an_expired_output_url_is_fetched_again(
     session: KernelSession, emulator: Emulator
 ) -> None:
-    session.settings.download = False
     job = submit(session, "expires")
+    # Off once submitted (not --no-download): the finished job waits to be saved.
+    session.settings.download = False
     job.wait(timeout=60)
     emulator.expire_outputs()
     session.settings.download = True

@@ -18,7 +18,9 @@ from seedance_jupyter.jobs.ledger import Ledger
 from seedance_jupyter.kernel.config import SeedanceSettings
 from seedance_jupyter.kernel.form import SeedanceForm
 from seedance_jupyter.kernel.magics import SeedanceMagics, interpolate, parse_metadata
+from seedance_jupyter.kernel.markup import esc
 from seedance_jupyter.kernel.session import KernelSession
+from seedance_jupyter.messages import FORM_SUBMIT_TOOLTIP
 
 CLEAR = (UsageError, SeedanceError)
 PARSER = SeedanceMagics(shell=None)
@@ -86,7 +88,11 @@ def test_form_fields_take_any_text_and_explain_what_is_wrong(
     form.media[0].value = media
     form.webhook_url.value = webhook
     form.metadata.value = metadata
-    assert form.submit_button.disabled == bool(form.reason_line.value)
+    reason = form.draft.reason
+    assert form.submit_button.disabled == (reason is not None)
+    assert form.submit_button.tooltip == (reason or FORM_SUBMIT_TOOLTIP)
+    # Shown once: beside Submit only for a field without a line of its own.
+    assert not form.reason_line.value or esc(reason or "") in form.reason_line.value
 
 
 def any_value() -> st.SearchStrategy[Any]:

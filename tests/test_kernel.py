@@ -387,7 +387,7 @@ def test_a_kernel_records_the_notebook_jupyter_named_for_its_jobs(
 
 
 def inserted_cell() -> str:
-    """The text "Insert a Seedance cell" inserts, as the lab extension defines it."""
+    """The text "Insert Seedance Cell" inserts, as the lab extension defines it."""
     source = (Path(__file__).parents[1] / "src" / "messages.ts").read_text(encoding="utf-8")
     match = re.search(r"newCell:\s*((?:'[^']*'\s*\+?\s*)+),", source)
     assert match is not None, "MSG.newCell not found in src/messages.ts"

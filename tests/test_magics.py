@@ -358,6 +358,21 @@ def test_jobs_table_shortens_prompts_links_files_and_gives_relative_ages(
     assert re.search(r"<td title=\"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\">\d+ s ago</td>", out)
 
 
+def test_jobs_table_does_not_link_a_video_that_is_gone(shell: InteractiveShell) -> None:
+    job = shell.run_cell_magic("seedance", "-d 4 -r 480p --wait", "a kite over dunes, then deleted")
+    assert job.local_path
+    (magics(shell)._folder / job.local_path).unlink()
+    out = shell.run_line_magic("seedance", "jobs")._repr_html_()
+    assert f'<a href="{job.local_path}"' not in out
+    assert f"{job.local_path} (not found)" in out
+
+
+def test_jobs_table_gives_the_charge_the_service_reported(shell: InteractiveShell) -> None:
+    job = shell.run_cell_magic("seedance", "-d 4 -r 480p --wait", "a kite, its charge listed")
+    out = shell.run_line_magic("seedance", "jobs")._repr_html_()
+    assert f"<td>{job.credits_charged} credits charged</td>" in out
+
+
 def test_a_user_facing_error_has_no_internal_suffixes(shell: InteractiveShell) -> None:
     magics(shell).budget_usd = 0.1
     with pytest.raises(BudgetExceededError) as caught:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from .. import messages
 from ..catalog import media_kind
@@ -18,24 +18,11 @@ from ..errors import SeedanceError
 from ..media.frames import last_frame_png
 from ..media.reach import check_reachable
 from ..media.refs import JobMedia, Limits, Media, from_bytes, load_all, refuse
-from ..media.stores import MediaStore, StoreSettings, choose_store
+from ..media.stores import MediaSettings, MediaStore, choose_store
 from ..media.thumbs import THUMB_MAX_SIDE, thumbs_folder
 from .handle import Job
 
-__all__ = ["MediaSettings", "References", "as_reference", "video_of"]
-
-
-class MediaSettings(StoreSettings, Protocol):
-    """What publishing reads: the store, the URL lifetime and the size limits."""
-
-    @property
-    def media_max_image_mb(self) -> float: ...
-
-    @property
-    def media_max_video_mb(self) -> float: ...
-
-    @property
-    def media_max_audio_mb(self) -> float: ...
+__all__ = ["References", "as_reference", "video_of"]
 
 
 def as_reference(value: object) -> object:

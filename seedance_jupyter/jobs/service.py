@@ -232,7 +232,9 @@ class JobService:
         notice = messages.REATTACHED.format(
             request_id=record.request_id, status=job.status, hint=hint
         )
-        if record.notebook is not None and record.notebook != self.origin:
+        if record.notebook is not None and record.notebook != self.ledger.current_origin(
+            self.origin
+        ):
             notice += " " + messages.REATTACHED_FROM.format(origin=record.notebook)
         return Submission(job, notice=notice)
 

@@ -25,9 +25,10 @@ from traitlets import (
 from traitlets.config import Configurable
 
 from ..catalog import ASPECT_RATIOS, CREDITS_PER_USD, RESOLUTIONS
+from ..media.stores import MediaSettings
 from ..messages import CREDITS_PER_USD_INVALID, MEDIA_URL_TTL_INVALID
 
-__all__ = ["MEDIA_TTL_MAX", "JobSettings", "ServiceSettings"]
+__all__ = ["DB_URL_HELP", "MEDIA_TTL_MAX", "JobSettings", "ServiceSettings"]
 
 MEDIA_TTL_DEFAULT = 24 * 3600.0
 MEDIA_TTL_MIN = 60.0
@@ -35,7 +36,7 @@ MEDIA_TTL_MIN = 60.0
 MEDIA_TTL_MAX = 7 * 24 * 3600.0
 
 
-class ServiceSettings(Protocol):
+class ServiceSettings(MediaSettings, Protocol):
     """What the service reads from its settings, at each use (``%config`` applies at once)."""
 
     @property
@@ -81,24 +82,6 @@ class ServiceSettings(Protocol):
     def credits_per_usd(self) -> float: ...
 
     @property
-    def media_store(self) -> str: ...
-
-    @property
-    def media_store_endpoint(self) -> str: ...
-
-    @property
-    def media_url_ttl(self) -> float: ...
-
-    @property
-    def media_max_image_mb(self) -> float: ...
-
-    @property
-    def media_max_video_mb(self) -> float: ...
-
-    @property
-    def media_max_audio_mb(self) -> float: ...
-
-    @property
     def db_url(self) -> str: ...
 
     @property
@@ -106,6 +89,15 @@ class ServiceSettings(Protocol):
 
     @property
     def team_monthly_budget_usd(self) -> float | None: ...
+
+
+#: The ``db_url`` setting's help, shared by every application that opens a ledger.
+DB_URL_HELP = (
+    "The ledger's database: sqlite:///PATH (one person; the default is "
+    "ledger.sqlite3 in SEEDANCE_HOME) or postgresql://USER@HOST/DB (a team's shared "
+    "ledger: one budget, who spent what, jobs any server can finish; needs the "
+    "[postgres] extra). Empty: the SEEDANCE_DB_URL environment variable, else the default."
+)
 
 
 class JobSettings(Configurable):
@@ -165,13 +157,7 @@ class JobSettings(Configurable):
         "past the window, the pause grows with the job's age (up to max_poll_interval). "
         "A job with a --webhook is checked only every 60 s once webhooks arrive.",
     ).tag(config=True)
-    db_url = Unicode(
-        "",
-        help="The ledger's database: sqlite:///PATH (one person; the default is "
-        "ledger.sqlite3 in SEEDANCE_HOME) or postgresql://USER@HOST/DB (a team's shared "
-        "ledger: one budget, who spent what, jobs any server can finish; needs the "
-        "[postgres] extra). Empty: the SEEDANCE_DB_URL environment variable, else the default.",
-    ).tag(config=True)
+    db_url = Unicode("", help=DB_URL_HELP).tag(config=True)
     team_daily_budget_usd = Float(
         None,
         allow_none=True,

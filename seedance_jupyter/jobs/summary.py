@@ -13,14 +13,23 @@ from typing import Any
 from ..api.types import JobError, JobState
 from ..catalog import is_loopback_url
 from ..media.thumbs import thumbnail
-from ..status import label
+from ..messages import (
+    CARD_CANCELLED_CHARGED,
+    CARD_CANCELLED_FREE,
+    CARD_CANCELLED_UNKNOWN,
+    CARD_CHARGE_DIFFERED,
+    CARD_CREDITS,
+    CARD_ESTIMATE,
+    CARD_NOT_CHARGED,
+)
+from ..status import FINAL, label
 from .backend import EMBEDDED_KEY
 from .ledger import JobRecord
 
 __all__ = ["CHARGE_TOLERANCE", "JobSummary"]
 
-#: A charge further than this fraction from its estimate is pointed out on the card
-#: (mirrored in ``src/card-model.ts``).
+#: A charge further than this fraction from its estimate is pointed out on every card
+#: and in the panel (:attr:`JobSummary.charge_label`).
 CHARGE_TOLERANCE = 0.10
 
 
@@ -50,6 +59,8 @@ class JobSummary:
     error: JobError | None
     notice: str | None = None
     poster_data_uri: str | None = None
+    #: False when the server finds no notebook at ``notebook`` any more; None: not looked.
+    notebook_exists: bool | None = None
     #: Per reference: ``name``, ``kind``, ``sha256``, ``where`` (from the ledger) and
     #: ``thumbnail``, a small ``data:`` JPEG of an image made on this machine, or None.
     media_refs: tuple[dict[str, Any], ...] = ()
@@ -64,6 +75,42 @@ class JobSummary:
     @property
     def status_label(self) -> str:
         return label(self.status)
+
+    @property
+    def charge_parts(self) -> list[str]:
+        """What the job cost, as the service reported it: one wording for every card,
+        the panel and ``%seedance jobs``.
+
+        The estimate stays until the job is over; a final job with a known charge
+        shows only that charge, and a cancelled one whether it was refunded (the
+        service reports no refund, so what it charged stays charged).
+        """
+        credits = self.credits_charged
+        if self.status == "rejected":
+            return [CARD_NOT_CHARGED]
+        parts = [CARD_ESTIMATE.format(usd=self.estimated_usd)] if self.estimated_usd else []
+        if self.status in FINAL and credits is not None:
+            parts = []
+        if self.status == "cancelled":
+            if credits is None:
+                return [*parts, CARD_CANCELLED_UNKNOWN]
+            return [CARD_CANCELLED_CHARGED.format(credits=credits) if credits
+                    else CARD_CANCELLED_FREE]
+        if credits is not None:
+            parts.append(CARD_CREDITS.format(credits=credits))
+        charged = self.charged_usd
+        if self.charge_differs and charged is not None:
+            parts.append(CARD_CHARGE_DIFFERED.format(
+                usd=charged, estimate=self.estimated_usd,
+                percent=abs(charged / self.estimated_usd - 1) * 100,
+                direction="more" if charged > self.estimated_usd else "less",
+            ))
+        return parts
+
+    @property
+    def charge_label(self) -> str:
+        """:attr:`charge_parts` on one line."""
+        return " · ".join(self.charge_parts)
 
     @property
     def charged_usd(self) -> float | None:
@@ -164,10 +211,12 @@ class JobSummary:
             "mediaUrls": list(self.media_urls),
             "estimatedUsd": self.estimated_usd,
             "creditsCharged": self.credits_charged,
+            "chargeLabel": self.charge_label,
             "chargedUsd": self.charged_usd,
             "backend": self.backend,
             "isEmulator": self.is_emulator,
             "notebook": self.notebook,
+            "notebookExists": self.notebook_exists,
             "createdAt": self.created_at,
             "submittedAt": self.submitted_at,
             "finishedAt": self.finished_at,

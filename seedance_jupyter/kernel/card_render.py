@@ -19,19 +19,14 @@ from ..jobs.backend import GATEWAY_URL_ENV, TEAM_LABEL, backend_key_from_env
 from ..jobs.summary import JobSummary
 from ..messages import (
     CARD_BACKEND,
-    CARD_CANCELLED_CHARGED,
-    CARD_CANCELLED_FREE,
-    CARD_CANCELLED_UNKNOWN,
-    CARD_CHARGE_DIFFERED,
-    CARD_CREDITS,
     CARD_DOWNLOAD,
     CARD_EMULATOR_BADGE,
     CARD_ERROR,
-    CARD_ESTIMATE,
     CARD_MEDIA,
     CARD_MEDIA_ITEM,
     CARD_NO_REQUEST_ID,
     CARD_NOT_LINKED,
+    CARD_REQUEST_ID_TITLE,
     CARD_RUNNING,
     CARD_TOOK,
     CARD_VIDEO_LABEL,
@@ -77,6 +72,7 @@ _BADGE_STYLE = (
     "border:1px solid #e65100;background:#ffe0b2;color:#4e2600;"
     "font-size:85%;font-weight:600;white-space:nowrap"
 )
+_REQUEST_ID_STYLE = "font-size:85%;user-select:all;-webkit-user-select:all"
 # A fixed width: until it plays, a <video> takes its poster's size (a small frame),
 # so with "width:auto" it would grow to the video's own size on Play.
 _VIDEO_STYLE = (
@@ -181,35 +177,25 @@ def _reference(ref: Mapping[str, Any]) -> str:
     return esc(CARD_MEDIA_ITEM.format(kind=ref.get("kind") or "", name=name))
 
 
-def _cost_parts(summary: JobSummary) -> list[str]:
-    """The estimate, and what was charged; a cancel says whether it was refunded."""
-    parts = [CARD_ESTIMATE.format(usd=summary.estimated_usd)] if summary.estimated_usd else []
-    credits = summary.credits_charged
-    if summary.status == "cancelled":
-        if credits is None:
-            parts.append(CARD_CANCELLED_UNKNOWN)
-        elif credits:
-            parts.append(CARD_CANCELLED_CHARGED.format(credits=credits))
-        else:
-            parts.append(CARD_CANCELLED_FREE)
-    elif credits is not None:
-        parts.append(CARD_CREDITS.format(credits=credits))
-    if summary.charge_differs and summary.charged_usd is not None:
-        parts.append(CARD_CHARGE_DIFFERED.format(
-            usd=summary.charged_usd, estimate=summary.estimated_usd,
-            percent=abs(summary.charged_usd / summary.estimated_usd - 1) * 100,
-            direction="more" if summary.charged_usd > summary.estimated_usd else "less",
-        ))
-    return parts
-
-
 def status_line(summary: JobSummary) -> list[str]:
     """The status line's parts, as text: status, run time once final, cost, request id."""
     parts = [summary.status_label]
     took = summary.run_seconds if summary.status in FINAL else None
     if took is not None:
         parts.append(CARD_TOOK.format(elapsed=_clock(took)))
-    return parts + _cost_parts(summary) + [summary.request_id or CARD_NO_REQUEST_ID]
+    return parts + summary.charge_parts + [summary.request_id or CARD_NO_REQUEST_ID]
+
+
+def _request_id_html(request_id: str) -> str:
+    """The request id, small and selected whole by one click (what support and
+    ``%seedance status`` need); "no request id yet" stays plain text."""
+    if request_id == CARD_NO_REQUEST_ID:
+        return esc(request_id)
+    return (
+        f'<code class="seedance-request-id" style="{_REQUEST_ID_STYLE}" '
+        f'title="{esc(CARD_REQUEST_ID_TITLE.format(request_id=request_id))}">'
+        f"{esc(request_id)}</code>"
+    )
 
 
 def header_html(summary: JobSummary) -> str:
@@ -249,7 +235,7 @@ def status_html(summary: JobSummary, now: float | None = None) -> str:
         parts.append(f'<span class="seedance-elapsed seedance-ticking" '
                      f'style="--seedance-since:-{since}s"></span>')
     inner = " · ".join(
-        [*parts, *map(esc, rest), f'<code class="seedance-request-id">{esc(request_id)}</code>']
+        [*parts, *map(esc, rest), _request_id_html(request_id)]
     )
     return (
         f'<div class="seedance-status tex2jax_ignore mathjax_ignore" role="status" '
@@ -363,7 +349,7 @@ def render_text(summary: JobSummary, video: VideoSource | None = None) -> str:
     params = ", ".join(_params(summary))
     if params:
         segments.append(params)
-    segments += _cost_parts(summary)
+    segments += summary.charge_parts
     if video is not None:
         segments.append(TEXT_VIDEO.format(location=video.location))
     lines = [" — ".join(segments)]

@@ -30,9 +30,12 @@ from .config import SeedanceSettings
 from .frontend import detect, shows_widgets
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..jobs.handle import Job
+    from ..jobs.ledger import JobRecord
     from .session import KernelSession
-    from .tables import Table
+    from .tables import Cell, Table
 
 __all__ = [
     "CellArgs", "SeedanceMagics", "interpolate", "load", "loaded_magics", "media_values",
@@ -317,23 +320,24 @@ class SeedanceMagics(Magics, SeedanceSettings):
         return Table.of(title, ("model", "best for", "seconds", "price"), rows)
 
     def _jobs(self, words: list[str]) -> Table:
-        from ..status import label
+        from ..jobs.summary import JobSummary
         from .markup import truncate
         from .tables import Cell, Table
-        from .video import relative_src
 
         now = time.time()
         rows = []
         ledger = self.session.ledger
         for r in ledger.jobs(limit=50, user=None if words[1:] == ["--team"] else ledger.user):
+            summary = JobSummary.from_record(
+                r, credits_per_usd=self.session.settings.credits_per_usd)
             prompt = " ".join(r.prompt.split())
             created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at))
-            file = Cell(r.local_path or "", href=relative_src(r.local_path or ""))
             rows.append((
                 r.request_id or f"({r.client_token})",
                 Cell(truncate(prompt, _JOBS_PROMPT_CHARS), title=prompt),
-                label(r.status), f"${r.estimated_usd:.2f}",
-                Cell(messages.AGO.format(age=_age(now - r.created_at)), title=created), file,
+                summary.status_label, summary.charge_label,
+                Cell(messages.AGO.format(age=_age(now - r.created_at)), title=created),
+                _video_cell(r, self._folder),
             ))
         return Table.of("Seedance jobs (newest first)",
                         ("request id", "prompt", "status", "cost", "submitted", "file"), rows)
@@ -426,6 +430,26 @@ class SeedanceMagics(Magics, SeedanceSettings):
 
 
 _JOBS_PROMPT_CHARS = 40
+
+
+def _video_cell(record: JobRecord, folder: Path) -> Cell:
+    """A job's video, linked relative to this notebook only when the file is there
+    (a job's path is relative to the folder its own kernel ran in)."""
+    from ..paths import folder_of
+    from .tables import Cell
+    from .video import relative_src
+
+    if not record.local_path:
+        return Cell("")
+    origin = folder_of(record.notebook) if record.notebook else folder
+    video = origin / record.local_path
+    if not video.is_file():
+        return Cell(messages.JOBS_VIDEO_MISSING.format(path=record.local_path), title=str(video))
+    try:
+        shown = video.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return Cell(str(video))
+    return Cell(shown, href=relative_src(shown))
 
 
 def _age(seconds: float) -> str:

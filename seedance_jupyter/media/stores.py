@@ -27,6 +27,7 @@ __all__ = [
     "MEDIA_ROUTE",
     "GatewayStore",
     "LoopbackStore",
+    "MediaSettings",
     "MediaStore",
     "S3Store",
     "ServerStore",
@@ -60,6 +61,19 @@ class StoreSettings(Protocol):
 
     @property
     def media_url_ttl(self) -> float: ...
+
+
+class MediaSettings(StoreSettings, Protocol):
+    """What publishing reads: the store, the URL lifetime and the size limits."""
+
+    @property
+    def media_max_image_mb(self) -> float: ...
+
+    @property
+    def media_max_video_mb(self) -> float: ...
+
+    @property
+    def media_max_audio_mb(self) -> float: ...
 
 
 @dataclass

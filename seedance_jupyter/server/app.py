@@ -26,11 +26,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from jupyter_events.logger import EventLogger
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
 from traitlets import Bool, Float, Int, Unicode, default
 
 from ..catalog import CREDITS_PER_USD
+from ..jobs.settings import DB_URL_HELP
 from ..media.shelf import Shelf
 from ..media.stores import MEDIA_ROUTE
 from ..paths import seedance_home
@@ -43,6 +45,7 @@ from .webhook import WebhookHandler
 
 __all__ = ["SERVER_FILE", "SeedanceServerApp"]
 
+_CONTENTS_EVENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
 #: The file in ``SEEDANCE_HOME`` that tells kernels where webhooks can reach this server.
 SERVER_FILE = "server.json"
 
@@ -65,13 +68,7 @@ class SeedanceServerApp(ExtensionApp):
         "$SEEDANCE_HOME/server.json so kernels can ask for webhooks to "
         "<public_url><base_url>seedance/webhook/<client token>.",
     ).tag(config=True)
-    db_url = Unicode(
-        "",
-        help="The ledger's database: sqlite:///PATH (one person; the default is "
-        "ledger.sqlite3 in SEEDANCE_HOME) or postgresql://USER@HOST/DB (a team's shared "
-        "ledger: one budget, who spent what, jobs any server can finish; needs the "
-        "[postgres] extra). Empty: the SEEDANCE_DB_URL environment variable, else the default.",
-    ).tag(config=True)
+    db_url = Unicode("", help=DB_URL_HELP).tag(config=True)
     watch_orphans = Bool(
         True,
         help="Finish jobs that no kernel polls any more (their kernel died or shut down): "
@@ -130,7 +127,26 @@ class SeedanceServerApp(ExtensionApp):
         self._server_file: Path | None = None
         if self.public_url:
             self._server_file = _write_server_file(self.public_url, self.serverapp.base_url)
+        if self.serverapp.event_logger is not None:
+            self.serverapp.event_logger.add_listener(
+                schema_id=_CONTENTS_EVENTS, listener=self._on_contents_event
+            )
         IOLoop.current().add_callback(self._start_background)
+
+    async def _on_contents_event(
+        self, logger: EventLogger, schema_id: str, data: dict[str, Any]
+    ) -> None:
+        """A renamed notebook (or folder) takes its jobs along, so links keep working.
+
+        Never lets a ledger problem fail the rename itself: it is logged."""
+        if data.get("action") != "rename" or not data.get("source_path"):
+            return
+        try:
+            await IOLoop.current().run_in_executor(
+                None, self.jobs.renamed, str(data["source_path"]), str(data["path"])
+            )
+        except Exception:
+            self.log.exception("Seedance jobs did not follow the rename %s", data)
 
     def initialize_handlers(self) -> None:
         jobs: dict[str, Any] = {"jobs": self.jobs}

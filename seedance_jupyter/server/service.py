@@ -323,10 +323,31 @@ class ServerJobs:
         video = folder / record.local_path if record.local_path else None
         return replace(
             summary,
-            notebook=self._relative(Path(record.notebook)) if record.notebook else None,
+            notebook=self._shown_origin(record.notebook) if record.notebook else None,
+            notebook_exists=os.path.exists(record.notebook) if record.notebook else None,
             local_path=self._relative(video) if video else None,
             poster_data_uri=_poster(video) if video else None,
         ).to_json()
+
+    def renamed(self, old: str, new: str) -> int:
+        """The contents manager renamed ``old`` to ``new`` (paths relative to the root):
+        the jobs of that notebook, or of the notebooks in that folder, follow it."""
+        return self.ledger.move_notebook(
+            os.path.realpath(self.root_dir / old), os.path.realpath(self.root_dir / new)
+        )
+
+    def _shown_origin(self, origin: str) -> str | None:
+        """A job's origin as the panel names it: a notebook relative to the root, a
+        folder relative to the root ending in ``/``; None for the root itself or a
+        place outside it, which Jupyter cannot open."""
+        path = Path(origin)
+        try:
+            relative = Path(os.path.realpath(path)).relative_to(self.root_dir).as_posix()
+        except ValueError:
+            return None
+        if path.suffix == ".ipynb":
+            return relative
+        return None if relative == "." else relative + "/"
 
     def _relative(self, path: Path) -> str:
         resolved = Path(os.path.realpath(path))

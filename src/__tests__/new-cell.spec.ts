@@ -1,7 +1,7 @@
 import { promptBodyLines } from '../magic-body';
 import { MSG } from '../messages';
 
-describe('the cell "Insert a Seedance cell" inserts', () => {
+describe('the cell "Insert Seedance Cell" inserts', () => {
   const lines = MSG.newCell.split('\n');
 
   it('starts with %%seedance and its flags', () => {

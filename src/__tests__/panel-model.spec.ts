@@ -3,7 +3,10 @@ import {
   JobsModel,
   matches,
   notebookLink,
-  spendView
+  shortLabel,
+  SHORT_LABEL_CHARS,
+  spendView,
+  STATUS_FILTERS
 } from '../panel-model';
 import { job } from './fixtures';
 
@@ -65,6 +68,29 @@ describe('JobsModel: filtering and sorting', () => {
     expect(tokens('all', 'one.ipynb')).toEqual(['c', 'a']);
     expect(tokens('running', 'one.ipynb')).toEqual(['a']);
     expect(tokens('all', 'nowhere.ipynb')).toEqual([]);
+  });
+
+  it('groups refused with failed and offers readable labels, no raw states', () => {
+    const m = model();
+    m.apply(job({ clientToken: 'r', createdAt: 500, status: 'rejected' }));
+    m.apply(
+      job({ clientToken: 'u', createdAt: 600, status: 'submission_uncertain' })
+    );
+    const tokens = (status: Parameters<typeof matches>[1]['status']) =>
+      m.list({ status, notebook: null }).map(j => j.clientToken);
+    expect(tokens('failed')).toEqual(['r', 'c']);
+    expect(tokens('uncertain')).toEqual(['u']);
+    const labels = STATUS_FILTERS.map(f => f.label);
+    expect(labels.every(l => /^[A-Z]/.test(l) && !l.includes('_'))).toBe(true);
+  });
+
+  it('shortens a long label in the middle to fit a sidebar', () => {
+    expect(shortLabel('short.ipynb')).toBe('short.ipynb');
+    const long = shortLabel(
+      'a-very-long-folder/and-a-long-notebook-name.ipynb'
+    );
+    expect(long).toHaveLength(SHORT_LABEL_CHARS);
+    expect(long).toBe('a-very-long…k-name.ipynb');
   });
 
   it('offers each notebook once, sorted, skipping jobs from no notebook', () => {
@@ -218,19 +244,20 @@ describe('where a job came from', () => {
       isFolder: false,
       linkable: true
     });
-    expect(notebookLink('work')).toMatchObject({
+    expect(notebookLink('work/')).toMatchObject({
       path: 'work',
+      label: 'work/',
       isFolder: true,
       linkable: true
     });
-    expect(notebookLink('.')).toMatchObject({
-      path: '',
-      label: 'root folder',
-      isFolder: true
-    });
-    expect(notebookLink('./a/b.ipynb')).toMatchObject({
-      path: 'a/b.ipynb',
-      isFolder: false
+  });
+
+  it('names a notebook that is gone as missing and does not link it', () => {
+    expect(notebookLink('gone.ipynb', false)).toEqual({
+      path: 'gone.ipynb',
+      label: 'gone.ipynb (no longer there)',
+      isFolder: false,
+      linkable: false
     });
   });
 

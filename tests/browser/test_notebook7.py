@@ -20,7 +20,14 @@ from .test_lab import (
     card_status,
     playing_video,
 )
-from .test_labext import JS_CARD, PANEL, cancel_on_server, open_panel, play_lab_card
+from .test_labext import (
+    JS_CARD,
+    PANEL,
+    cancel_on_server,
+    open_panel,
+    play_lab_card,
+    server_job,
+)
 from .test_panel import panel_item, wait_in_panel
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook7]
@@ -157,3 +164,42 @@ def test_the_seedance_panel_opens_in_notebook7_and_cancels_a_job(lab: Lab) -> No
         wait_in_panel(lab, prompt, "cancelled", CANCEL_WITHIN_S * 1000, "the job cancelled")
     finally:
         cancel_on_server(lab, prompt)
+
+
+@with_labext
+def test_notebook7_card_shows_the_request_id_and_a_cancelled_jobs_charge(lab: Lab) -> None:
+    prompt = "A harbour crane turning, its id and charge on the Notebook 7 card"
+    lab.open([LOAD, f"%%seedance -d 15 -r 480p\n{prompt}"])
+    lab.run_all()
+    cell = lab.cell(1)
+    root = cell.element_handle()
+    label = None
+    try:
+        lab.wait_for(JS_CANCEL_LABEL, root, timeout=JOB_MS, what="the card's Cancel button")
+        label = lab.page.evaluate(JS_CANCEL_LABEL, root)
+        request_id = label.removeprefix("Cancel job ")
+        shown = cell.locator(".seedance-lab-card .seedance-request-id").text_content()
+        assert shown == request_id, (shown, label)
+        cell.locator(".seedance-lab-card .seedance-cancel").click()
+        lab_card_status(lab, root, "cancelled", CANCEL_WITHIN_S * 1000)
+    finally:
+        cancel_on_server(lab, prompt)
+    job = server_job(lab, prompt)
+    assert job is not None and job["creditsCharged"], job
+    said = f"{job['creditsCharged']} credits charged, not refunded by the service"
+    lab.wait_for(
+        "([root, said]) => root.querySelector('.seedance-lab-card .seedance-cost')"
+        ".textContent === said", [root, said], timeout=5_000, what="the card's charge line")
+
+
+@with_labext
+def test_notebook7_lists_the_seedance_panel_once_in_the_palette(lab: Lab) -> None:
+    lab.open(["'the palette'"])
+    lab.page.evaluate(
+        "() => window.jupyterapp.commands.execute('apputils:activate-command-palette')")
+    lab.page.wait_for_selector(".lm-CommandPalette-item", state="attached")
+    labels = lab.page.evaluate(
+        "() => [...document.querySelectorAll('.lm-CommandPalette-itemLabel')]"
+        ".map(l => l.textContent)")
+    panel = [label for label in labels if re.search(r"seedance (jobs|panel)", label, re.I)]
+    assert panel == ["Show Seedance Jobs"], labels

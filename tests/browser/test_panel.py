@@ -43,17 +43,32 @@ JS_RUNNING_IN_PANEL = f"""() => [...document.querySelectorAll('{PANEL} .seedance
 JS_COUNTS = f"""() => ({{running: ({JS_RUNNING_IN_PANEL})(),
   today: document.querySelector('{PANEL} .seedance-spend dd').textContent,
   bar: ({JS_STATUS_ITEM})()}})"""
+GALLERY = ".jp-MainAreaWidget .seedance-gallery-view"
 # The gallery's tiles in page order: prompt and the state of the poster image.
-JS_TILES = f"""() => [...document.querySelectorAll('{PANEL} .seedance-tile')].map(t => {{
+JS_TILES = f"""() => [...document.querySelectorAll('{GALLERY} .seedance-tile')].map(t => {{
   const img = t.querySelector('.seedance-tile-play img');
   return {{prompt: t.querySelector('.seedance-tile-prompt').textContent,
+          caption: [...t.querySelectorAll('.seedance-tile-caption')].map(c => c.textContent),
+          left: t.getBoundingClientRect().left,
           src: img ? img.getAttribute('src').slice(0, 23) : null,
           loaded: !!img && img.complete && img.naturalWidth > 0,
           width: img ? img.naturalWidth : 0}};
 }})"""
+# The gallery's viewer: its video's state and width.
+JS_VIEWER = f"""() => {{ const v = document.querySelector('{GALLERY} .seedance-viewer video');
+  return v ? {{readyState: v.readyState, error: v.error ? v.error.code : null,
+             width: v.getBoundingClientRect().width,
+             label: v.getAttribute('aria-label')}} : null; }}"""
 JS_COMPARE_VIDEOS = """() => [...document.querySelectorAll('.seedance-compare video')].map(v => ({
   t: v.currentTime, paused: v.paused, seeking: v.seeking, readyState: v.readyState,
   error: v.error ? v.error.code : null, label: v.getAttribute('aria-label')}))"""
+
+
+def open_gallery(lab: Lab) -> None:
+    """The gallery, from the panel's toolbar button."""
+    open_panel(lab)
+    lab.page.locator(PANEL).get_by_role("button", name="Gallery").click()
+    lab.page.wait_for_selector(GALLERY)
 
 
 def close_notebook(lab: Lab) -> None:
@@ -161,10 +176,11 @@ def test_status_bar_counts_match_the_panel(lab: Lab) -> None:
 
 
 @pytest.mark.usefixtures("takes")
-def test_gallery_shows_posters_of_finished_jobs_newest_first_with_prompts(lab: Lab) -> None:
+def test_gallery_opens_in_the_main_area_with_posters_newest_first_and_their_details(
+    lab: Lab,
+) -> None:
     lab.open(["'the gallery'"])
-    open_panel(lab)
-    lab.page.locator(PANEL).get_by_role("tab", name="Gallery").click()
+    open_gallery(lab)
     lab.wait_for(
         f"(prompts) => {{ const t = ({JS_TILES})().filter(t => prompts.includes(t.prompt));"
         " return t.length === prompts.length && t.every(t => t.loaded); }",
@@ -176,23 +192,41 @@ def test_gallery_shows_posters_of_finished_jobs_newest_first_with_prompts(lab: L
     assert [t["prompt"] for t in ours] == TAKES[::-1]
     assert all(t["src"] == "data:image/jpeg;base64," and t["width"] == POSTER_MAX_SIDE
                for t in ours), ours
+    assert all(t["caption"][0].startswith("seedance-2.0 · 4 s")
+               and re.fullmatch(r"\d+ credits charged", t["caption"][1]) for t in ours), ours
+    assert len({t["left"] for t in ours}) == 3, "the takes are not side by side in a grid"
 
     server = {j["prompt"]: j for j in lab.server.api("GET", "/seedance/api/jobs")["jobs"]}
     created = [server[t["prompt"]]["createdAt"] for t in tiles]
     assert created == sorted(created, reverse=True), tiles
     assert all(server[t["prompt"]]["status"] == "succeeded" for t in tiles), tiles
-    themed_shots(lab, "gallery", lab.page.locator(PANEL), "lab-gallery")
+    themed_shots(lab, "gallery", lab.page.locator(GALLERY), "lab-gallery")
+
+
+@pytest.mark.usefixtures("takes")
+def test_a_take_plays_in_the_gallerys_viewer_in_the_main_area(lab: Lab) -> None:
+    lab.open(["'the viewer'"])
+    open_gallery(lab)
+    lab.page.locator(GALLERY).get_by_role("button", name=f"Play: {TAKES[0]}").click()
+    lab.wait_for(
+        f"() => {{ const v = ({JS_VIEWER})(); return !!v && (v.readyState >= 2 || !!v.error); }}",
+        None, timeout=10_000, what="the take playing in the viewer",
+        detail=lambda: lab.page.evaluate(JS_VIEWER),
+    )
+    viewer = lab.page.evaluate(JS_VIEWER)
+    assert viewer["error"] is None, viewer
+    assert viewer["label"] == f"Generated video: {TAKES[0]}"
+    assert viewer["width"] > 480, viewer
 
 
 @pytest.mark.usefixtures("takes")
 def test_compare_plays_two_takes_in_sync_through_play_and_seek(lab: Lab) -> None:
     lab.open(["'compare'"])
-    open_panel(lab)
-    panel = lab.page.locator(PANEL)
-    panel.get_by_role("tab", name="Gallery").click()
+    open_gallery(lab)
+    gallery = lab.page.locator(GALLERY)
     for prompt in TAKES[:2]:
-        panel.get_by_role("checkbox", name=f"Select for compare: {prompt}").check()
-    panel.get_by_role("button", name="Compare (2)").click()
+        gallery.get_by_role("checkbox", name=f"Select for compare: {prompt}").check()
+    lab.page.locator(PANEL).get_by_role("button", name="Compare").click()
     view = lab.page.locator(".seedance-compare")
     view.wait_for()
     lab.wait_for(

@@ -34,9 +34,11 @@ def test_create_answer_has_exactly_the_documented_keys(emulator: Emulator) -> No
 
 
 def test_queued_status_answer_has_exactly_the_documented_keys(emulator: Emulator) -> None:
-    request_id = api.create(emulator, WITH_METADATA).json()["requestId"]
-    body = api.status(emulator, request_id).json()
-    assert body["status"] == "queued"
+    # A loaded machine may read a fresh job after its short queue: the first of a few
+    # fresh jobs read while still queued is the answer under test.
+    answers = (api.status(emulator, api.create(emulator, WITH_METADATA).json()["requestId"])
+               .json() for _ in range(10))
+    body = next(answer for answer in answers if answer["status"] == "queued")
     assert set(body) == STATUS_KEYS
     assert (body["output"], body["error"]) == (None, None)
 

@@ -709,3 +709,107 @@ def test_a_lease_changes_nothing_the_change_stream_sees(ledger: Ledger, clock: C
     assert ledger.try_lease("req_1", "kernel", 20)
     assert ledger.changed_since(row.updated_at) == []
 
+
+
+def _claim_in(ledger: Ledger, token: str, notebook: Path, *, prompt: str = "p") -> JobRecord:
+    return ledger.claim(
+        client_token=token, backend="live", request=GenerationRequest(prompt),
+        fingerprint=prompt, estimated_usd=0.5, notebook=str(notebook), reuse_from=str(notebook),
+    ).record
+
+
+def test_a_renamed_notebooks_jobs_follow_it(ledger: Ledger, tmp_path: Path) -> None:
+    old, new = tmp_path / "Untitled.ipynb", tmp_path / "boats.ipynb"
+    new.write_text("{}")
+    _claim_in(ledger, "t1", old)
+    assert ledger.move_notebook(str(old), str(new)) == 1
+    assert ledger.by_token("t1").notebook == str(new)
+
+
+def test_later_jobs_of_a_kernel_started_for_the_old_name_follow_the_rename(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    old, new = tmp_path / "Untitled.ipynb", tmp_path / "boats.ipynb"
+    new.write_text("{}")
+    ledger.move_notebook(str(old), str(new))
+    assert _claim_in(ledger, "t2", old).notebook == str(new)
+
+
+def test_a_re_run_after_a_rename_reuses_the_job_instead_of_paying_again(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    old, new = tmp_path / "Untitled.ipynb", tmp_path / "boats.ipynb"
+    first = _claim_in(ledger, "t1", old, prompt="same")
+    new.write_text("{}")
+    ledger.move_notebook(str(old), str(new))
+    again = ledger.claim(
+        client_token="t2", backend="live", request=GenerationRequest("same"),
+        fingerprint="same", estimated_usd=0.5, notebook=str(old), reuse_from=str(old),
+    )
+    assert again.reused and again.record.client_token == first.client_token
+
+
+def test_a_new_notebook_that_takes_the_old_name_keeps_its_own_jobs(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    old, new = tmp_path / "Untitled.ipynb", tmp_path / "boats.ipynb"
+    new.write_text("{}")
+    ledger.move_notebook(str(old), str(new))
+    old.write_text("{}")
+    assert _claim_in(ledger, "t3", old).notebook == str(old)
+
+
+def test_jobs_under_a_renamed_folder_follow_it(ledger: Ledger, tmp_path: Path) -> None:
+    (tmp_path / "after").mkdir()
+    _claim_in(ledger, "t1", tmp_path / "before" / "a.ipynb")
+    ledger.move_notebook(str(tmp_path / "before"), str(tmp_path / "after"))
+    assert ledger.by_token("t1").notebook == str(tmp_path / "after" / "a.ipynb")
+    assert ledger.current_origin(str(tmp_path / "before" / "b.ipynb")) == str(
+        tmp_path / "after" / "b.ipynb"
+    )
+
+
+def test_a_chain_of_renames_is_followed_and_a_rename_back_undoes_it(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    a, b, c = (tmp_path / f"{name}.ipynb" for name in "abc")
+    _claim_in(ledger, "t1", a)
+    ledger.move_notebook(str(a), str(b))
+    ledger.move_notebook(str(b), str(c))
+    assert ledger.by_token("t1").notebook == str(c)
+    assert ledger.current_origin(str(a)) == str(c)
+    ledger.move_notebook(str(c), str(a))
+    assert ledger.by_token("t1").notebook == str(a)
+    assert ledger.current_origin(str(b)) == str(a)
+    assert ledger.current_origin(str(a)) == str(a)
+
+
+def test_one_users_rename_moves_neither_anothers_jobs_nor_where_they_record_new_ones(
+    ledger_url: str, tmp_path: Path
+) -> None:
+    """On a team's database two people may have a notebook at the same path."""
+    old, new = tmp_path / "Untitled.ipynb", tmp_path / "boats.ipynb"
+    with Ledger(ledger_url, user="ana") as ana, Ledger(ledger_url, user="ben") as ben:
+        _claim_in(ana, "a1", old)
+        _claim_in(ben, "b1", old)
+        assert ana.move_notebook(str(old), str(new)) == 1
+        assert ana.by_token("a1").notebook == str(new)
+        assert ben.by_token("b1").notebook == str(old)
+        assert _claim_in(ben, "b2", old, prompt="other").notebook == str(old)
+        assert ben.current_origin(str(old)) == str(old)
+        assert ana.current_origin(str(old)) == str(new)
+
+
+def test_a_version_8_ledger_gains_renames_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:  # the schema before renames were recorded
+        for script in schema.MIGRATIONS[:8]:
+            conn.executescript(script.replace("{rowid}", "").replace(":user", "'ana'"))
+        conn.execute("PRAGMA user_version = 8")
+    old, new = tmp_path / "Untitled.ipynb", tmp_path / "boats.ipynb"
+    with Ledger(path, user="ana") as migrated:
+        _claim_in(migrated, "t1", old)
+        assert migrated.move_notebook(str(old), str(new)) == 1
+        assert migrated.by_token("t1").notebook == str(new)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (schema.SCHEMA_VERSION,)

@@ -474,7 +474,7 @@ def test_a_cancel_goes_out_at_once_while_downloads_crawl(make, tmp_path: Path) -
     clicked = time.monotonic()
     service.cancel(jobs[4])
     assert eventually(lambda: any(s.path.endswith("/cancel") for s in server.seen), timeout=5)
-    assert time.monotonic() - clicked < 1.0
+    assert time.monotonic() - clicked < 4.0  # not behind the 8 s downloads
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ and slow scripted storage (not the emulator, whose storage always behaves)."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,28 +17,16 @@ from seedance_jupyter.jobs.service import JobService
 from seedance_jupyter.retry import Backoff
 
 from ..helpers import Settings, eventually
-from ..scripted import ScriptedServer, accepted, succeeded
-from ..slowfiles import SlowFile, SlowFileServer
+from ..scripted import ScriptedServer
+from ..slowfiles import SlowFile, SlowFileServer, mp4_body, one_video_api
 
-VIDEO = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + os.urandom(400_000)
-
-
-@pytest.fixture
-def storage() -> Iterator[SlowFileServer]:
-    files = SlowFileServer()
-    try:
-        yield files
-    finally:
-        files.close()
+VIDEO = mp4_body(400_000)
 
 
 @pytest.fixture
 def api(storage: SlowFileServer) -> Iterator[ScriptedServer]:
     """Every job is accepted as ``req_v`` and has succeeded by its first status check."""
-    server = ScriptedServer(
-        create=lambda seen: accepted("req_v"),
-        status=lambda seen: succeeded("req_v", storage.url + "/req_v.mp4"),
-    )
+    server = one_video_api(storage, "req_v")
     try:
         yield server
     finally:

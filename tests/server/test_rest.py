@@ -116,6 +116,38 @@ async def test_a_job_names_its_notebook_and_its_video_beside_it(
     assert job["localPath"] == "project/seedance_outputs/req_a.mp4"
 
 
+async def test_a_renamed_notebooks_jobs_follow_it(
+    jp_fetch: Any, ledger: Ledger, notebook_dir: Path
+) -> None:
+    (notebook_dir / "Untitled.ipynb").write_text(json.dumps(
+        {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    pending(ledger, "a", notebook_dir / "Untitled.ipynb", "req_a", "queued")
+    await jp_fetch("api", "contents", "project", "Untitled.ipynb", method="PATCH",
+                   body=json.dumps({"path": "project/boats.ipynb"}))
+    assert await until(lambda: ledger.by_token("a").notebook == str(  # type: ignore[union-attr]
+        notebook_dir / "boats.ipynb"))
+    job = body(await jp_fetch(*JOBS, "req_a"))
+    assert (job["notebook"], job["notebookExists"]) == ("project/boats.ipynb", True)
+
+
+async def test_a_deleted_notebook_is_named_as_gone(
+    jp_fetch: Any, ledger: Ledger, notebook_dir: Path
+) -> None:
+    pending(ledger, "a", notebook_dir / "gone.ipynb", "req_a", "queued")
+    job = body(await jp_fetch(*JOBS, "req_a"))
+    assert (job["notebook"], job["notebookExists"]) == ("project/gone.ipynb", False)
+
+
+async def test_origins_are_named_relative_to_the_root_never_dot_or_outside(
+    jp_fetch: Any, ledger: Ledger, notebook_dir: Path, jp_root_dir: Path, tmp_path_factory: Any
+) -> None:
+    pending(ledger, "a", jp_root_dir, "req_a", "queued")
+    pending(ledger, "b", notebook_dir, "req_b", "queued")
+    pending(ledger, "c", tmp_path_factory.mktemp("elsewhere"), "req_c", "queued")
+    named = {j["requestId"]: j["notebook"] for j in body(await jp_fetch(*JOBS))["jobs"]}
+    assert named == {"req_a": None, "req_b": "project/", "req_c": None}
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [("limit", "0"), ("limit", "lots"), ("limit", "100000"), ("before", "not-a-cursor"),
@@ -148,7 +180,7 @@ async def test_one_job_is_its_summary(jp_fetch: Any, submitter: Submitter) -> No
     assert job["clientToken"] == record.client_token
     assert job["status"] == "queued"
     assert job["isEmulator"] is True
-    assert job["notebook"] == "project"
+    assert job["notebook"] == "project/"
 
 
 async def test_cancel_reaches_the_service_and_answers_the_summary(

@@ -24,29 +24,17 @@ from seedance_jupyter.jobs.ledger import Ledger
 
 from ..helpers import eventually
 from ..kernel_harness import Kernel
-from ..scripted import ScriptedServer, accepted, succeeded
-from ..slowfiles import SlowFile, SlowFileServer
+from ..scripted import ScriptedServer
+from ..slowfiles import SlowFile, SlowFileServer, mp4_body, one_video_api
 from .conftest import until
 
 KEY = "sd2_live_server_videos_test_key_0123456789"
-VIDEO = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + os.urandom(600_000)
-
-
-@pytest.fixture
-def storage() -> Iterator[SlowFileServer]:
-    files = SlowFileServer()
-    try:
-        yield files
-    finally:
-        files.close()
+VIDEO = mp4_body(600_000)
 
 
 @pytest.fixture
 def api(storage: SlowFileServer) -> Iterator[ScriptedServer]:
-    server = ScriptedServer(
-        create=lambda seen: accepted("req_cut"),
-        status=lambda seen: succeeded("req_cut", storage.url + "/req_cut.mp4"),
-    )
+    server = one_video_api(storage, "req_cut")
     try:
         yield server
     finally:

@@ -6,7 +6,8 @@ SQLite file in ``SEEDANCE_HOME`` (one person, the default) or PostgreSQL (a
 team, ``db_url``), with one schema and one list of migrations. Every write is
 one short transaction, and status changes are guarded in SQL so a late answer
 can never move a job back. Its roles live in their own modules: the database
-and schema, the claim, status writes, leases, reads, and the journal.
+and schema, the claim, status writes, leases, reads, the journal, and renamed
+notebooks (whose jobs follow them).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .journal import Journal
 from .leasing import Leasing
 from .queries import Queries
 from .records import MIN_RUNTIME_SAMPLES, Claim, JobRecord, RuntimeWindow, SpendRow, state_of
+from .renames import Renames
 
 __all__ = [
     "DB_URL_ENV",
@@ -41,7 +43,7 @@ __all__ = [
 ]
 
 
-class Ledger(Claims, Journal, Leasing, Queries):
+class Ledger(Claims, Journal, Leasing, Queries, Renames):
     """The job ledger at a path or database URL; safe to share between threads,
     processes and (on PostgreSQL) hosts.
 

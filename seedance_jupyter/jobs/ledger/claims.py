@@ -11,6 +11,7 @@ from sqlalchemy import Connection, text
 from ...catalog import GenerationRequest
 from .base import LedgerBase
 from .records import COLUMNS, Claim, JobRecord
+from .renames import follow_renames
 from .schema import COST_SQL, NOT_REUSABLE_SQL
 
 __all__ = ["Claims", "Spent"]
@@ -63,9 +64,15 @@ class Claims(LedgerBase):
         host/pid/nonce). ``check_budget(spent)`` raises to refuse; it sees every
         non-rejected row since ``day_start`` (and ``month_start``), each at what it was
         charged (at ``credits_per_usd``) or, until the service said, its estimate.
+        ``notebook`` and ``reuse_from`` follow this user's renames (see
+        :meth:`~.renames.Renames.move_notebook`).
         """
         with self._db.write() as conn:
             self._db.serialize(conn, f"claim:{backend}")
+            # A kernel started for a notebook renamed since records (and re-uses) under
+            # its new name: a re-run after the rename re-uses instead of paying again.
+            notebook = follow_renames(conn, notebook, self.user)
+            reuse_from = follow_renames(conn, reuse_from, self.user)
             if reuse:
                 found = self._reusable(conn, backend, fingerprint, reuse_from)
                 if found is not None:

@@ -142,5 +142,17 @@ MIGRATIONS: tuple[str, ...] = (
     # Per reference medium: its name, kind, content hash and where it was published
     # (never its bytes), so a re-run is judged on content and a card can name it.
     "ALTER TABLE jobs ADD COLUMN media_refs TEXT NOT NULL DEFAULT '[]';",
+    # Notebooks (or folders) renamed since their jobs were made: a kernel keeps the
+    # path it was started with, so its later jobs follow the rename through here.
+    # Per user: on a team's database two people may have notebooks at the same path.
+    """
+    CREATE TABLE renames (
+        user_name TEXT NOT NULL,
+        old       TEXT NOT NULL,
+        new       TEXT NOT NULL,
+        at        DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (user_name, old)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
