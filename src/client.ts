@@ -71,6 +71,8 @@ export interface IListQuery {
   notebook?: string;
   limit?: number;
   before?: string;
+  /** Everyone's jobs on a shared ledger (each names its `user`), not only this user's. */
+  team?: boolean;
 }
 
 export class SeedanceClient {
@@ -80,7 +82,9 @@ export class SeedanceClient {
   listJobs(query: IListQuery = {}): Promise<IJobPage> {
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(query)) {
-      if (value !== undefined && value !== '') {
+      if (value === true) {
+        params.set(name, '1');
+      } else if (value !== undefined && value !== '' && value !== false) {
         params.set(name, String(value));
       }
     }
@@ -98,8 +102,9 @@ export class SeedanceClient {
     });
   }
 
-  getSpend(): Promise<ISpend> {
-    return this._json<ISpend>(`${API}/spend`);
+  /** This user's spend; `team`: everyone's on a shared ledger, with `byUser`. */
+  getSpend(team = false): Promise<ISpend> {
+    return this._json<ISpend>(`${API}/spend${team ? '?team=1' : ''}`);
   }
 
   /**

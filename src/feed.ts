@@ -1,6 +1,8 @@
 /**
- * Feeds the app-wide JobsModel from the server: a page of the list and the
- * spend on every (re)connection of the event stream, then each event.
+ * Feeds a JobsModel from the server: a page of the list and the spend on every
+ * (re)connection of the event stream, then each event. The app-wide feed is this
+ * user's; a team feed (the panel's "Team" view) lists everyone's jobs and the
+ * team's spend, and only this user's jobs stream (the server streams no others).
  */
 import type { IDisposable } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
@@ -15,7 +17,8 @@ const PAGE = 100;
 export class JobsFeed implements IDisposable {
   constructor(
     private readonly _services: ISeedanceServices,
-    readonly model: JobsModel
+    readonly model: JobsModel,
+    readonly team = false
   ) {
     const events = _services.events;
     events.jobChanged.connect(this._onJob, this);
@@ -40,8 +43,8 @@ export class JobsFeed implements IDisposable {
   async refresh(): Promise<void> {
     try {
       const [page, spend] = await Promise.all([
-        this._services.client.listJobs({ limit: PAGE }),
-        this._services.client.getSpend()
+        this._services.client.listJobs({ limit: PAGE, team: this.team }),
+        this._services.client.getSpend(this.team)
       ]);
       if (this._firstPage) {
         this._next = page.next;
@@ -62,7 +65,8 @@ export class JobsFeed implements IDisposable {
     }
     const page = await this._services.client.listJobs({
       limit: PAGE,
-      before: this._next
+      before: this._next,
+      team: this.team
     });
     this._next = page.next;
     this.model.applyAll(page.jobs);
@@ -80,8 +84,19 @@ export class JobsFeed implements IDisposable {
     this.model.apply(job);
   }
 
+  /** The event carries this user's spend; a team feed asks for the team's again. */
   private _onSpend(_: EventStream, spend: ISpend): void {
-    this.model.setSpend(spend);
+    if (!this.team) {
+      this.model.setSpend(spend);
+      return;
+    }
+    void this._services.client.getSpend(true).then(
+      team => {
+        this.model.setSpend(team);
+      },
+      // Unanswered: the team's last spend stays until the next event or refresh.
+      () => undefined
+    );
   }
 
   private _onState(_: EventStream, state: ConnectionState): void {

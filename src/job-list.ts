@@ -61,17 +61,24 @@ class JobItem {
     );
   }
 
-  update(job: IJobSummary, nowMs: number, model: JobsModel): void {
+  /** `showUser`: the team's view, where each row names who submitted it. */
+  update(
+    job: IJobSummary,
+    nowMs: number,
+    model: JobsModel,
+    showUser: boolean
+  ): void {
     this._job = job;
     this.node.dataset.status = job.status;
     setText(this._status, job.statusLabel || job.status);
     setText(this._prompt, job.prompt);
     this._prompt.title = job.prompt;
     setText(this._params, formatParams(job));
-    setText(
-      this._meta,
-      `${chargeLabel(job)} · ${formatAge(nowMs / 1000 - job.createdAt)}`
-    );
+    const meta = [chargeLabel(job), formatAge(nowMs / 1000 - job.createdAt)];
+    if (showUser && job.user) {
+      meta.unshift(MSG.byUser(job.user));
+    }
+    setText(this._meta, meta.join(' · '));
     const problem = formatProblem(job);
     setText(this._error, problem ?? '');
     setVisible(this._error, problem !== null);
@@ -139,9 +146,14 @@ export class JobList {
     );
   }
 
-  render(jobs: IJobSummary[], model: JobsModel, nowMs: number): void {
+  render(
+    jobs: IJobSummary[],
+    model: JobsModel,
+    nowMs: number,
+    showUser = false
+  ): void {
     this._items.render(jobs, (item, job) => {
-      item.update(job, nowMs, model);
+      item.update(job, nowMs, model, showUser);
     });
   }
 

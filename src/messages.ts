@@ -32,6 +32,13 @@ export const MSG = {
   cancelled: 'Cancelled',
   uncertain: 'Submission uncertain',
   allNotebooks: 'All notebooks',
+  scopeFilter: "Show my jobs or the team's",
+  mine: 'Mine',
+  team: 'Team',
+  byUser: (user: string) => `by ${user}`,
+  spendByUser: 'This month by user',
+  teamNotLive:
+    "Only your own jobs update live: choose Team again to refresh everyone's.",
   missingNotebook: (path: string) => `${path} (no longer there)`,
   galleryTitle: 'Seedance Gallery',
   openGallery: 'Open Seedance Gallery',

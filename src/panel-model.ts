@@ -23,6 +23,14 @@ export const STATUS_FILTERS = [
 
 export type StatusFilter = (typeof STATUS_FILTERS)[number]['value'];
 
+/** Whose jobs and spend the panel shows: this user's (the default) or the team's. */
+export const SCOPES = [
+  { value: 'mine', label: MSG.mine },
+  { value: 'team', label: MSG.team }
+] as const;
+
+export type Scope = (typeof SCOPES)[number]['value'];
+
 const GROUPS: Readonly<Record<StatusFilter, (status: Status) => boolean>> = {
   all: () => true,
   running: s => !isFinal(s),
@@ -135,6 +143,13 @@ export function statusText(spend: ISpend | null, running: number): string {
         formatUsd(gateway.teamTodayUsd)
       )
     : MSG.statusBarTeam(running, today, null);
+}
+
+/** The team's spend this month per user, `alice $1.20 · bob $0.40`; '' when not sent. */
+export function spendByUser(spend: ISpend): string {
+  return (spend.byUser ?? [])
+    .map(u => `${u.user} ${formatUsd(u.monthUsd)}`)
+    .join(' · ');
 }
 
 /** Jobs are keyed by client token: the one id a job has from before its create POST. */

@@ -1,8 +1,8 @@
 /**
  * The "Seedance" sidebar, drawn like JupyterLab's own: a header with the spend
- * against the budgets, a toolbar (status and notebook filters, Gallery, Compare)
- * and every job across notebooks, live from the event stream. The gallery,
- * compare and the video viewer open in the main area.
+ * against the budgets, a toolbar (Mine / Team, status and notebook filters,
+ * Gallery, Compare) and every job across notebooks, live from the event stream.
+ * The gallery, compare and the video viewer open in the main area.
  */
 import { Notification } from '@jupyterlab/apputils';
 import { CommandToolbarButton, Toolbar } from '@jupyterlab/ui-components';
@@ -13,18 +13,19 @@ import { Panel, Widget } from '@lumino/widgets';
 import type { IJobActions } from './actions';
 import { button, el, setText, setVisible } from './dom';
 import type { ConnectionState, EventStream } from './events';
-import type { JobsFeed } from './feed';
+import { JobsFeed } from './feed';
 import { FilterSelect } from './filter-select';
 import { seedanceIcon } from './icons';
 import { JobList } from './job-list';
 import { MSG } from './messages';
+import { PanelHead } from './panel-head';
 import {
+  JobsModel,
+  SCOPES,
   shortLabel,
-  spendView,
   STATUS_FILTERS,
   type IJobFilter,
   type INotebookLink,
-  type JobsModel,
   type StatusFilter
 } from './panel-model';
 import { reason, type ISeedanceServices } from './services';
@@ -51,8 +52,10 @@ export class SeedancePanel extends Panel implements IJobActions {
 
     this._list = new JobList(this);
     this._statusFilter.setOptions(STATUS_FILTERS);
+    this._scope.setOptions(SCOPES);
+    this._scope.addClass('seedance-scope');
     this._older.addEventListener('click', () => {
-      void this._feed.loadOlder().catch((error: unknown) => {
+      void this._shown.loadOlder().catch((error: unknown) => {
         Notification.error(reason(error));
       });
     });
@@ -63,9 +66,10 @@ export class SeedancePanel extends Panel implements IJobActions {
     body.node.append(this._list.node, this._empty, this._older);
     const filters = new Panel();
     filters.addClass('seedance-filters');
+    filters.addWidget(this._scope);
     filters.addWidget(this._statusFilter);
     filters.addWidget(this._notebookFilter);
-    this.addWidget(this._buildHead());
+    this.addWidget(this._head);
     this.addWidget(toolbar);
     this.addWidget(filters);
     this.addWidget(body);
@@ -85,6 +89,7 @@ export class SeedancePanel extends Panel implements IJobActions {
     }
     window.clearInterval(this._ageTimer);
     cancelAnimationFrame(this._frame);
+    this._team?.dispose();
     Signal.clearData(this);
     super.dispose();
   }
@@ -135,23 +140,6 @@ export class SeedancePanel extends Panel implements IJobActions {
     window.clearInterval(this._ageTimer);
   }
 
-  /** The title, the spend against the budgets and the connection's state. */
-  private _buildHead(): Widget {
-    const head = new Widget();
-    head.addClass('seedance-panel-head');
-    head.node.append(
-      el('h2', {}, [MSG.panelTitle]),
-      el('dl', { class: 'seedance-spend' }, [
-        el('dt', {}, [MSG.today]),
-        this._today,
-        el('dt', {}, [MSG.month]),
-        this._month
-      ]),
-      this._connection
-    );
-    return head;
-  }
-
   /** Gallery and Compare as JupyterLab's toolbar buttons, enabled as their commands say. */
   private _buildToolbar(): Toolbar {
     const toolbar = new Toolbar();
@@ -184,6 +172,28 @@ export class SeedancePanel extends Panel implements IJobActions {
     this._render();
   }
 
+  /** The feed the list shows: this user's, or the team's while "Team" is chosen. */
+  private get _shown(): JobsFeed {
+    return this._isTeam && this._team ? this._team : this._feed;
+  }
+
+  private get _isTeam(): boolean {
+    return this._scope.value === 'team';
+  }
+
+  /** "Team": everyone's jobs and spend, fetched afresh each time it is chosen. */
+  private _onScope(): void {
+    if (this._isTeam) {
+      if (!this._team) {
+        const model = new JobsModel(this.model.baseUrl);
+        this._team = new JobsFeed(this._services, model, true);
+        model.changed.connect(this._schedule, this);
+      }
+      void this._team.refresh();
+    }
+    this._render();
+  }
+
   private _onConnection(events: EventStream, state: ConnectionState): void {
     setVisible(this._connection, state === 'waiting');
     setText(
@@ -207,36 +217,29 @@ export class SeedancePanel extends Panel implements IJobActions {
     if (!this.isVisible) {
       return;
     }
-    const model = this.model;
+    const feed = this._shown;
+    const model = feed.model;
     this._notebookFilter.setOptions([
       { value: '', label: MSG.allNotebooks },
       ...model
         .notebooks()
         .map(n => ({ value: n, label: shortLabel(n), title: n }))
     ]);
-    const spend = model.spend;
-    if (spend) {
-      const view = spendView(spend);
-      setText(
-        this._today,
-        view.todayOver ? `${view.today} (${MSG.overBudget})` : view.today
-      );
-      setText(
-        this._month,
-        view.monthOver ? `${view.month} (${MSG.overBudget})` : view.month
-      );
-      this._today.classList.toggle('seedance-over', view.todayOver);
-      this._month.classList.toggle('seedance-over', view.monthOver);
-    }
+    this._head.render(model.spend, this._isTeam);
     const jobs = model.list(this._filter);
-    this._list.render(jobs, model, Date.now());
-    const problem = this._feed.lastError;
+    // Compare picks are this user's (the app-wide model), whichever list shows.
+    this._list.render(jobs, this.model, Date.now(), this._isTeam);
+    const problem = feed.lastError;
     setText(this._empty, problem ?? MSG.noJobs);
     setVisible(this._empty, jobs.length === 0 || problem !== null);
-    setVisible(this._older, this._feed.hasOlder);
+    setVisible(this._older, feed.hasOlder);
   }
 
   private readonly _list: JobList;
+  private _team: JobsFeed | null = null;
+  private readonly _scope = new FilterSelect(MSG.scopeFilter, () => {
+    this._onScope();
+  });
   private _filter: IJobFilter = { status: 'all', notebook: null };
   private _frame = 0;
   private _ageTimer = 0;
@@ -249,13 +252,12 @@ export class SeedancePanel extends Panel implements IJobActions {
       this._onFilter();
     }
   );
-  private readonly _today = el('dd', {}, ['—']);
-  private readonly _month = el('dd', {}, ['—']);
   private readonly _connection = el(
     'div',
     { class: 'seedance-note', role: 'status' },
     []
   );
+  private readonly _head = new PanelHead(this._connection);
   private readonly _empty = el('p', { class: 'seedance-note' });
   private readonly _older = button(MSG.showOlder);
 }

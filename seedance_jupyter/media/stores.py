@@ -12,15 +12,16 @@ import os
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
-
-import requests
 
 from .. import messages
 from ..paths import GATEWAY_URL_ENV, announced_server
 from .refs import Media, refuse
 from .shelf import Shelf
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = [
     "GATEWAY_MEDIA_ROUTE",
@@ -189,6 +190,9 @@ class GatewayStore:
         return url
 
     def _send(self, method: str, media: Media, data: bytes | None) -> requests.Response:
+        # Imported here: loading the extension needs no HTTP client (see tests/test_load.py).
+        import requests
+
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": media.content_type}
         try:
             return requests.request(method, self.where + media.key, data=data, headers=headers,

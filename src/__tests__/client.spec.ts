@@ -30,6 +30,27 @@ describe('SeedanceClient', () => {
     );
   });
 
+  it("asks for the team's jobs and spend only when told to", async () => {
+    const { fetcher, calls } = recorder(path =>
+      jsonResponse(
+        path.includes('/spend')
+          ? { todayUsd: 0, monthUsd: 0, byModel: [] }
+          : { jobs: [], next: null }
+      )
+    );
+    const client = new SeedanceClient(fetcher);
+    await client.listJobs({ limit: 5, team: true });
+    await client.listJobs({ limit: 5, team: false });
+    await client.getSpend(true);
+    await client.getSpend();
+    expect(calls.map(c => c.path)).toEqual([
+      'seedance/api/jobs?limit=5&team=1',
+      'seedance/api/jobs?limit=5',
+      'seedance/api/spend?team=1',
+      'seedance/api/spend'
+    ]);
+  });
+
   it('gets and cancels by an encoded request id', async () => {
     const { fetcher, calls } = recorder(() =>
       jsonResponse(job({ status: 'cancelled' }))

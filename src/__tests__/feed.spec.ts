@@ -84,3 +84,78 @@ describe('JobsFeed', () => {
     events.dispose();
   });
 });
+
+describe('JobsFeed for the team', () => {
+  const teamSpend: ISpend = {
+    ...spend,
+    monthUsd: 5,
+    byUser: [
+      { user: 'alice', monthUsd: 3 },
+      { user: 'bob', monthUsd: 2 }
+    ]
+  };
+
+  function teamServer(paths: string[]): Fetcher {
+    return path => {
+      paths.push(path);
+      if (path.startsWith('seedance/api/events')) {
+        return Promise.resolve(
+          streamResponse([`event: spend\ndata: ${JSON.stringify(spend)}\n\n`], {
+            hold: true
+          })
+        );
+      }
+      if (path.startsWith('seedance/api/spend')) {
+        return Promise.resolve(
+          jsonResponse(path.includes('team=1') ? teamSpend : spend)
+        );
+      }
+      return Promise.resolve(
+        jsonResponse({
+          jobs: [job({ clientToken: 'b', user: 'bob' })],
+          next: 'c1'
+        })
+      );
+    };
+  }
+
+  it("asks for everyone's jobs and the team's spend, older pages too", async () => {
+    const paths: string[] = [];
+    const client = new SeedanceClient(teamServer(paths));
+    const events = new EventStream({ open: s => client.openEvents(s) });
+    const model = new JobsModel('/');
+    const feed = new JobsFeed({ client, events, baseUrl: '/' }, model, true);
+    await feed.refresh();
+    await feed.loadOlder();
+    expect(paths).toEqual([
+      'seedance/api/jobs?limit=100&team=1',
+      'seedance/api/spend?team=1',
+      'seedance/api/jobs?limit=100&before=c1&team=1'
+    ]);
+    expect(model.get('b')?.user).toBe('bob');
+    expect(model.spend?.byUser).toHaveLength(2);
+    events.dispose();
+    feed.dispose();
+  });
+
+  it("keeps the team's spend when the stream sends this user's", async () => {
+    const paths: string[] = [];
+    const client = new SeedanceClient(teamServer(paths));
+    const events = new EventStream({
+      open: s => client.openEvents(s),
+      sleep: () => Promise.resolve()
+    });
+    const model = new JobsModel('/');
+    const feed = new JobsFeed({ client, events, baseUrl: '/' }, model, true);
+    events.start();
+    await until(
+      () =>
+        paths.filter(p => p === 'seedance/api/spend?team=1').length >= 2 &&
+        model.spend !== null
+    );
+    expect(model.spend?.monthUsd).toBe(5);
+    expect(paths).not.toContain('seedance/api/spend');
+    events.dispose();
+    feed.dispose();
+  });
+});

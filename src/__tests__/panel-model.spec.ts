@@ -3,7 +3,9 @@ import {
   JobsModel,
   matches,
   notebookLink,
+  SCOPES,
   shortLabel,
+  spendByUser,
   SHORT_LABEL_CHARS,
   spendView,
   STATUS_FILTERS
@@ -218,6 +220,30 @@ describe('spend', () => {
       todayOver: false,
       monthOver: false
     });
+  });
+
+  it("names each user's month in the team's spend, and nothing without it", () => {
+    const base = {
+      todayUsd: 1,
+      monthUsd: 3.2,
+      budgetUsd: null,
+      dailyBudgetUsd: null,
+      byModel: []
+    };
+    expect(
+      spendByUser({
+        ...base,
+        byUser: [
+          { user: 'alice', monthUsd: 3 },
+          { user: 'bob', monthUsd: 0.2 }
+        ]
+      })
+    ).toBe('alice $3.00 · bob $0.20');
+    expect(spendByUser(base)).toBe('');
+  });
+
+  it('offers Mine first, so the panel starts on this user', () => {
+    expect(SCOPES.map(s => s.label)).toEqual(['Mine', 'Team']);
   });
 
   it('is kept by the model and signals', () => {

@@ -276,3 +276,29 @@ def test_a_running_jobs_status_chip_meets_aa_contrast_in_the_dark_theme(lab: Lab
     finally:
         cancel_on_server(lab, prompt)
     assert dark >= 4.5, dark
+
+
+@pytest.mark.usefixtures("takes")
+def test_team_view_names_each_rows_user_and_the_teams_spend_per_user(lab: Lab) -> None:
+    user = lab.server.api("GET", "/seedance/api/spend")["user"]
+    lab.open(["'the team'"])
+    open_panel(lab)
+    scope = lab.page.locator(f"{PANEL} .seedance-scope select")
+    meta = panel_item(lab, TAKES[0]).locator(".seedance-job-meta")
+    by_user = lab.page.locator(f"{PANEL} .seedance-spend-users")
+    meta.wait_for()
+    assert scope.input_value() == "mine"
+    assert not meta.inner_text().startswith("by ")
+    assert by_user.is_hidden()
+
+    scope.select_option("team")
+    lab.wait_for("(u) => [...document.querySelectorAll('.seedance-job-meta')]"
+                 ".some(m => m.textContent.startsWith(`by ${u} · `))", user,
+                 timeout=5_000, what="the team's rows naming their user")
+    by_user.wait_for(state="visible", timeout=5_000)
+    assert re.fullmatch(rf"This month by user: .*\b{re.escape(user)} \$\d+\.\d+.*",
+                        by_user.inner_text()), by_user.inner_text()
+
+    scope.select_option("mine")
+    by_user.wait_for(state="hidden", timeout=5_000)
+    assert not meta.inner_text().startswith("by ")
