@@ -260,6 +260,13 @@ def test_a_line_command_fills_in_a_notebook_variable(shell: InteractiveShell) ->
     assert cancelled.request_id == job.request_id
 
 
+def test_a_line_command_fills_in_an_expression_as_ipython_does(shell: InteractiveShell) -> None:
+    job = shell.run_cell_magic("seedance", "-d 15 -r 1080p", "a long one")
+    shell.user_ns["clip"] = job
+    cancelled = shell.run_line_magic("seedance", "cancel {clip.request_id}")
+    assert cancelled.request_id == job.request_id
+
+
 def test_status_of_an_unknown_job_is_one_clear_error(shell: InteractiveShell) -> None:
     from seedance_jupyter.errors import NotFoundError
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.utils.text import DollarFormatter
 
 from .. import messages
 from ..catalog import ASPECT_RATIOS, DOCUMENTED_MODELS, RESOLUTIONS
@@ -38,8 +39,8 @@ if TYPE_CHECKING:
     from .tables import Cell, Table
 
 __all__ = [
-    "CellArgs", "SeedanceMagics", "interpolate", "load", "loaded_magics", "media_values",
-    "prompt_text", "unload",
+    "CellArgs", "SeedanceMagics", "expand_line", "interpolate", "load", "loaded_magics",
+    "media_values", "prompt_text", "unload",
 ]
 
 
@@ -83,6 +84,15 @@ def interpolate(template: str, namespace: Mapping[str, Any]) -> str:
         raise
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         raise UsageError(messages.BAD_PLACEHOLDER.format(field=str(exc))) from None
+
+
+def expand_line(line: str, namespace: Mapping[str, Any]) -> str:
+    """A line command with its ``{expr}`` and ``$name`` filled in as IPython fills them;
+    left as typed when they do not evaluate (IPython's rule too)."""
+    try:
+        return str(DollarFormatter().vformat(line, args=[], kwargs=namespace))
+    except Exception:
+        return line
 
 
 def media_values(tokens: Iterable[str], namespace: Mapping[str, Any]) -> list[object]:
@@ -223,8 +233,9 @@ class SeedanceMagics(Magics, SeedanceSettings):
         resume | wait [--timeout S] | reconcile ID | spend | form
         """
         if cell is None:
-            # IPython no longer fills {name} in (see no_var_expand above): do it here.
-            return self._dispatch_line(interpolate(line, self.shell.user_ns if self.shell else {}))
+            # no_var_expand (above) is for the cell's --media objects; the line form
+            # expands as IPython would have ({expr}, $name), in the notebook's namespace.
+            return self._dispatch_line(expand_line(line, self.shell.user_ns if self.shell else {}))
         return self._run_cell(self._parse_cell(line), cell)
 
     def _parse_cell(self, line: str) -> CellArgs:
