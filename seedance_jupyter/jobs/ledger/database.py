@@ -12,6 +12,7 @@ import contextlib
 import getpass
 import hashlib
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -322,13 +323,28 @@ def _sqlite_engine(url: str) -> Engine:
         dbapi.isolation_level = None
         cursor = dbapi.cursor()
         try:
-            (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
-            if mode != "wal":
-                cursor.execute("PRAGMA journal_mode = WAL")
+            _use_wal(cursor)
         finally:
             cursor.close()
 
     return engine
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch a new file to WAL. Two processes opening it at once can find it busy without
+    SQLite's busy handler waiting (the switch takes an exclusive lock): retry until the
+    busy timeout, as any other write would wait."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    while True:
+        try:
+            (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
+            if mode != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _is_locked(exc: OSError | OperationalError) -> bool:
