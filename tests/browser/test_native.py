@@ -72,13 +72,14 @@ def test_panel_filters_are_jupyterlab_selects_in_the_ui_font_and_not_clipped(lab
         lab.notebook)
     filters = lab.page.evaluate(JS_FILTERS)
 
-    assert [f["label"] for f in filters] == ["Filter by status", "Filter by notebook"], filters
+    assert [f["label"] for f in filters] == [
+        "Show my jobs or the team's", "Filter by status", "Filter by notebook"], filters
     for box in filters:
         assert box["inHtmlSelect"], box
         assert box["fontPx"] == UI_FONT_PX, box
         assert box["scrollWidth"] <= box["clientWidth"], box
         assert box["textWidth"] <= box["room"], box
-    status = filters[0]["options"]
+    status = filters[1]["options"]
     assert status[:3] == ["All statuses", "Running", "Finished"], status
     assert not set(status) & set(RAW_STATES), status
     assert all(label[0].isupper() for label in status), status
