@@ -20,9 +20,21 @@ def upload(name: str, data: bytes) -> tuple[dict[str, object], ...]:
              "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
 
 
+def pick(widget: object, name: str, data: bytes) -> None:
+    """What the front end does when a file is picked, in the installed ipywidgets' shape
+    (7's ``value`` is a read-only dict of name -> content, as the browser fills it)."""
+    import ipywidgets
+
+    if ipywidgets.__version__.startswith("7."):
+        value: object = {name: {"content": data, "metadata": {"name": name}}}
+    else:
+        value = upload(name, data)
+    widget.set_trait("value", value)  # type: ignore[attr-defined]
+
+
 def test_a_picked_file_is_published_and_its_url_sent(form: SeedanceForm, emulator) -> None:  # noqa: F811
     form.prompt.value = "a fox turns its head"
-    form.picker.widgets[0].value = upload("fox.png", png(1))
+    pick(form.picker.widgets[0], "fox.png", png(1))
     submit(form)
     [create] = creates(emulator)
     [url] = create.body["mediaUrls"]
@@ -33,7 +45,7 @@ def test_a_picked_text_file_is_refused_in_one_line_and_nothing_is_sent(
     form: SeedanceForm, emulator  # noqa: F811
 ) -> None:
     form.prompt.value = "a fox turns its head"
-    form.picker.widgets[1].value = upload("notes.png", b"not a picture")
+    pick(form.picker.widgets[1], "notes.png", b"not a picture")
     submit(form)
     assert creates(emulator) == []
     assert "media: 'notes.png' is not allowed;" in shown(form.message)
