@@ -19,6 +19,7 @@ __all__ = [
     "NotFoundError",
     "OutputExpiredError",
     "RateLimitedError",
+    "Refusal",
     "SeedanceError",
     "ServerError",
     "UnauthorizedError",
@@ -171,3 +172,17 @@ def error_for_status(
     if cls is None:
         cls = ServerError if status >= 500 else SeedanceError
     return cls(message, status=status, code=code, request_id=request_id)
+
+
+class Refusal(Exception):
+    """A request a server of ours (the Jupyter server extension, the gateway) will not
+    carry out: answered in the contract's error envelope with this status and code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message}}

@@ -14,8 +14,9 @@ from typing import Any
 from tornado import web
 
 from .. import messages
+from ..errors import Refusal
 from .auth import Authenticator
-from .service import GatewayService, Refusal
+from .service import GatewayService
 
 __all__ = [
     "CancelHandler",

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import messages
-from ..errors import ValidationError
+from ..errors import Refusal, ValidationError
 from ..media.refs import Limits, Media, from_bytes
 from ..media.shelf import Shelf
 from ..media.stores import GATEWAY_MEDIA_ROUTE
 from .handlers import GatewayHandler
-from .service import Refusal
 
 __all__ = ["GatewayMedia", "MediaUploadHandler"]
 

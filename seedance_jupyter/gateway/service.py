@@ -11,7 +11,6 @@ ones kernels use. The gateway downloads nothing: ``download`` is off.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,39 +20,30 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from .. import messages
-from ..api.types import JobState
 from ..errors import (
     AmbiguousSubmitError,
     BudgetExceededError,
     LedgerUnavailableError,
+    Refusal,
     SeedanceError,
     ValidationError,
 )
 from ..jobs.backend import Backend
 from ..jobs.budget import Budget, Limit
 from ..jobs.ledger import JobRecord, Ledger
+from ..jobs.reconciler import delivered_state
 from ..jobs.service import JobService
 from ..jobs.settings import JobSettings
 from ..status import CANCELLABLE
 from ..webhooks import verify_webhook_signature
 from .body import request_fields
 
-__all__ = ["GatewayConfig", "GatewayService", "Refusal"]
+__all__ = ["GatewayConfig", "GatewayService"]
 
 #: How long a retried create waits for the first one's answer before saying "pending".
 _SAME_KEY_WAIT_S = 60.0
 _ERROR_STATUS = {"invalid_request": 400, "unauthorized": 401, "insufficient_credits": 402,
                  "not_found": 404, "rate_limited": 429}
-
-
-class Refusal(Exception):
-    """An answer in the contract's error envelope."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -210,7 +200,7 @@ class GatewayService:
         record = self.ledger.by_token(client_token)
         if record is None or record.backend != self.backend.key or not record.user_name:
             raise Refusal(404, "not_found", messages.SERVER_WEBHOOK_UNKNOWN_JOB)
-        state = _delivered_state(body)
+        state = delivered_state(body)
         if record.request_id is not None and record.request_id != state.request_id:
             raise Refusal(409, "conflict", messages.SERVER_WEBHOOK_OTHER_JOB.format(
                 sent=state.request_id, ours=record.request_id))
@@ -270,13 +260,3 @@ def _refusal(exc: SeedanceError) -> Refusal:
     return Refusal(503 if isinstance(exc, LedgerUnavailableError) else 502,
                    "internal_error", exc.message)
 
-
-def _delivered_state(body: bytes) -> JobState:
-    try:
-        payload = json.loads(body)
-        if not isinstance(payload, dict):
-            raise ValueError("not a JSON object")
-        return JobState.from_api(payload)
-    except (ValueError, SeedanceError) as exc:
-        raise Refusal(400, "invalid_request",
-                      messages.SERVER_WEBHOOK_BAD_BODY.format(detail=exc)) from exc

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from .. import messages
 from ..api.transport import CLIENT_TOKEN_KEY
 from ..api.types import JobState
-from ..errors import SeedanceError
+from ..errors import Refusal, SeedanceError
 from ..webhooks import verify_webhook_signature
 from .backend import Backend
 from .handle import Job
 from .ledger import JobRecord, Ledger
 
-__all__ = ["Reconciler"]
+__all__ = ["Reconciler", "delivered_state"]
 
 
 class Reconciler:
@@ -99,3 +99,15 @@ class Reconciler:
             and state.aspect_ratio in (None, r.aspect_ratio)
         ]
         return alike[0] if len(alike) == 1 else None
+
+
+def delivered_state(body: bytes) -> JobState:
+    """A webhook delivery's job state; a body that is not one is a 400 ``invalid_request``."""
+    try:
+        payload = json.loads(body)
+        if not isinstance(payload, dict):
+            raise ValueError("not a JSON object")
+        return JobState.from_api(payload)
+    except (ValueError, SeedanceError) as exc:
+        raise Refusal(400, "invalid_request",
+                      messages.SERVER_WEBHOOK_BAD_BODY.format(detail=exc)) from exc

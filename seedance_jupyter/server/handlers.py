@@ -17,7 +17,8 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from .. import messages
-from .service import Refusal, ServerJobs
+from ..errors import Refusal
+from .service import ServerJobs
 
 __all__ = [
     "AUTH_RESOURCE",

@@ -29,12 +29,12 @@ from typing import Any, Protocol
 from traitlets import dlink
 
 from .. import messages
-from ..api.types import JobState
-from ..errors import InvalidRequestError, NotFoundError, SeedanceError
+from ..errors import InvalidRequestError, NotFoundError, Refusal, SeedanceError
 from ..jobs.backend import Backend, backend_key_from_env, resolve_backend
 from ..jobs.leases import holder_gone
 from ..jobs.ledger import JobRecord, Ledger, state_of
 from ..jobs.poster import poster_data_uri
+from ..jobs.reconciler import delivered_state
 from ..jobs.service import JobService
 from ..jobs.settings import JobSettings
 from ..jobs.summary import JobSummary
@@ -43,7 +43,7 @@ from ..paths import GATEWAY_URL_ENV, folder_of
 from ..status import RANK
 from ..webhooks import verify_webhook_signature
 
-__all__ = ["MAX_PAGE", "OTHER_SERVICE", "Refusal", "ServerConfig", "ServerJobs"]
+__all__ = ["MAX_PAGE", "OTHER_SERVICE", "ServerConfig", "ServerJobs"]
 
 #: The error code of a cancel this server cannot carry out: the job is another service's.
 OTHER_SERVICE = "other_service"
@@ -57,19 +57,6 @@ _MAX_CURSOR = 512
 #: How much of a refused value a 400 message repeats.
 _SHOWN = 60
 _FILTERABLE = tuple(status for status in RANK if status != "cancelling")
-
-
-class Refusal(Exception):
-    """A request this server will not carry out: an HTTP status, a code and a message."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-    def to_json(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message}}
 
 
 class ServerConfig(Protocol):
@@ -269,7 +256,7 @@ class ServerJobs:
         record = self.ledger.by_token(client_token)
         if record is None:
             raise Refusal(404, "not_found", messages.SERVER_WEBHOOK_UNKNOWN_JOB)
-        state = _delivered_state(body)
+        state = delivered_state(body)
         if record.request_id is not None and record.request_id != state.request_id:
             raise Refusal(409, "conflict", messages.SERVER_WEBHOOK_OTHER_JOB.format(
                 sent=state.request_id, ours=record.request_id))
@@ -393,16 +380,6 @@ def _cancel_failed(request_id: str, exc: SeedanceError) -> Refusal:
     return Refusal(502, exc.code or "upstream_error", messages.SERVER_CANCEL_FAILED.format(
         request_id=request_id, detail=exc.message))
 
-
-def _delivered_state(body: bytes) -> JobState:
-    try:
-        payload = json.loads(body)
-        if not isinstance(payload, dict):
-            raise ValueError("not a JSON object")
-        return JobState.from_api(payload)
-    except (ValueError, SeedanceError) as exc:
-        raise Refusal(400, "invalid_request",
-                      messages.SERVER_WEBHOOK_BAD_BODY.format(detail=exc)) from exc
 
 
 def _shown(value: str) -> str:
